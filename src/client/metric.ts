@@ -1,0 +1,179 @@
+/**
+ * The programmatic API (`createMetric`): typed, async, one worker per metric. It hides Comlink,
+ * turns worker failures into RclipError with stable codes, supports AbortSignal, and replaces a
+ * crashed worker on the next call (reloading the models it had).
+ */
+import * as Comlink from 'comlink';
+import { RclipError, toRclipError } from '../core/errors';
+import type { ModelIndex } from '../core/manifest';
+import type { BackendPreference, ImageInput } from '../engine/browser';
+import type { BackendChoice, DistanceResult, EmbedResult, ModelInfo } from '../engine/engine';
+import type { LoadProgress } from '../engine/model-loader';
+import type { WorkerApi } from '../../workers/rclip.worker';
+
+export type { BackendChoice, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
+
+export interface MetricOptions {
+  /** URL of the folder holding index.json; default: "models/" next to the page. */
+  modelsBase?: string;
+  backend?: BackendPreference;
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Builds the worker; the default is the bundled one. */
+  createWorker?: () => Worker;
+}
+
+export interface CallOptions {
+  model?: string;
+  signal?: AbortSignal;
+}
+
+function defaultWorker(): Worker {
+  return new Worker(new URL('../../workers/rclip.worker.ts', import.meta.url), { type: 'module', name: 'rclip' });
+}
+
+let jobCounter = 0;
+
+export class Metric {
+  private worker: Worker | null = null;
+  private remote: Comlink.Remote<WorkerApi> | null = null;
+  private backendPromise: Promise<BackendChoice> | null = null;
+  private readonly pending = new Set<(err: RclipError) => void>();
+  private indexPromise: Promise<ModelIndex> | null = null;
+  readonly modelsBase: string;
+
+  constructor(private readonly options: MetricOptions = {}) {
+    this.modelsBase = new URL(options.modelsBase ?? 'models/', globalThis.location?.href).href;
+  }
+
+  /** Starts the worker if needed; after a crash, a fresh one. */
+  private connect(): Comlink.Remote<WorkerApi> {
+    if (this.remote) return this.remote;
+    const worker = (this.options.createWorker ?? defaultWorker)();
+    const remote = Comlink.wrap<WorkerApi>(worker);
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.onCrash(event.message || 'the worker stopped unexpectedly');
+    });
+    worker.addEventListener('messageerror', () => this.onCrash('a message from the worker could not be read'));
+    this.worker = worker;
+    this.remote = remote;
+    this.backendPromise = remote.init({
+      modelsBase: this.modelsBase,
+      backend: this.options.backend ?? 'auto',
+      logSeverityLevel: this.options.logSeverityLevel,
+    });
+    return remote;
+  }
+
+  private onCrash(reason: string) {
+    const err = new RclipError('WORKER_CRASHED', `The model worker crashed (${reason}). It will be restarted on the next request.`);
+    this.worker?.terminate();
+    this.worker = null;
+    this.remote = null;
+    this.backendPromise = null;
+    for (const reject of this.pending) reject(err);
+    this.pending.clear();
+  }
+
+  /** Calls the worker, rejecting on crash or abort, and mapping errors to RclipError. */
+  private call<T>(work: (remote: Comlink.Remote<WorkerApi>) => Promise<T>, signal?: AbortSignal, onAbort?: () => void): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new RclipError('CANCELLED', 'The request was cancelled.'));
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: RclipError) => {
+        cleanup();
+        reject(err);
+      };
+      const abort = () => {
+        onAbort?.();
+        fail(new RclipError('CANCELLED', 'The request was cancelled.'));
+      };
+      const cleanup = () => {
+        this.pending.delete(fail);
+        signal?.removeEventListener('abort', abort);
+      };
+      this.pending.add(fail);
+      signal?.addEventListener('abort', abort, { once: true });
+      let remote: Comlink.Remote<WorkerApi>;
+      try {
+        remote = this.connect();
+      } catch (err) {
+        fail(toRclipError(err));
+        return;
+      }
+      work(remote).then(
+        (value) => {
+          cleanup();
+          resolve(value);
+        },
+        (err) => fail(toRclipError(err)),
+      );
+    });
+  }
+
+  backend(): Promise<BackendChoice> {
+    return this.call(async () => this.backendPromise!);
+  }
+
+  models(): Promise<ModelIndex> {
+    this.indexPromise ??= this.call((r) => r.listModels()).catch((err) => {
+      this.indexPromise = null;
+      throw err;
+    });
+    return this.indexPromise;
+  }
+
+  private async modelId(model?: string): Promise<string> {
+    return model ?? (await this.models()).default;
+  }
+
+  async loadModel(model?: string, options: { onProgress?: (p: LoadProgress) => void } = {}): Promise<ModelInfo> {
+    const id = await this.modelId(model);
+    const progress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
+    // The worker answers a repeated load from its own cache; after a crash this reloads into the new worker.
+    return this.call(async (r) => {
+      await this.backendPromise;
+      return r.loadModel(id, progress);
+    });
+  }
+
+  async embed(image: ImageInput, options: CallOptions = {}): Promise<EmbedResult> {
+    const model = await this.modelId(options.model);
+    await this.loadModel(model);
+    const jobId = `job-${++jobCounter}`;
+    return this.call((r) => r.embed(transferable(image), { model, jobId }), options.signal, () => this.remote?.cancel(jobId));
+  }
+
+  async distance(a: ImageInput, b: ImageInput, options: CallOptions = {}): Promise<DistanceResult> {
+    const model = await this.modelId(options.model);
+    await this.loadModel(model);
+    const jobId = `job-${++jobCounter}`;
+    return this.call((r) => r.distance(transferable(a), transferable(b), { model, jobId }), options.signal, () => this.remote?.cancel(jobId));
+  }
+
+  async unloadModel(model: string): Promise<void> {
+    if (this.remote) await this.call((r) => r.unloadModel(model));
+  }
+
+  /** For tests of crash handling: makes the worker throw an uncaught error. */
+  simulateCrash(): void {
+    void this.remote?.simulateCrash();
+  }
+
+  terminate(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.remote = null;
+    this.backendPromise = null;
+    for (const reject of this.pending) reject(new RclipError('CANCELLED', 'The metric was terminated.'));
+    this.pending.clear();
+  }
+}
+
+/** ImageBitmaps move to the worker instead of being copied. */
+function transferable(image: ImageInput): ImageInput {
+  return image instanceof ImageBitmap ? Comlink.transfer(image, [image]) : image;
+}
+
+export function createMetric(options?: MetricOptions): Metric {
+  return new Metric(options);
+}

@@ -1,0 +1,165 @@
+import { RclipError } from './errors';
+
+/** The model contract; docs/model-format.md is its prose twin. */
+export interface ModelFile {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface InputSpec {
+  size: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  resize: 'bicubic';
+  crop: 'center';
+  background: [number, number, number];
+}
+
+export type RobustnessMethod = 'none' | 'FARE' | 'TeCoA';
+export type Norm = 'linf' | 'l2';
+
+export interface ModelManifest {
+  formatVersion: 1;
+  id: string;
+  name: string;
+  description: string;
+  architecture: string;
+  input: InputSpec;
+  embeddingSize: number;
+  files: { encoder: ModelFile; attack?: ModelFile };
+  robustness: {
+    method: RobustnessMethod;
+    norm: Norm | null;
+    eps: number | null;
+    measured: Record<string, unknown> | null;
+  };
+  provenance: Record<string, unknown>;
+  licence: string;
+}
+
+export interface ModelIndexEntry {
+  id: string;
+  path: string;
+  name: string;
+}
+
+export interface ModelIndex {
+  default: string;
+  baseline: string;
+  models: ModelIndexEntry[];
+}
+
+type Json = Record<string, unknown>;
+
+function fail(where: string, field: string, problem: string): never {
+  throw new RclipError('MANIFEST_INVALID', `${where}: field "${field}" ${problem}`);
+}
+
+function obj(v: unknown, where: string, field: string): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(where, field, 'must be an object');
+  return v as Json;
+}
+
+function str(o: Json, key: string, where: string, prefix = ''): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0) fail(where, prefix + key, 'must be a non-empty string');
+  return v;
+}
+
+function positiveInt(o: Json, key: string, where: string, prefix = ''): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(where, prefix + key, 'must be a positive integer');
+  return v;
+}
+
+function triple(o: Json, key: string, where: string, prefix: string, check: (x: number) => boolean, what: string) {
+  const v = o[key];
+  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && check(x))) {
+    fail(where, prefix + key, `must be an array of 3 ${what}`);
+  }
+  return v as [number, number, number];
+}
+
+function oneOf<T extends string>(o: Json, key: string, allowed: readonly T[], where: string, prefix = ''): T {
+  const v = o[key];
+  if (!allowed.includes(v as T)) fail(where, prefix + key, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  return v as T;
+}
+
+/** A model-relative file path: no scheme, no absolute path, no "..", so a manifest cannot point elsewhere. */
+function relativePath(o: Json, key: string, where: string, prefix: string): string {
+  const p = str(o, key, where, prefix);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(p) || p.startsWith('/') || p.split('/').includes('..')) {
+    fail(where, prefix + key, 'must be a path inside the model folder');
+  }
+  return p;
+}
+
+function modelFile(v: unknown, where: string, field: string): ModelFile {
+  const o = obj(v, where, field);
+  const prefix = `${field}.`;
+  const sha256 = str(o, 'sha256', where, prefix);
+  if (!/^[0-9a-f]{64}$/.test(sha256)) fail(where, `${prefix}sha256`, 'must be 64 lower-case hex digits');
+  return { path: relativePath(o, 'path', where, prefix), sha256, bytes: positiveInt(o, 'bytes', where, prefix) };
+}
+
+/** Checks every field the runtime relies on; the error names the first bad field. */
+export function validateManifest(raw: unknown, where = 'manifest.json'): ModelManifest {
+  const m = obj(raw, where, '(root)');
+  if (m.formatVersion !== 1) fail(where, 'formatVersion', 'must be 1');
+  const input = obj(m.input, where, 'input');
+  const size = positiveInt(input, 'size', where, 'input.');
+  if (size > 1024) fail(where, 'input.size', 'must be at most 1024');
+  const spec: InputSpec = {
+    size,
+    mean: triple(input, 'mean', where, 'input.', (x) => x >= 0 && x <= 1, 'numbers in [0,1]'),
+    std: triple(input, 'std', where, 'input.', (x) => x > 0, 'positive numbers'),
+    resize: oneOf(input, 'resize', ['bicubic'] as const, where, 'input.'),
+    crop: oneOf(input, 'crop', ['center'] as const, where, 'input.'),
+    background: triple(input, 'background', where, 'input.', (x) => x >= 0 && x <= 1, 'numbers in [0,1]'),
+  };
+  const files = obj(m.files, where, 'files');
+  const rob = obj(m.robustness, where, 'robustness');
+  const method = oneOf(rob, 'method', ['none', 'FARE', 'TeCoA'] as const, where, 'robustness.');
+  const norm = rob.norm === null ? null : oneOf(rob, 'norm', ['linf', 'l2'] as const, where, 'robustness.');
+  const eps = rob.eps;
+  if (eps !== null && (typeof eps !== 'number' || !(eps > 0))) fail(where, 'robustness.eps', 'must be a positive number or null');
+  if (method !== 'none' && (norm === null || eps === null)) {
+    fail(where, 'robustness', `of a ${method} model must give its norm and eps`);
+  }
+  const measured = rob.measured === null || rob.measured === undefined ? null : obj(rob.measured, where, 'robustness.measured');
+  return {
+    formatVersion: 1,
+    id: str(m, 'id', where),
+    name: str(m, 'name', where),
+    description: str(m, 'description', where),
+    architecture: str(m, 'architecture', where),
+    input: spec,
+    embeddingSize: positiveInt(m, 'embeddingSize', where),
+    files: {
+      encoder: modelFile(files.encoder, where, 'files.encoder'),
+      ...(files.attack === undefined ? {} : { attack: modelFile(files.attack, where, 'files.attack') }),
+    },
+    robustness: { method, norm, eps: eps as number | null, measured },
+    provenance: obj(m.provenance, where, 'provenance'),
+    licence: str(m, 'licence', where),
+  };
+}
+
+export function validateModelIndex(raw: unknown, where = 'index.json'): ModelIndex {
+  const o = obj(raw, where, '(root)');
+  if (!Array.isArray(o.models) || o.models.length === 0) fail(where, 'models', 'must be a non-empty array');
+  const models = o.models.map((entry, i) => {
+    const e = obj(entry, where, `models[${i}]`);
+    const path = relativePath(e, 'path', where, `models[${i}].`);
+    if (!path.endsWith('/')) fail(where, `models[${i}].path`, 'must end with "/"');
+    return { id: str(e, 'id', where, `models[${i}].`), path, name: str(e, 'name', where, `models[${i}].`) };
+  });
+  const ids = new Set(models.map((m) => m.id));
+  const def = str(o, 'default', where);
+  const baseline = str(o, 'baseline', where);
+  if (!ids.has(def)) fail(where, 'default', `names "${def}", which is not in models`);
+  if (!ids.has(baseline)) fail(where, 'baseline', `names "${baseline}", which is not in models`);
+  return { default: def, baseline, models };
+}

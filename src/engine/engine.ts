@@ -1,0 +1,241 @@
+import { cosineDistance } from '../core/distance';
+import { RclipError } from '../core/errors';
+import type { ModelIndex, ModelManifest } from '../core/manifest';
+import { normalize, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
+import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
+import { ModelSession, type ExecutionProvider, type OrtRuntime } from './session';
+
+export interface BackendChoice {
+  ep: ExecutionProvider;
+  /** Why this EP: the adapter found, or why WebGPU was not used. Shown to users as it is. */
+  reason: string;
+  adapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean } | null;
+  threads: number;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  manifest: ModelManifest;
+  ep: ExecutionProvider;
+  /** Set when this model wanted WebGPU and runs on wasm instead. */
+  fallbackReason: string | null;
+  hasAttackGraph: boolean;
+  loadMs: number;
+}
+
+export interface Timings {
+  decodeMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  totalMs: number;
+}
+
+export interface EmbedResult {
+  embedding: Float32Array;
+  model: string;
+  ep: ExecutionProvider;
+  timings: Timings;
+}
+
+export interface DistanceResult {
+  distance: number;
+  similarity: number;
+  model: string;
+  ep: ExecutionProvider;
+  timings: Timings;
+}
+
+export interface EngineDeps<Image> {
+  ort: OrtRuntime;
+  source: ModelSource;
+  /** Decides the execution provider once, before the first session. */
+  chooseBackend: () => Promise<BackendChoice>;
+  decode: (image: Image) => Promise<RgbaImage>;
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+interface LoadedModel {
+  session: ModelSession;
+  info: ModelInfo;
+  folder: string;
+}
+
+const now = () => performance.now();
+
+/**
+ * Owns the ORT sessions of every loaded model and runs all work on them one job at a time: ORT
+ * sessions (WebGPU's especially) must not run concurrently, and a queue makes cancellation simple.
+ */
+export class Engine<Image> {
+  private backend: Promise<BackendChoice> | null = null;
+  private indexPromise: Promise<ModelIndex> | null = null;
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly cancelled = new Set<string>();
+
+  constructor(private readonly deps: EngineDeps<Image>) {}
+
+  backendInfo(): Promise<BackendChoice> {
+    this.backend ??= this.deps.chooseBackend();
+    return this.backend;
+  }
+
+  index(): Promise<ModelIndex> {
+    this.indexPromise ??= loadModelIndex(this.deps.source).catch((err) => {
+      this.indexPromise = null;
+      throw err;
+    });
+    return this.indexPromise;
+  }
+
+  /** Loads a model by its id in index.json, or by a folder path ending in "/". Loading twice returns the first load. */
+  loadModel(ref: string, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+    let pending = this.models.get(ref);
+    if (!pending) {
+      pending = this.load(ref, onProgress);
+      this.models.set(ref, pending);
+      pending.catch(() => this.models.delete(ref));
+    }
+    return pending.then((m) => m.info);
+  }
+
+  private async load(ref: string, onProgress?: (p: LoadProgress) => void): Promise<LoadedModel> {
+    const t0 = now();
+    const folder = ref.endsWith('/') ? ref : modelFolder(await this.index(), ref);
+    const verified = await loadVerifiedModel(this.deps.source, folder, { withAttack: false, onProgress });
+    const backend = await this.backendInfo();
+    const logSeverityLevel = this.deps.logSeverityLevel;
+    let session: ModelSession;
+    let fallbackReason: string | null = null;
+    try {
+      session = await ModelSession.create(this.deps.ort, verified, { ep: backend.ep, logSeverityLevel });
+    } catch (err) {
+      if (backend.ep !== 'webgpu') throw err;
+      // A graph WebGPU cannot run still runs on wasm; the reason is reported, never hidden.
+      fallbackReason = `WebGPU could not run this model (${(err as Error).message}); using wasm.`;
+      session = await ModelSession.create(this.deps.ort, verified, { ep: 'wasm', logSeverityLevel });
+    }
+    const info: ModelInfo = {
+      id: verified.manifest.id,
+      name: verified.manifest.name,
+      manifest: verified.manifest,
+      ep: session.ep,
+      fallbackReason,
+      hasAttackGraph: Boolean(verified.manifest.files.attack),
+      loadMs: now() - t0,
+    };
+    return { session, info, folder };
+  }
+
+  private async loaded(ref: string): Promise<LoadedModel> {
+    const pending = this.models.get(ref);
+    if (!pending) throw new RclipError('MODEL_NOT_LOADED', `Model "${ref}" is not loaded; call loadModel("${ref}") first.`);
+    return pending;
+  }
+
+  /** The model's session with its attack graph attached (loaded and verified on first use). */
+  async attackSession(ref: string, onProgress?: (p: LoadProgress) => void): Promise<ModelSession> {
+    const m = await this.loaded(ref);
+    if (m.session.hasAttackGraph) return m.session;
+    if (!m.info.manifest.files.attack) {
+      throw new RclipError('ATTACK_UNAVAILABLE', `Model "${ref}" ships no attack graph (manifest files.attack), so it cannot be attacked in the page.`);
+    }
+    const verified = await loadVerifiedModel(this.deps.source, m.folder, { withAttack: true, onProgress });
+    await m.session.attachAttackGraph(verified.attack!);
+    return m.session;
+  }
+
+  /** Queues `task`; a job whose id was cancelled before it started fails with CANCELLED instead of running. */
+  run<T>(jobId: string | undefined, task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => {
+      this.throwIfCancelled(jobId);
+      return task();
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  cancel(jobId: string): void {
+    this.cancelled.add(jobId);
+  }
+
+  /** Ends a job's life: forget its cancellation mark so ids can be reused. */
+  finish(jobId: string | undefined): void {
+    if (jobId) this.cancelled.delete(jobId);
+  }
+
+  throwIfCancelled(jobId: string | undefined): void {
+    if (jobId && this.cancelled.has(jobId)) throw new RclipError('CANCELLED', 'The request was cancelled.');
+  }
+
+  async decode(image: Image): Promise<{ rgba: RgbaImage; decodeMs: number }> {
+    const t0 = now();
+    const rgba = await this.deps.decode(image);
+    return { rgba, decodeMs: now() - t0 };
+  }
+
+  /** Model-input pixels in [0,1] for a model: what attacks perturb. */
+  async pixelsFor(ref: string, rgba: RgbaImage): Promise<PixelTensor> {
+    const m = await this.loaded(ref);
+    return toModelPixels(rgba, m.info.manifest.input);
+  }
+
+  /** Embeds model-input pixels (already resized and cropped); unit length. */
+  async embedPixels(ref: string, pixels: PixelTensor[], jobId?: string): Promise<Float32Array[]> {
+    const m = await this.loaded(ref);
+    return this.run(jobId, () => m.session.embed(pixels.map((p) => normalize(p, m.info.manifest.input))));
+  }
+
+  async embed(image: Image, ref: string, jobId?: string): Promise<EmbedResult> {
+    try {
+      const t0 = now();
+      const m = await this.loaded(ref);
+      const { rgba, decodeMs } = await this.decode(image);
+      const t1 = now();
+      const pixels = toModelPixels(rgba, m.info.manifest.input);
+      const t2 = now();
+      const [embedding] = await this.embedPixels(ref, [pixels], jobId);
+      const t3 = now();
+      return {
+        embedding,
+        model: m.info.id,
+        ep: m.info.ep,
+        timings: { decodeMs, preprocessMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
+      };
+    } finally {
+      this.finish(jobId);
+    }
+  }
+
+  async distance(a: Image, b: Image, ref: string, jobId?: string): Promise<DistanceResult> {
+    try {
+      const t0 = now();
+      const m = await this.loaded(ref);
+      const [da, db] = await Promise.all([this.decode(a), this.decode(b)]);
+      const t1 = now();
+      const pixels = [toModelPixels(da.rgba, m.info.manifest.input), toModelPixels(db.rgba, m.info.manifest.input)];
+      const t2 = now();
+      const [ea, eb] = await this.embedPixels(ref, pixels, jobId);
+      const t3 = now();
+      const distance = cosineDistance(ea, eb);
+      return {
+        distance,
+        similarity: 1 - distance,
+        model: m.info.id,
+        ep: m.info.ep,
+        timings: { decodeMs: Math.max(da.decodeMs, db.decodeMs), preprocessMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
+      };
+    } finally {
+      this.finish(jobId);
+    }
+  }
+
+  async unloadModel(ref: string): Promise<void> {
+    const pending = this.models.get(ref);
+    if (!pending) return;
+    this.models.delete(ref);
+    const m = await pending;
+    await this.run(undefined, () => m.session.release());
+  }
+}

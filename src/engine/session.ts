@@ -1,0 +1,133 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { RclipError } from '../core/errors';
+import { l2Normalize } from '../core/distance';
+import type { ModelManifest } from '../core/manifest';
+import type { VerifiedModel } from './model-loader';
+
+/** The part of onnxruntime's API the engine uses; onnxruntime-web and onnxruntime-node both provide it. */
+export interface OrtRuntime {
+  InferenceSession: typeof InferenceSession;
+  Tensor: typeof Tensor;
+}
+
+/** 'cpu' is onnxruntime-node's; the browser has 'webgpu' and 'wasm'. */
+export type ExecutionProvider = 'webgpu' | 'wasm' | 'cpu';
+
+export interface SessionOptions {
+  ep: ExecutionProvider;
+  /** ORT's verbose log (0) prints where every node was placed: the proof that WebGPU ran the whole graph. */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+export interface AttackGradient {
+  /** 1 − cos(embedding(input), target). */
+  distance: number;
+  /** ∂distance/∂(normalised input), CHW. */
+  grad: Float32Array;
+}
+
+async function createSession(ort: OrtRuntime, bytes: Uint8Array, what: string, options: SessionOptions) {
+  try {
+    return await ort.InferenceSession.create(bytes, {
+      executionProviders: [options.ep],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: options.logSeverityLevel ?? 3,
+    });
+  } catch (err) {
+    throw new RclipError('MODEL_LOAD_FAILED', `Could not create the ${options.ep} session for ${what}: ${(err as Error).message ?? err}`, { cause: err });
+  }
+}
+
+/** Runs a session and disposes every tensor it was given or returned, whatever happens. */
+async function runAndDispose(session: InferenceSession, feeds: Record<string, Tensor>, read: (out: InferenceSession.ReturnType) => void) {
+  let outputs: InferenceSession.ReturnType | undefined;
+  try {
+    outputs = await session.run(feeds);
+    read(outputs);
+  } catch (err) {
+    if (err instanceof RclipError) throw err;
+    throw new RclipError('INFERENCE_FAILED', `Inference failed: ${(err as Error).message ?? err}`, { cause: err });
+  } finally {
+    for (const t of Object.values(feeds)) t.dispose();
+    if (outputs) for (const t of Object.values(outputs)) t.dispose();
+  }
+}
+
+/** One loaded model: its encoder session and, when asked for, its attack-gradient session. */
+export class ModelSession {
+  private attackSession: InferenceSession | null = null;
+
+  private constructor(
+    private readonly ort: OrtRuntime,
+    readonly manifest: ModelManifest,
+    readonly ep: ExecutionProvider,
+    private encoder: InferenceSession,
+    private readonly options: SessionOptions,
+  ) {}
+
+  static async create(ort: OrtRuntime, model: VerifiedModel, options: SessionOptions): Promise<ModelSession> {
+    const encoder = await createSession(ort, model.encoder, `${model.manifest.id}/encoder`, options);
+    const session = new ModelSession(ort, model.manifest, options.ep, encoder, options);
+    if (model.attack) await session.attachAttackGraph(model.attack);
+    return session;
+  }
+
+  get hasAttackGraph(): boolean {
+    return this.attackSession !== null;
+  }
+
+  async attachAttackGraph(bytes: Uint8Array): Promise<void> {
+    if (this.attackSession) return;
+    this.attackSession = await createSession(this.ort, bytes, `${this.manifest.id}/attack`, this.options);
+  }
+
+  /** Embeds a batch of normalised CHW tensors; returns unit-length embeddings. */
+  async embed(batch: Float32Array[]): Promise<Float32Array[]> {
+    const s = this.manifest.input.size;
+    const plane = 3 * s * s;
+    const data = new Float32Array(batch.length * plane);
+    batch.forEach((x, i) => {
+      if (x.length !== plane) throw new RclipError('INVALID_ARGUMENT', `input ${i} has ${x.length} values, expected ${plane}`);
+      data.set(x, i * plane);
+    });
+    const d = this.manifest.embeddingSize;
+    const result: Float32Array[] = [];
+    await runAndDispose(this.encoder, { input: new this.ort.Tensor('float32', data, [batch.length, 3, s, s]) }, (out) => {
+      const emb = out.embedding;
+      if (!emb) throw new RclipError('INFERENCE_FAILED', `${this.manifest.id}: encoder has no "embedding" output`);
+      const values = emb.data as Float32Array;
+      if (values.length !== batch.length * d) {
+        throw new RclipError('INFERENCE_FAILED', `${this.manifest.id}: embedding has ${values.length / batch.length} values, the manifest says ${d}`);
+      }
+      for (let i = 0; i < batch.length; i++) result.push(l2Normalize(values.subarray(i * d, (i + 1) * d)));
+    });
+    return result;
+  }
+
+  /** The objective 1 − cos(f(x), target) and its gradient w.r.t. the normalised input, from attack.onnx. */
+  async attackGradient(input: Float32Array, target: Float32Array): Promise<AttackGradient> {
+    if (!this.attackSession) {
+      throw new RclipError('ATTACK_UNAVAILABLE', `Model "${this.manifest.id}" has no attack graph loaded (manifest files.attack).`);
+    }
+    const s = this.manifest.input.size;
+    let result: AttackGradient | undefined;
+    await runAndDispose(
+      this.attackSession,
+      {
+        input: new this.ort.Tensor('float32', input, [1, 3, s, s]),
+        target: new this.ort.Tensor('float32', target, [1, this.manifest.embeddingSize]),
+      },
+      (out) => {
+        // Copies: the output buffers die with the tensors.
+        result = { distance: (out.distance.data as Float32Array)[0], grad: new Float32Array(out.grad.data as Float32Array) };
+      },
+    );
+    return result!;
+  }
+
+  async release(): Promise<void> {
+    await this.encoder.release();
+    await this.attackSession?.release();
+    this.attackSession = null;
+  }
+}
