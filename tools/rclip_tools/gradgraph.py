@@ -1,0 +1,192 @@
+"""ONNX export of an encoder (``encoder.onnx``) and of its attack graph (``attack.onnx``).
+
+The attack graph computes ``distance = 1 - cos(f(input), target)`` and ``grad = ∂distance/∂input``
+in one ONNX graph, because onnxruntime-web has no autograd. It is built by tracing
+``functorch.grad_and_value(distance)`` with ``functorch.make_fx`` (torch 1.13): autograd's
+backward ops are recorded as ATen ops and decomposed into forward ops the ONNX exporter knows.
+The encoder's weights become constants of the graph; only ``input`` gets a gradient.
+
+Covers encoders built from conv2d (any stride/padding/groups), linear, layer norm, group norm,
+softmax attention, GELU/QuickGELU/SiLU/ReLU and reshapes: torch 1.13's decomposition table
+handles their backward ops except ``convolution_backward`` and the reshape variants
+``_reshape_alias``/``_unsafe_view``, which are written out below. An encoder using some other op fails at export with the op's name.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+from functorch import grad_and_value, make_fx
+from torch._decomp import get_decompositions
+
+aten = torch.ops.aten
+OPSET = 17
+
+# Backward ops (and the forward ops whose ONNX export is missing in 1.13) replaced by forward ops.
+_LIBRARY_DECOMPOSITIONS = [
+    aten.native_layer_norm_backward,
+    aten.native_group_norm_backward,
+    aten.native_group_norm,
+    aten._softmax,
+    aten._softmax_backward_data,
+    aten.gelu_backward,
+    aten.sigmoid_backward,
+    aten.threshold_backward,
+    aten.silu_backward,
+]
+
+
+def _convolution_backward(grad_output, input, weight, bias_sizes, stride, padding, dilation, transposed,
+                          output_padding, groups, output_mask):
+    """Gradient w.r.t. the input of a (non-transposed) convolution: the transposed convolution of
+    grad_output with the same weight. ``output_padding`` restores the rows/columns a strided
+    convolution dropped, so the result has the input's exact size."""
+    if transposed:
+        raise NotImplementedError("gradient through a transposed convolution is not supported")
+    if output_mask[1] or output_mask[2]:
+        raise NotImplementedError("weight/bias gradients requested: the encoder's parameters must not "
+                                  "require grad while tracing")
+    spatial = input.shape[2:]
+    kernel = weight.shape[2:]
+    out_padding = [
+        spatial[i] - ((grad_output.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1)
+        for i in range(len(spatial))
+    ]
+    grad_input = aten.convolution(grad_output, weight, None, stride, padding, dilation, True, out_padding, groups)
+    return grad_input, None, None
+
+
+def _pad_along(x, dim: int, before: int, after: int):
+    """Zero-pad one dimension (exports as ONNX Pad)."""
+    dim = dim % x.dim()
+    pads = [0, 0] * (x.dim() - 1 - dim) + [before, after]  # constant_pad_nd lists the last dim first
+    return aten.constant_pad_nd(x, pads, 0.0)
+
+
+def _select_backward(grad_output, input_sizes, dim, index):
+    """Backward of x.select(dim, index): grad_output placed at ``index`` in zeros of the input's shape
+    (1.13's decomposition uses select_scatter, which does not export)."""
+    dim = dim % len(input_sizes)
+    index = index % input_sizes[dim]
+    return _pad_along(aten.unsqueeze(grad_output, dim), dim, index, input_sizes[dim] - index - 1)
+
+
+def _slice_backward(grad_output, input_sizes, dim, start, end, step):
+    """Backward of x[start:end] along ``dim`` (step 1): zero padding around grad_output."""
+    if step != 1:
+        raise NotImplementedError(f"gradient of a strided slice (step {step}) is not supported")
+    dim = dim % len(input_sizes)
+    size = input_sizes[dim]
+    start = min(max(start + size if start < 0 else start, 0), size)
+    end = min(max(end + size if end < 0 else end, start), size)
+    return _pad_along(grad_output, dim, start, size - end)
+
+
+def _view(x, size, *_stride):
+    return aten.view(x, size)
+
+
+def decomposition_table() -> dict:
+    table = get_decompositions(_LIBRARY_DECOMPOSITIONS)
+    table[aten.convolution_backward.default] = _convolution_backward
+    table[aten.select_backward.default] = _select_backward
+    table[aten.slice_backward.default] = _slice_backward
+    # Reshape variants autograd records that the ONNX exporter lacks; as plain views they export as Reshape.
+    table[aten._reshape_alias.default] = _view
+    table[aten._unsafe_view.default] = _view
+    return table
+
+
+@contextmanager
+def _frozen(module: nn.Module):
+    """Parameters without requires_grad so autograd differentiates w.r.t. the input only."""
+    flags = [(p, p.requires_grad) for p in module.parameters()]
+    training = module.training
+    module.eval()
+    for p, _ in flags:
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+        module.train(training)
+
+
+def cosine_distance(embedding: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - cos per row; the norms are written as sqrt(sum of squares) so the traced backward uses
+    only elementwise ops and reductions."""
+    dot = (embedding * target).sum(dim=-1)
+    norms = torch.sqrt((embedding * embedding).sum(dim=-1)) * torch.sqrt((target * target).sum(dim=-1))
+    return 1 - dot / norms
+
+
+class _AttackGraph(nn.Module):
+    """Names and shapes the traced (grad, value) pair as the contract's (distance [1], grad)."""
+
+    def __init__(self, traced: nn.Module):
+        super().__init__()
+        self.traced = traced
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor):
+        grad, distance = self.traced(input, target)
+        return distance.reshape(1), grad
+
+
+def trace_attack(encoder: nn.Module, image_size: int, embed_dim: int) -> nn.Module:
+    """A module (input [1,3,S,S], target [1,D]) → (distance [1], grad [1,3,S,S]) made of forward ATen ops."""
+
+    def distance(x, target):
+        return cosine_distance(encoder(x), target).sum()
+
+    example = (torch.zeros(1, 3, image_size, image_size), torch.zeros(1, embed_dim))
+    with _frozen(encoder):
+        traced = make_fx(grad_and_value(distance), decomposition_table=decomposition_table())(*example)
+    return _AttackGraph(traced)
+
+
+def _save(model_proto: onnx.ModelProto, path: Path) -> None:
+    onnx.checker.check_model(model_proto)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model_proto, str(path))
+
+
+def _export(module: nn.Module, args: tuple, path: Path, input_names, output_names, dynamic_axes=None) -> None:
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(module, args, buffer, opset_version=OPSET, input_names=input_names,
+                          output_names=output_names, dynamic_axes=dynamic_axes, do_constant_folding=True)
+    _save(onnx.load_from_string(buffer.getvalue()), path)
+
+
+def export_encoder(encoder: nn.Module, image_size: int, path: str | Path) -> None:
+    """``encoder.onnx``: input [N,3,S,S] (normalised) → embedding [N,D], N dynamic."""
+    with _frozen(encoder):
+        _export(encoder, (torch.zeros(2, 3, image_size, image_size),), Path(path), ["input"], ["embedding"],
+                {"input": {0: "N"}, "embedding": {0: "N"}})
+
+
+def export_attack(encoder: nn.Module, image_size: int, embed_dim: int, path: str | Path) -> None:
+    """``attack.onnx``: input [1,3,S,S], target [1,D] → distance [1], grad [1,3,S,S]."""
+    graph = trace_attack(encoder, image_size, embed_dim)
+    example = (torch.zeros(1, 3, image_size, image_size), torch.zeros(1, embed_dim))
+    _export(graph, example, Path(path), ["input", "target"], ["distance", "grad"])
+
+
+def autograd_reference(encoder: nn.Module, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(distance [1], grad) by plain autograd on the PyTorch module, the reference for the graph."""
+    with _frozen(encoder):
+        x = x.clone().requires_grad_(True)
+        distance = cosine_distance(encoder(x), target)
+        (grad,) = torch.autograd.grad(distance.sum(), x)
+    return distance.detach(), grad
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
