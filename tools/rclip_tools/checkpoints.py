@@ -59,22 +59,26 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def load_torch_file(path: str | Path):
-    """torch.load with weights_only=True: tensors and plain containers only, no code from the pickle."""
+def load_torch_file(path: str | Path, trust_pickle: bool = False):
+    """torch.load with weights_only=True (tensors and plain containers only, no code from the
+    pickle). torch 1.13's weights-only loader cannot read Python floats, e.g. a ConvEncoder
+    checkpoint's config (mean/std); ``trust_pickle`` allows a full unpickle for files you made."""
+    if trust_pickle:
+        return torch.load(path, map_location="cpu")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises UnpicklingError/RuntimeError/... for files it cannot read safely
-        raise CheckpointError(f"{path}: cannot load as a weights-only torch checkpoint ({err})") from None
+        raise CheckpointError(f"{path}: cannot load as a weights-only torch checkpoint ({err}); if you made "
+                              "this file yourself, pass --trust-pickle to unpickle it fully") from None
 
 
-def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
+def read_checkpoint(path: str | Path, trust_pickle: bool = False) -> dict[str, torch.Tensor]:
     """A flat name → tensor dict from .safetensors, or from .pt/.pth/.bin (torch.save of a state
-    dict, possibly wrapped in ``state_dict`` / ``model``). Pickles load with weights_only=True:
-    only tensors and plain containers, no code."""
+    dict, possibly wrapped in ``state_dict`` / ``model``); see load_torch_file for pickles."""
     path = Path(path)
     if path.suffix == ".safetensors":
         return read_safetensors(path)
-    obj = load_torch_file(path)
+    obj = load_torch_file(path, trust_pickle)
     while isinstance(obj, dict) and not any(isinstance(v, torch.Tensor) for v in obj.values()):
         wrapper = next((k for k in ("state_dict", "model") if k in obj), None)
         if wrapper is None:

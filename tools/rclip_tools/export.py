@@ -38,8 +38,8 @@ examples (run from tools/):
       --robustness FARE --norm linf --eps 4/255 --licence MIT --verify --register --as default
 
   # a ConvEncoder checkpoint from train_fare.py ({"config": ..., "state_dict": ...})
-  /usr/bin/python3 -m rclip_tools.export convnet --checkpoint runs/fare/encoder.pt --id rclip-tiny-fare \\
-      --name "rclip tiny FARE" --robustness FARE --norm linf --eps 4/255 --verify --register --as default
+  /usr/bin/python3 -m rclip_tools.export convnet --checkpoint runs/fare/encoder.pt --trust-pickle \\
+      --id rclip-tiny-fare --name "rclip tiny FARE" --robustness FARE --norm linf --eps 4/255 --verify --register --as default
 """
 
 
@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--checkpoint", type=Path, help="weights file (.pt/.pth/.bin/.safetensors)")
     weights.add_argument("--random-init", action="store_true",
                          help="no checkpoint: random weights (for tests and placeholders)")
+    weights.add_argument("--trust-pickle", action="store_true",
+                         help="unpickle a .pt/.bin fully instead of weights-only (needed for ConvEncoder "
+                              "checkpoints under torch 1.13; only for files you made yourself)")
     weights.add_argument("--seed", type=int, default=0, help="seed for --random-init and --verify inputs")
     folder = common.add_argument_group("model folder and manifest")
     folder.add_argument("--id", required=True, help="model id = folder name, e.g. fare4-vit-b-32")
@@ -114,7 +117,7 @@ def build_openclip(args) -> tuple[nn.Module, dict]:
         torch.manual_seed(args.seed)
         model = VisionTransformer(config).eval()
     else:
-        model = load_vision_tower(args.checkpoint, config)
+        model = load_vision_tower(args.checkpoint, config, args.trust_pickle)
     description = (f"{label} image tower: {config.layers} layers, width {config.width}, {config.heads} heads, "
                    f"patch {config.patch_size}, {config.image_size}px, "
                    f"{'QuickGELU' if config.activation == 'quickgelu' else 'GELU'}")
@@ -128,7 +131,7 @@ def build_convnet(args) -> tuple[nn.Module, dict]:
         torch.manual_seed(args.seed)
         model = ConvEncoder(config)
     else:
-        checkpoint = load_torch_file(args.checkpoint)
+        checkpoint = load_torch_file(args.checkpoint, args.trust_pickle)
         if not isinstance(checkpoint, dict) or "config" not in checkpoint or "state_dict" not in checkpoint:
             raise CheckpointError(f"{args.checkpoint}: expected a ConvEncoder checkpoint "
                                   "{'config': ..., 'state_dict': ...} (ConvEncoder.checkpoint())")

@@ -6,16 +6,18 @@ in one ONNX graph, because onnxruntime-web has no autograd. It is built by traci
 backward ops are recorded as ATen ops and decomposed into forward ops the ONNX exporter knows.
 The encoder's weights become constants of the graph; only ``input`` gets a gradient.
 
-Covers encoders built from conv2d (any stride/padding/groups), linear, layer norm, group norm,
-softmax attention, GELU/QuickGELU/SiLU/ReLU and reshapes: torch 1.13's decomposition table
-handles their backward ops except ``convolution_backward`` and the reshape variants
-``_reshape_alias``/``_unsafe_view``, which are written out below. An encoder using some other op fails at export with the op's name.
+Covers encoders built from conv2d (stride, padding, dilation, groups), linear, layer norm, group
+norm, softmax attention, GELU/QuickGELU/SiLU/ReLU, indexing/slicing and reshapes (tested in
+tools/tests). torch 1.13's decomposition table handles most of their backward ops; written out
+below are ``convolution_backward``, ``select_backward``/``slice_backward`` (the library versions
+use scatter ops that do not export) and the reshape variants ``_reshape_alias``/``_unsafe_view``.
+An encoder using some other op fails at export with the op's name.
 """
 
 from __future__ import annotations
 
 import io
-import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -159,7 +161,9 @@ def _save(model_proto: onnx.ModelProto, path: Path) -> None:
 
 def _export(module: nn.Module, args: tuple, path: Path, input_names, output_names, dynamic_axes=None) -> None:
     buffer = io.BytesIO()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Strided Slice nodes (from the traced tensor views) are left unfolded; harmless, not actionable.
+        warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")
         torch.onnx.export(module, args, buffer, opset_version=OPSET, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic_axes, do_constant_folding=True)
     _save(onnx.load_from_string(buffer.getvalue()), path)
@@ -186,7 +190,3 @@ def autograd_reference(encoder: nn.Module, x: torch.Tensor, target: torch.Tensor
         distance = cosine_distance(encoder(x), target)
         (grad,) = torch.autograd.grad(distance.sum(), x)
     return distance.detach(), grad
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

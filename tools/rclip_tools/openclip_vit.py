@@ -213,9 +213,9 @@ def visual_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
     return state
 
 
-def load_vision_tower(path: str | Path, config: VisionTowerConfig) -> VisionTransformer:
+def load_vision_tower(path: str | Path, config: VisionTowerConfig, trust_pickle: bool = False) -> VisionTransformer:
     """Build the tower for ``config`` and load the checkpoint strictly (fp32, eval mode)."""
-    state = visual_state_dict(read_checkpoint(path))
+    state = visual_state_dict(read_checkpoint(path, trust_pickle))
     model = VisionTransformer(config)
     try:
         check_state_dict(model, state)

@@ -1,0 +1,316 @@
+"""Exporter tests: open_clip layout, checkpoint loading, ONNX graphs vs PyTorch in onnxruntime-node.
+
+Tiny towers (width 64, 2 layers, patch 16, 64 px) keep the suite fast; the full B/32, B/16 and L/14
+layouts are checked by name and shape only (fake tensors, no memory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch._subclasses.fake_tensor import FakeTensorMode
+
+from rclip_tools import export, gradgraph
+from rclip_tools.checkpoints import CheckpointError, read_safetensors
+from rclip_tools.convnet import ConvEncoder, ConvEncoderConfig
+from rclip_tools.manifest import register
+from rclip_tools.openclip_vit import (ARCHITECTURES, SelfAttention, VisionTowerConfig, VisionTransformer,
+                                      config_from_open_clip_json, load_vision_tower)
+from rclip_tools.ort import ort_node_available
+from rclip_tools.verify import verify_export
+
+needs_ort = pytest.mark.skipif(
+    not ort_node_available(),
+    reason="node or node_modules/onnxruntime-node missing (run `npm ci` in the repo root); ONNX checks skipped")
+
+TINY = VisionTowerConfig(image_size=64, patch_size=16, width=64, layers=2, heads=4, embed_dim=32)
+
+
+def open_clip_visual_layout(width, layers, patch, image_size, embed_dim, mlp_ratio=4.0):
+    """The image tower's state dict as open_clip's VisionTransformer (src/open_clip/transformer.py)
+    defines it: conv1 without bias, class/positional embeddings, ln_pre, resblocks with an
+    nn.MultiheadAttention and an MLP Sequential(c_fc, gelu, c_proj), ln_post, proj."""
+    grid, mlp = image_size // patch, int(width * mlp_ratio)
+    layout = {
+        "class_embedding": (width,),
+        "positional_embedding": (grid * grid + 1, width),
+        "proj": (width, embed_dim),
+        "conv1.weight": (width, 3, patch, patch),
+        "ln_pre.weight": (width,), "ln_pre.bias": (width,),
+        "ln_post.weight": (width,), "ln_post.bias": (width,),
+    }
+    for i in range(layers):
+        p = f"transformer.resblocks.{i}."
+        layout.update({
+            p + "ln_1.weight": (width,), p + "ln_1.bias": (width,),
+            p + "attn.in_proj_weight": (3 * width, width), p + "attn.in_proj_bias": (3 * width,),
+            p + "attn.out_proj.weight": (width, width), p + "attn.out_proj.bias": (width,),
+            p + "ln_2.weight": (width,), p + "ln_2.bias": (width,),
+            p + "mlp.c_fc.weight": (mlp, width), p + "mlp.c_fc.bias": (mlp,),
+            p + "mlp.c_proj.weight": (width, mlp), p + "mlp.c_proj.bias": (width,),
+        })
+    return layout
+
+
+# open_clip model_configs: (width, layers, patch, image size, embed_dim) and the towers' known
+# parameter counts.
+OPEN_CLIP_TOWERS = {
+    "ViT-B-32": ((768, 12, 32, 224, 512), 87_849_216),
+    "ViT-B-16": ((768, 12, 16, 224, 512), 86_192_640),
+    "ViT-L-14": ((1024, 24, 14, 224, 768), 303_966_208),
+}
+
+
+@pytest.mark.parametrize("arch", sorted(OPEN_CLIP_TOWERS))
+def test_full_size_layout_matches_open_clip(arch):
+    dims, parameters = OPEN_CLIP_TOWERS[arch]
+    with FakeTensorMode():
+        state = VisionTransformer(ARCHITECTURES[arch]).state_dict()
+    ours = {k: tuple(v.shape) for k, v in state.items()}
+    assert ours == open_clip_visual_layout(*dims)
+    assert sum(int(np.prod(s)) for s in ours.values()) == parameters
+
+
+def test_config_from_hub_open_clip_config(tmp_path):
+    # chs20/TeCoA4-ViT-B-32-laion2B-s34B-b79K's open_clip_config.json (no quick_gelu: GELU).
+    hub = {"model_cfg": {"embed_dim": 512, "vision_cfg": {"image_size": 224, "layers": 12, "width": 768,
+                                                          "patch_size": 32},
+                         "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 512, "heads": 8,
+                                      "layers": 12}},
+           "preprocess_cfg": {"mean": [0.48145466, 0.4578275, 0.40821073],
+                              "std": [0.26862954, 0.26130258, 0.27577711],
+                              "interpolation": "bicubic", "resize_mode": "shortest"}}
+    path = tmp_path / "open_clip_config.json"
+    path.write_text(json.dumps(hub))
+    config, mean, std = config_from_open_clip_json(path)
+    assert config == ARCHITECTURES["ViT-B-32"] and config.activation == "gelu"
+    assert mean == tuple(hub["preprocess_cfg"]["mean"]) and std == tuple(hub["preprocess_cfg"]["std"])
+    hub["model_cfg"]["quick_gelu"] = True
+    path.write_text(json.dumps(hub))
+    assert config_from_open_clip_json(path)[0].activation == "quickgelu"
+    hub["model_cfg"]["vision_cfg"]["attentional_pool"] = True
+    path.write_text(json.dumps(hub))
+    with pytest.raises(ValueError, match="attentional_pool"):
+        config_from_open_clip_json(path)
+
+
+def test_self_attention_matches_nn_multihead_attention():
+    torch.manual_seed(0)
+    ours = SelfAttention(64, 4)
+    nn.init.normal_(ours.in_proj_bias)
+    reference = nn.MultiheadAttention(64, 4, batch_first=True)
+    reference.load_state_dict(ours.state_dict())  # same parameter names and shapes
+    x = torch.randn(2, 17, 64)
+    with torch.no_grad():
+        expected, _ = reference(x, x, x, need_weights=False)
+        assert torch.allclose(ours(x), expected, atol=1e-6)
+
+
+def tiny_tower(activation="gelu", seed=0) -> VisionTransformer:
+    torch.manual_seed(seed)
+    model = VisionTransformer(VisionTowerConfig(**{**TINY.to_dict(), "activation": activation})).eval()
+    for p in model.parameters():  # random but not the default zeros/ones, so loading is really tested
+        nn.init.normal_(p, std=0.2)
+    return model
+
+
+def write_safetensors(path, tensors: dict[str, torch.Tensor], dtype="F32"):
+    """Writer for the test (the exporter only reads): header length u64 LE, JSON header, data."""
+    np_dtype = {"F32": "<f4", "F16": "<f2"}[dtype]
+    header, chunks, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, tensor in tensors.items():
+        data = tensor.detach().numpy().astype(np_dtype).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    header_bytes = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(header_bytes)) + header_bytes + b"".join(chunks))
+
+
+def full_clip_state(model: VisionTransformer) -> dict[str, torch.Tensor]:
+    """An open_clip CLIP state dict: visual.* plus text-tower entries the loader must ignore."""
+    state = {f"visual.{k}": v for k, v in model.state_dict().items()}
+    state.update({"positional_embedding": torch.zeros(77, 32), "transformer.resblocks.0.ln_1.weight": torch.ones(32),
+                  "text_projection": torch.zeros(32, 32), "logit_scale": torch.tensor(4.6)})
+    return state
+
+
+def assert_same_outputs(a: nn.Module, b: nn.Module, atol=0.0):
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(a(x), b(x), atol=atol)
+
+
+@pytest.mark.parametrize("layout", ["full-clip-wrapped.pt", "bare-visual.bin", "full-clip.safetensors",
+                                    "bare-fp16.safetensors"])
+def test_loader_round_trips(tmp_path, layout):
+    model = tiny_tower()
+    path = tmp_path / layout
+    if layout == "full-clip-wrapped.pt":  # DataParallel prefix inside {"state_dict": ...}
+        torch.save({"state_dict": {f"module.{k}": v for k, v in full_clip_state(model).items()}, "epoch": 3}, path)
+    elif layout == "bare-visual.bin":
+        torch.save(model.state_dict(), path)
+    elif layout == "full-clip.safetensors":
+        write_safetensors(path, full_clip_state(model))
+    else:
+        write_safetensors(path, model.state_dict(), dtype="F16")
+    loaded = load_vision_tower(path, model.config)
+    if layout == "bare-fp16.safetensors":
+        assert read_safetensors(path)["proj"].dtype == torch.float16
+        assert_same_outputs(model.half().float(), loaded, atol=1e-5)  # fp16 rounding of the weights
+    else:
+        assert_same_outputs(model, loaded)
+
+
+def test_loader_rejects_tampered_state_dict(tmp_path):
+    state = tiny_tower().state_dict()
+    del state["transformer.resblocks.1.mlp.c_fc.bias"]
+    state["transformer.resblocks.0.attn.q_proj.weight"] = torch.zeros(64, 64)
+    state["proj"] = torch.zeros(64, 16)
+    path = tmp_path / "tampered.pt"
+    torch.save(state, path)
+    with pytest.raises(CheckpointError) as error:
+        load_vision_tower(path, TINY)
+    message = str(error.value)
+    assert "missing keys (1): transformer.resblocks.1.mlp.c_fc.bias" in message
+    assert "unexpected keys (1): transformer.resblocks.0.attn.q_proj.weight" in message
+    assert "proj: checkpoint (64, 16), model (64, 32)" in message
+
+
+def test_loader_rejects_wrong_architecture(tmp_path):
+    path = tmp_path / "tiny.safetensors"
+    write_safetensors(path, tiny_tower().state_dict())
+    wider = VisionTowerConfig(**{**TINY.to_dict(), "layers": 3})
+    with pytest.raises(CheckpointError, match=r"missing keys \(12\): transformer\.resblocks\.2\."):
+        load_vision_tower(path, wider)
+
+
+@needs_ort
+@pytest.mark.parametrize("activation", ["gelu", "quickgelu"])
+def test_tiny_tower_graphs_match_pytorch(tmp_path, activation):
+    model = tiny_tower(activation)
+    gradgraph.export_encoder(model, 64, tmp_path / "encoder.onnx")
+    gradgraph.export_attack(model, 64, 32, tmp_path / "attack.onnx")
+    figures = verify_export(model, tmp_path / "encoder.onnx", tmp_path / "attack.onnx", 64,
+                            (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
+    print(activation, figures.summary())
+    assert figures.forward_max_abs_diff <= 1e-4
+    assert figures.distance_abs_diff <= 1e-5
+    assert figures.grad_rel_diff <= 1e-4
+
+
+class MixedOpsEncoder(nn.Module):
+    """Ops the ViT and ConvEncoder do not use: odd input size with stride 2 (output_padding),
+    dilation, groups, ReLU, SiLU, a strided-free slice and a select."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv_a = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.conv_b = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=4)
+        self.norm = nn.GroupNorm(2, 8)
+        self.head = nn.Linear(8 * 2, 12)
+
+    def forward(self, x):
+        h = torch.relu(self.conv_a(x))
+        h = nn.functional.silu(self.norm(self.conv_b(h)))
+        h = h[:, :, 1:-1, 1:-1].mean(dim=3)                         # slice, then N,C,H'
+        return self.head(torch.cat([h[:, :, 0], h.mean(dim=2)], 1))  # select
+
+
+@needs_ort
+def test_attack_graph_covers_other_ops(tmp_path):
+    torch.manual_seed(0)
+    model = MixedOpsEncoder().eval()
+    gradgraph.export_encoder(model, 33, tmp_path / "encoder.onnx")
+    gradgraph.export_attack(model, 33, 12, tmp_path / "attack.onnx")
+    figures = verify_export(model, tmp_path / "encoder.onnx", tmp_path / "attack.onnx", 33, (0.5,) * 3, (0.25,) * 3)
+    print(figures.summary())
+    assert figures.forward_max_abs_diff <= 1e-4 and figures.grad_rel_diff <= 1e-4
+
+
+def cli(tmp_path, *args):
+    """Runs the CLI into tmp_path/models; returns the folder and the parsed stdout (verify figures)."""
+    return export.main([*args, "--out", str(tmp_path / "models" / args[args.index("--id") + 1])])
+
+
+def file_sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@needs_ort
+def test_cli_openclip_from_safetensors_and_hub_config(tmp_path, capsys):
+    model = tiny_tower("quickgelu", seed=3)
+    write_safetensors(tmp_path / "open_clip_model.safetensors", full_clip_state(model))
+    (tmp_path / "open_clip_config.json").write_text(json.dumps({
+        "model_cfg": {"embed_dim": 32, "quick_gelu": True,
+                      "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 16}}}))
+    code = cli(tmp_path, "openclip", "--checkpoint", str(tmp_path / "open_clip_model.safetensors"),
+               "--arch", str(tmp_path / "open_clip_config.json"), "--id", "tiny-vit", "--name", "tiny ViT",
+               "--robustness", "FARE", "--norm", "linf", "--eps", "4/255", "--verify", "--register", "--as", "default")
+    assert code == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["forward_max_abs_diff"] <= 1e-4 and figures["grad_rel_diff"] <= 1e-4
+    folder = tmp_path / "models" / "tiny-vit"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["id"] == "tiny-vit" and manifest["embeddingSize"] == 32 and manifest["input"]["size"] == 64
+    assert manifest["robustness"] == {"method": "FARE", "norm": "linf", "eps": 4 / 255, "measured": None}
+    assert "QuickGELU" in manifest["architecture"]
+    for entry in manifest["files"].values():
+        path = folder / entry["path"]
+        assert entry["bytes"] == path.stat().st_size and entry["sha256"] == file_sha256(path)
+    index = json.loads((tmp_path / "models" / "index.json").read_text())
+    assert index["default"] == "tiny-vit" and index["models"] == [{"id": "tiny-vit", "path": "tiny-vit/", "name": "tiny ViT"}]
+
+
+@needs_ort
+def test_cli_convnet_checkpoint_exports_the_same_way(tmp_path, capsys):
+    torch.manual_seed(0)
+    encoder = ConvEncoder(ConvEncoderConfig(widths=(16, 32), depths=(1, 1), embed_dim=24, image_size=32, groups=4))
+    torch.save(encoder.checkpoint(), tmp_path / "encoder.pt")
+    code = cli(tmp_path, "convnet", "--checkpoint", str(tmp_path / "encoder.pt"), "--trust-pickle", "--id", "tiny-conv",
+               "--name", "tiny conv", "--verify", "--register", "--as", "baseline")
+    assert code == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["forward_max_abs_diff"] <= 1e-4 and figures["grad_rel_diff"] <= 1e-4
+    manifest = json.loads((tmp_path / "models" / "tiny-conv" / "manifest.json").read_text())
+    assert manifest["embeddingSize"] == 24 and manifest["input"]["size"] == 32
+    assert manifest["robustness"] == {"method": "none", "norm": None, "eps": None, "measured": None}
+    assert set(manifest["files"]) == {"encoder", "attack"} and manifest["description"]
+
+
+def test_cli_convnet_rejects_tampered_checkpoint(tmp_path, capsys):
+    checkpoint = ConvEncoder(ConvEncoderConfig(widths=(16, 32), depths=(1, 1), embed_dim=24, image_size=32,
+                                               groups=4)).checkpoint()
+    checkpoint["state_dict"]["proj.weight"] = torch.zeros(24, 99)
+    torch.save(checkpoint, tmp_path / "encoder.pt")
+    code = cli(tmp_path, "convnet", "--checkpoint", str(tmp_path / "encoder.pt"), "--trust-pickle", "--id", "bad",
+               "--name", "bad")
+    assert code == 1
+    assert "proj.weight: checkpoint (24, 99), model (24, 32)" in capsys.readouterr().err
+    assert not (tmp_path / "models" / "bad").exists()
+
+
+def test_cli_rejects_bad_arguments_before_any_work(tmp_path, capsys):
+    with pytest.raises(SystemExit):  # named arch without --activation
+        cli(tmp_path, "openclip", "--random-init", "--arch", "ViT-B-32", "--id", "x", "--name", "x")
+    with pytest.raises(SystemExit):  # folder name differs from the id
+        export.main(["convnet", "--random-init", "--id", "x", "--name", "x", "--out", str(tmp_path / "y")])
+    assert cli(tmp_path, "convnet", "--random-init", "--id", "x", "--name", "x", "--robustness", "FARE") == 1
+    assert "needs --norm" in capsys.readouterr().err
+    assert not (tmp_path / "models").exists()
+
+
+def test_register_updates_in_place(tmp_path):
+    index_path = tmp_path / "index.json"
+    register(index_path, "a", "A", "default")
+    assert register(index_path, "b", "B", "baseline") == []
+    register(index_path, "a", "A renamed")
+    index = json.loads(index_path.read_text())
+    assert index == {"default": "a", "baseline": "b",
+                     "models": [{"id": "a", "path": "a/", "name": "A renamed"}, {"id": "b", "path": "b/", "name": "B"}]}
