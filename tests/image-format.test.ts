@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { RclipError } from '../src/core/errors';
 import { MAX_IMAGE_PIXELS, sniffImage } from '../src/core/image-format';
 
@@ -19,11 +19,11 @@ describe('sniffImage', () => {
     const raw = { raw: { width: 33, height: 17, channels: 3 as const } };
     const pixels = Buffer.alloc(33 * 17 * 3, 120);
     for (const [format, encode] of [
-      ['jpeg', (s: sharp.Sharp) => s.jpeg()],
-      ['png', (s: sharp.Sharp) => s.png()],
-      ['webp', (s: sharp.Sharp) => s.webp()],
-      ['webp', (s: sharp.Sharp) => s.webp({ lossless: true })],
-      ['gif', (s: sharp.Sharp) => s.gif()],
+      ['jpeg', (s: Sharp) => s.jpeg()],
+      ['png', (s: Sharp) => s.png()],
+      ['webp', (s: Sharp) => s.webp()],
+      ['webp', (s: Sharp) => s.webp({ lossless: true })],
+      ['gif', (s: Sharp) => s.gif()],
     ] as const) {
       const bytes = new Uint8Array(await encode(sharp(pixels, raw)).toBuffer());
       expect(sniffImage(bytes), format).toEqual({ format, width: 33, height: 17 });
