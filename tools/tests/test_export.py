@@ -112,12 +112,43 @@ def test_self_attention_matches_nn_multihead_attention():
         assert torch.allclose(ours(x), expected, atol=1e-6)
 
 
+def open_clip_forward(state: dict[str, torch.Tensor], config: VisionTowerConfig, x: torch.Tensor) -> torch.Tensor:
+    """open_clip's VisionTransformer.forward transcribed op by op (sequence-first transformer with
+    nn.MultiheadAttention, ln_post over all tokens, then the class token, then proj), as an
+    independent reference for the batch-first, hand-written attention of our module."""
+    width = config.width
+    act = (lambda t: t * torch.sigmoid(1.702 * t)) if config.activation == "quickgelu" else nn.functional.gelu
+    ln = lambda t, p: nn.functional.layer_norm(t, (width,), state[p + ".weight"], state[p + ".bias"])
+    x = nn.functional.conv2d(x, state["conv1.weight"], stride=config.patch_size)
+    x = x.reshape(x.shape[0], x.shape[1], -1).permute(0, 2, 1)
+    x = torch.cat([state["class_embedding"].view(1, 1, -1).expand(x.shape[0], -1, -1), x], dim=1)
+    x = ln(x + state["positional_embedding"], "ln_pre").permute(1, 0, 2)  # NLD -> LND
+    for i in range(config.layers):
+        p = f"transformer.resblocks.{i}."
+        attn = nn.MultiheadAttention(width, config.heads)
+        attn.load_state_dict({k[len(p + "attn."):]: v for k, v in state.items() if k.startswith(p + "attn.")})
+        h = ln(x, p + "ln_1")
+        x = x + attn(h, h, h, need_weights=False)[0]
+        h = nn.functional.linear(ln(x, p + "ln_2"), state[p + "mlp.c_fc.weight"], state[p + "mlp.c_fc.bias"])
+        x = x + nn.functional.linear(act(h), state[p + "mlp.c_proj.weight"], state[p + "mlp.c_proj.bias"])
+    x = ln(x.permute(1, 0, 2), "ln_post")
+    return x[:, 0] @ state["proj"]
+
+
 def tiny_tower(activation="gelu", seed=0) -> VisionTransformer:
     torch.manual_seed(seed)
     model = VisionTransformer(VisionTowerConfig(**{**TINY.to_dict(), "activation": activation})).eval()
     for p in model.parameters():  # random but not the default zeros/ones, so loading is really tested
         nn.init.normal_(p, std=0.2)
     return model
+
+
+@pytest.mark.parametrize("activation", ["gelu", "quickgelu"])
+def test_tower_matches_open_clip_forward(activation):
+    model = tiny_tower(activation)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(model(x), open_clip_forward(model.state_dict(), model.config, x), atol=1e-5)
 
 
 def write_safetensors(path, tensors: dict[str, torch.Tensor], dtype="F32"):
