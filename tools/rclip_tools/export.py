@@ -32,14 +32,16 @@ MODELS_DIR = REPO_ROOT / "public" / "models"
 
 EXAMPLES = """\
 examples (run from tools/):
-  # a published FARE checkpoint (open_clip hub folder of chs20/FARE4-ViT-B-32-laion2B-s34B-b79K)
-  /usr/bin/python3 -m rclip_tools.export openclip --checkpoint ~/FARE4-B32/open_clip_model.safetensors \\
-      --arch ~/FARE4-B32/open_clip_config.json --id fare4-vit-b-32 --name "FARE4 ViT-B/32" \\
-      --robustness FARE --norm linf --eps 4/255 --licence MIT --verify --register --as default
+  # a published FARE checkpoint: the files of hf.co/chs20/FARE4-ViT-B-16-laion2B-s34B-b88K in ~/fare4-b16
+  /usr/bin/python3 -m rclip_tools.export openclip --checkpoint ~/fare4-b16/open_clip_model.safetensors \\
+      --arch ViT-B-16 --activation gelu --id fare4-vit-b-16 --name "FARE4 ViT-B/16" \\
+      --robustness FARE --norm linf --eps 4/255 --licence MIT \\
+      --source "hf.co/chs20/FARE4-ViT-B-16-laion2B-s34B-b88K" --verify --register
 
-  # a ConvEncoder checkpoint from train_fare.py ({"config": ..., "state_dict": ...})
-  /usr/bin/python3 -m rclip_tools.export convnet --checkpoint runs/fare/encoder.pt --trust-pickle \\
-      --id rclip-tiny-fare --name "rclip tiny FARE" --robustness FARE --norm linf --eps 4/255 --verify --register --as default
+  # a ConvEncoder checkpoint ({"config": ..., "state_dict": ...}, ConvEncoder.checkpoint()) from training
+  /usr/bin/python3 -m rclip_tools.export convnet --checkpoint runs/<run>/encoder.pt --trust-pickle \\
+      --id rclip-tiny-fare --name "rclip tiny FARE" --robustness FARE --norm linf --eps 4/255 \\
+      --recipe "..." --data "..." --licence MIT --verify --register --as default
 """
 
 
