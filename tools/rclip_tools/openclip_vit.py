@@ -70,7 +70,7 @@ ARCHITECTURES = {
 }
 
 
-def architecture(name: str, activation: str = "gelu") -> VisionTowerConfig:
+def architecture(name: str, activation: str) -> VisionTowerConfig:
     try:
         base = ARCHITECTURES[name]
     except KeyError:
