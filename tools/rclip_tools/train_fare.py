@@ -1,0 +1,195 @@
+"""Stage 2: FARE (Schlarmann et al. 2024) unsupervised adversarial fine-tuning of a stage-1 encoder.
+
+A trainable copy f of the frozen stage-1 encoder f_orig minimises
+    max_{||delta||_inf <= eps} ||f(x + delta) - f_orig(x)||_2^2
+on the raw (unnormalised) embeddings, as in the paper. delta lives in pixel space [0,1]; the
+normalisation is applied inside PixelEncoder, so the threat model is the one the runtime attacks.
+
+The paper's inner loop is PGD-10 with step 1/255 at eps 4/255. On 2 CPU cores that costs 11
+forward/backward passes per image, so this default is PGD-3 with step 2/255 from a uniform random
+start: three steps of eps/2 still reach any point of the eps-ball, at ~40% of the cost.
+
+Example (from tools/):
+  /usr/bin/python3 -m rclip_tools.train_fare --init runs/base/final.pt --run runs/fare --steps 4000 --minutes 80 --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+import torch
+
+from . import augment
+from .convnet import ConvEncoder
+from .data import DEFAULT_DATA_ROOT, cached_images, training_files
+from .proxy_eval import PixelEncoder, cosine_distance, load_eval_images, make_triplets, pgd_flip_attack, push_apart_drift
+from .trainutil import RunLog, Stopwatch, batch_indices, cosine_lr, save_atomic, step_generator
+
+
+def fare_loss(model: PixelEncoder, target: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of the squared L2 distance to the frozen embeddings."""
+    return ((model(pixels) - target) ** 2).sum(1).mean()
+
+
+def pgd_fare(model: PixelEncoder, target: torch.Tensor, pixels: torch.Tensor, eps: float, steps: int,
+             step_size: float, g: torch.Generator) -> torch.Tensor:
+    """Adversarial pixels maximising the FARE loss: random start, signed steps, projection to the
+    eps-ball and to [0,1]."""
+    delta = (torch.rand(pixels.shape, generator=g) * 2 - 1) * eps
+    delta = (pixels + delta).clamp(0, 1) - pixels
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = fare_loss(model, target, pixels + delta)
+        grad, = torch.autograd.grad(loss, delta)
+        delta = (delta.detach() + step_size * grad.sign()).clamp(-eps, eps)
+        delta = (pixels + delta).clamp(0, 1) - pixels
+    return (pixels + delta).detach()
+
+
+def robustness_proxy(model: PixelEncoder, original: PixelEncoder, refs: torch.Tensor,
+                     triplets: dict) -> dict:
+    """Cheap progress signal on a few evaluation images: PGD-10 4/255 push-apart drift of the
+    robust and the frozen model, clean drift from f_orig, and proxy 2AFC accuracy under PGD-10."""
+    model.eval()
+    eps, steps, step_size = 4 / 255, 10, 1 / 255
+    with torch.no_grad():
+        clean_drift = cosine_distance(model(refs), original(refs)).mean().item()
+    pgd_correct, clean_correct = [], []
+    for closer, farther in triplets.values():
+        pgd_correct.append(pgd_flip_attack(model, refs, closer, farther, eps, steps, step_size))
+        with torch.no_grad():
+            e = model(refs)
+            clean_correct.append(cosine_distance(e, model(closer)) < cosine_distance(e, model(farther)))
+    return {"drift_pgd10": push_apart_drift(model, refs, eps, steps, step_size).item(),
+            "drift_pgd10_orig": push_apart_drift(original, refs, eps, steps, step_size).item(),
+            "clean_drift_from_orig": clean_drift,
+            "proxy_2afc_clean": torch.cat(clean_correct).float().mean().item(),
+            "proxy_2afc_pgd10": torch.cat(pgd_correct).float().mean().item()}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--init", type=Path, help="stage-1 checkpoint (f_orig and the starting point); not needed with --resume")
+    p.add_argument("--run", type=Path, required=True)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_ROOT)
+    p.add_argument("--cache", type=Path, default=None)
+    p.add_argument("--steps", type=int, required=True, help="total optimiser steps (sets the schedule)")
+    p.add_argument("--minutes", type=float, default=None)
+    p.add_argument("--resume", action="store_true", help="continue from <run>/last.pt")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup-steps", type=int, default=100)
+    p.add_argument("--eps", type=float, default=4 / 255)
+    p.add_argument("--pgd-steps", type=int, default=3)
+    p.add_argument("--pgd-step-size", type=float, default=2 / 255)
+    p.add_argument("--eps-warmup-steps", type=int, default=200,
+                   help="ramp eps linearly from 0 over this many steps, so the copy is not pushed away from f_orig at once")
+    p.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--proxy-every", type=int, default=250, help="steps between robustness proxy evaluations (0: never)")
+    p.add_argument("--proxy-images", type=int, default=24)
+    p.add_argument("--max-images", type=int, default=None)
+    p.add_argument("--threads", type=int, default=2)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> Path:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    args.run.mkdir(parents=True, exist_ok=True)
+    log = RunLog(args.run)
+    last_path, final_path = args.run / "last.pt", args.run / "final.pt"
+
+    state = torch.load(last_path) if args.resume and last_path.exists() else None
+    if state is not None:
+        original_encoder = ConvEncoder.from_checkpoint({"config": state["config"], "state_dict": state["original"]})
+    elif args.init is not None:
+        original_encoder = ConvEncoder.from_checkpoint(str(args.init))
+    else:
+        raise SystemExit("--init is required unless --resume finds <run>/last.pt")
+    original = PixelEncoder(original_encoder).requires_grad_(False).eval()
+    model = PixelEncoder(copy.deepcopy(original_encoder)).requires_grad_(True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    step, watch = 0, Stopwatch()
+    if state is not None:
+        model.encoder.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, watch = state["step"], Stopwatch(state["elapsed"])
+        log.write(event="resume", step=step, elapsed=watch.elapsed)
+
+    config = original_encoder.config
+    files = training_files(args.data)
+    if args.max_images:
+        files = files[:args.max_images]
+    cache_kw = {"cache_dir": args.cache} if args.cache else {}
+    images = cached_images(files, round(config.image_size * 1.5), **cache_kw, tag="train")
+    batch_size = min(args.batch_size, len(files))
+    proxy_refs = load_eval_images(args.data, config.image_size)[:args.proxy_images]
+    proxy_triplets = make_triplets(proxy_refs)
+    log.write(event="start", images=len(files), init=str(args.init), config=config.to_dict(),
+              args={k: str(v) for k, v in vars(args).items()})
+
+    def meta() -> dict:
+        return {"step": step, "elapsed": watch.elapsed, "stage": "fare",
+                "robustness": {"method": "FARE", "norm": "linf", "eps": args.eps},
+                "args": {k: str(v) for k, v in vars(args).items()}}
+
+    def save_last() -> None:
+        save_atomic({**model.encoder.checkpoint(), "original": original.encoder.state_dict(),
+                     "optimizer": optimizer.state_dict(), **meta()}, last_path)
+
+    def proxy() -> None:
+        log.write(step=step, elapsed=watch.elapsed, **robustness_proxy(model, original, proxy_refs, proxy_triplets))
+
+    if step == 0 and args.proxy_every:
+        proxy()
+    last_save = watch.session
+    window_images, window_start = 0, watch.session
+    while step < args.steps:
+        if args.minutes is not None and watch.elapsed >= args.minutes * 60:
+            log.write(event="budget", step=step, elapsed=watch.elapsed)
+            break
+        lr = cosine_lr(step, args.steps, args.lr, args.warmup_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        eps = args.eps * min(1.0, (step + 1) / max(1, args.eps_warmup_steps))
+        step_size = args.pgd_step_size * eps / args.eps
+        g = step_generator(args.seed, step, stream=1)
+        pixels = augment.fare_view(images[batch_indices(args.seed, step, batch_size, len(images))],
+                                   config.image_size, g)
+        with torch.no_grad():
+            target = original(pixels)
+        model.eval()
+        adversarial = pgd_fare(model, target, pixels, eps, args.pgd_steps, step_size, g)
+        model.train()
+        loss = fare_loss(model, target, adversarial)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        window_images += batch_size
+        if step % args.log_every == 0 or step == args.steps:
+            rate = window_images / max(1e-9, watch.session - window_start)
+            log.write(step=step, loss=loss.item(), eps=eps, lr=lr, images_per_s=rate, elapsed=watch.elapsed)
+            window_images, window_start = 0, watch.session
+        if args.proxy_every and step % args.proxy_every == 0:
+            proxy()
+        if watch.session - last_save >= args.checkpoint_minutes * 60:
+            save_last()
+            last_save = watch.session
+    save_last()
+    if step >= args.steps:
+        if args.proxy_every and step % args.proxy_every:
+            proxy()
+        save_atomic({**model.encoder.checkpoint(), **meta()}, final_path)
+        log.write(event="done", step=step, elapsed=watch.elapsed)
+    return final_path
+
+
+if __name__ == "__main__":
+    main()
