@@ -149,8 +149,9 @@ def evaluate(model: nn.Module, refs: torch.Tensor, triplets: dict, eps: float = 
     return result
 
 
-def load_eval_images(data_root: Path, size: int) -> torch.Tensor:
-    return cached_images(evaluation_files(data_root), size, tag="eval").float() / 255
+def load_eval_images(data_root: Path, size: int, cache_dir: Path | None = None) -> torch.Tensor:
+    cache_kw = {"cache_dir": cache_dir} if cache_dir else {}
+    return cached_images(evaluation_files(data_root), size, **cache_kw, tag="eval").float() / 255
 
 
 def main(argv: list[str] | None = None) -> None:

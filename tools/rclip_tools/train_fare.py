@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> Path:
     cache_kw = {"cache_dir": args.cache} if args.cache else {}
     images = cached_images(files, round(config.image_size * 1.5), **cache_kw, tag="train")
     batch_size = min(args.batch_size, len(files))
-    proxy_refs = load_eval_images(args.data, config.image_size)[:args.proxy_images]
+    proxy_refs = load_eval_images(args.data, config.image_size, args.cache)[:args.proxy_images]
     proxy_triplets = make_triplets(proxy_refs)
     log.write(event="start", images=len(files), init=str(args.init), config=config.to_dict(),
               args={k: str(v) for k, v in vars(args).items()})
