@@ -25,7 +25,7 @@ from . import augment
 from .convnet import ConvEncoder
 from .data import DEFAULT_DATA_ROOT, cached_images, training_files
 from .proxy_eval import PixelEncoder, cosine_distance, load_eval_images, make_triplets, pgd_flip_attack, push_apart_drift
-from .trainutil import RunLog, Stopwatch, batch_indices, cosine_lr, save_atomic, step_generator
+from .trainutil import RunLog, Stopwatch, batch_indices, cosine_lr, fraction, save_atomic, step_generator
 
 
 def fare_loss(model: PixelEncoder, target: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
@@ -83,9 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--warmup-steps", type=int, default=100)
-    p.add_argument("--eps", type=float, default=4 / 255)
+    p.add_argument("--eps", type=fraction, default=4 / 255, help="L-inf radius in [0,1] pixels, e.g. 4/255")
     p.add_argument("--pgd-steps", type=int, default=3)
-    p.add_argument("--pgd-step-size", type=float, default=2 / 255)
+    p.add_argument("--pgd-step-size", type=fraction, default=2 / 255)
     p.add_argument("--eps-warmup-steps", type=int, default=200,
                    help="ramp eps linearly from 0 over this many steps, so the copy is not pushed away from f_orig at once")
     p.add_argument("--checkpoint-minutes", type=float, default=3.0)

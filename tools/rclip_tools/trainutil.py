@@ -66,3 +66,11 @@ class Stopwatch:
     @property
     def session(self) -> float:
         return time.time() - self.start
+
+
+def fraction(text: str) -> float:
+    """argparse type for pixel radii: "4/255" or "0.0157"."""
+    if "/" in text:
+        num, den = text.split("/")
+        return float(num) / float(den)
+    return float(text)

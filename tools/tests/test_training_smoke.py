@@ -38,11 +38,10 @@ def test_split_rule_gives_160_eval_images_none_in_training():
 
 
 def test_both_stages_train_checkpoint_and_resume(tmp_path):
-    torch.set_num_threads(2)
     cache = tmp_path / "cache"
     base = tmp_path / "base"
     common = ["--data", str(DEFAULT_DATA_ROOT), "--cache", str(cache), "--max-images", "16",
-              "--batch-size", "8", "--log-every", "1", "--warmup-steps", "1"]
+              "--batch-size", "8", "--log-every", "1", "--warmup-steps", "1", "--threads", "1"]
     train_baseline.main(["--run", str(base), "--steps", "2", *common, *TINY])
     first = torch.load(base / "last.pt")
     assert first["step"] == 2 and (base / "final.pt").exists()
