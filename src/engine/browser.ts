@@ -42,12 +42,13 @@ export async function chooseBackend(preference: BackendPreference): Promise<Back
   };
   // Hand ORT the adapter we inspected, so the one reported is the one that runs.
   ort.env.webgpu.adapter = adapter;
+  ort.env.wasm.numThreads = 1;
   const name = [adapterInfo.vendor, adapterInfo.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
   return {
     ep: 'webgpu',
     reason: `WebGPU adapter: ${name}${adapterInfo.isFallbackAdapter ? ' (software fallback adapter)' : ''}.`,
     adapter: adapterInfo,
-    threads,
+    threads: 1,
   };
 }
 

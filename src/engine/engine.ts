@@ -106,16 +106,19 @@ export class Engine<Image> {
     const verified = await loadVerifiedModel(this.deps.source, folder, { withAttack: false, onProgress });
     const backend = await this.backendInfo();
     const logSeverityLevel = this.deps.logSeverityLevel;
-    let session: ModelSession;
     let fallbackReason: string | null = null;
-    try {
-      session = await ModelSession.create(this.deps.ort, verified, { ep: backend.ep, logSeverityLevel });
-    } catch (err) {
-      if (backend.ep !== 'webgpu') throw err;
-      // A graph WebGPU cannot run still runs on wasm; the reason is reported, never hidden.
-      fallbackReason = `WebGPU could not run this model (${(err as Error).message}); using wasm.`;
-      session = await ModelSession.create(this.deps.ort, verified, { ep: 'wasm', logSeverityLevel });
-    }
+    // Sessions are created one at a time, through the job queue: two concurrent creations on the
+    // WebGPU EP never resolve (seen with onnxruntime-web 1.30 in Chromium).
+    const session = await this.run(undefined, async () => {
+      try {
+        return await ModelSession.create(this.deps.ort, verified, { ep: backend.ep, logSeverityLevel });
+      } catch (err) {
+        if (backend.ep !== 'webgpu') throw err;
+        // A graph WebGPU cannot run still runs on wasm; the reason is reported, never hidden.
+        fallbackReason = `WebGPU could not run this model (${(err as Error).message}); using wasm.`;
+        return ModelSession.create(this.deps.ort, verified, { ep: 'wasm', logSeverityLevel });
+      }
+    });
     const info: ModelInfo = {
       id: verified.manifest.id,
       name: verified.manifest.name,

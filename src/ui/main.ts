@@ -1,0 +1,211 @@
+/**
+ * The demo page: two images in, the robust distance out, with the baseline beside it.
+ *
+ * Query parameters (for users and tests):
+ *   ?backend=auto|webgpu|wasm   which execution provider to ask for (default auto: WebGPU when available)
+ *   ?models=<url>               where index.json lives (default "models/")
+ *   ?ortlog=0..4                ORT log level; 0 logs node placement in the worker's console
+ */
+import { createMetric, type BackendChoice, type ImageInput, type LoadProgress, type ModelInfo } from '../client/metric';
+import { RclipError, toRclipError } from '../core/errors';
+import { describeBands, verdict } from './verdict';
+
+type Slot = 'a' | 'b';
+
+const SAMPLES = [
+  { file: 'sunset.jpg', label: 'Sunset' },
+  { file: 'sunset-shifted.jpg', label: 'Sunset, shifted' },
+  { file: 'meadow.jpg', label: 'Meadow' },
+];
+
+const params = new URLSearchParams(location.search);
+const backendParam = params.get('backend');
+const ortlog = params.get('ortlog');
+const metric = createMetric({
+  modelsBase: params.get('models') ?? 'models/',
+  backend: backendParam === 'wasm' || backendParam === 'webgpu' ? backendParam : 'auto',
+  logSeverityLevel: ortlog !== null && /^[0-4]$/.test(ortlog) ? (Number(ortlog) as 0 | 1 | 2 | 3 | 4) : undefined,
+});
+
+const $ = <T extends HTMLElement>(selector: string, root: ParentNode = document) => root.querySelector(selector) as T;
+const images: Record<Slot, ImageInput | null> = { a: null, b: null };
+const thumbUrls: Record<Slot, string | null> = { a: null, b: null };
+let models: { robust: ModelInfo; baseline: ModelInfo } | null = null;
+let compareController: AbortController | null = null;
+
+// ---- messages -------------------------------------------------------------------------------
+
+function showError(err: unknown, context?: string) {
+  const e = toRclipError(err);
+  if (e.code === 'CANCELLED') return;
+  const alert = $('#alert');
+  alert.hidden = false;
+  alert.dataset.code = e.code;
+  alert.textContent = `${context ? `${context}: ` : ''}${e.message}`;
+}
+
+function clearError() {
+  const alert = $('#alert');
+  alert.hidden = true;
+  alert.textContent = '';
+  delete alert.dataset.code;
+}
+
+function showBackend(choice: BackendChoice, loaded: ModelInfo[]) {
+  const badge = $('#ep-badge');
+  const ep = loaded[0]?.ep ?? choice.ep;
+  badge.dataset.ep = ep;
+  const threads = ep === 'wasm' ? ` · ${choice.threads} thread${choice.threads === 1 ? '' : 's'}` : '';
+  const fallbacks = loaded.filter((m) => m.fallbackReason).map((m) => `${m.id}: ${m.fallbackReason}`);
+  badge.textContent = `${ep === 'webgpu' ? 'WebGPU' : 'wasm'}${threads} — ${choice.reason}${fallbacks.length ? ` ${fallbacks.join(' ')}` : ''}`;
+}
+
+// ---- model loading --------------------------------------------------------------------------
+
+async function loadModels() {
+  const load = $('#load');
+  const bar = $<HTMLProgressElement>('#load-progress');
+  const label = $('#load-label');
+  const progress = new Map<string, LoadProgress>();
+  const onProgress = (p: LoadProgress) => {
+    progress.set(`${p.model}/${p.file}`, p);
+    const loaded = [...progress.values()].reduce((s, x) => s + x.loaded, 0);
+    const total = [...progress.values()].reduce((s, x) => s + x.total, 0);
+    bar.value = total ? loaded / total : 0;
+    label.textContent = `Loading ${p.model} (${p.from === 'network' ? 'download' : 'from cache'}): ${(loaded / 2 ** 20).toFixed(1)} of ${(total / 2 ** 20).toFixed(1)} MB`;
+  };
+  load.hidden = false;
+  try {
+    const index = await metric.models();
+    const [robust, baseline] = await Promise.all([
+      metric.loadModel(index.default, { onProgress }),
+      metric.loadModel(index.baseline, { onProgress }),
+    ]);
+    models = { robust, baseline };
+    $('#robust-model').textContent = `${robust.name} · robustness: ${robust.manifest.robustness.method}`;
+    $('#baseline-model').textContent = `${baseline.name} · robustness: ${baseline.manifest.robustness.method}`;
+    showBackend(await metric.backend(), [robust, baseline]);
+    document.body.dataset.ready = 'true';
+  } catch (err) {
+    $('#ep-badge').textContent = 'Models not loaded';
+    showError(err, 'The models could not be loaded');
+  } finally {
+    load.hidden = true;
+  }
+}
+
+// ---- images ---------------------------------------------------------------------------------
+
+function setImage(slot: Slot, image: ImageInput, preview: Blob | string | null) {
+  images[slot] = image;
+  const zone = $(`#zone-${slot}`);
+  const thumb = $<HTMLImageElement>('.thumb', zone);
+  if (thumbUrls[slot]) URL.revokeObjectURL(thumbUrls[slot]!);
+  thumbUrls[slot] = null;
+  if (preview instanceof Blob) {
+    thumbUrls[slot] = URL.createObjectURL(preview);
+    thumb.src = thumbUrls[slot]!;
+  } else if (preview) thumb.src = preview;
+  thumb.hidden = preview === null;
+  thumb.alt = `Image ${slot.toUpperCase()}${image instanceof File ? `: ${image.name}` : ''}`;
+  void compare();
+}
+
+function imageFromDataTransfer(data: DataTransfer): { image: ImageInput; preview: Blob | string | null } | null {
+  const file = [...data.files][0];
+  if (file) return { image: file, preview: file };
+  const uri = data.getData('text/uri-list').split('\n').find((l) => l && !l.startsWith('#')) ?? data.getData('text/plain');
+  if (uri && /^(https?:|data:|blob:)/.test(uri.trim())) return { image: { url: uri.trim() }, preview: null };
+  return null;
+}
+
+function wireZone(slot: Slot) {
+  const zone = $(`#zone-${slot}`);
+  const input = $<HTMLInputElement>(`#file-${slot}`);
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file) setImage(slot, file, file);
+    input.value = '';
+  });
+  zone.addEventListener('keydown', (e) => {
+    if (e.target === zone && (e.key === 'Enter' || e.key === ' ')) {
+      e.preventDefault();
+      input.click();
+    }
+  });
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    const dropped = e.dataTransfer && imageFromDataTransfer(e.dataTransfer);
+    if (dropped) setImage(slot, dropped.image, dropped.preview);
+    else showError(new RclipError('IMAGE_UNSUPPORTED_FORMAT', 'Nothing usable was dropped: drop an image file or an image link.'));
+  });
+  zone.addEventListener('paste', (e) => {
+    const pasted = e.clipboardData && imageFromDataTransfer(e.clipboardData);
+    if (pasted) {
+      e.preventDefault();
+      setImage(slot, pasted.image, pasted.preview);
+    }
+  });
+  const samples = $('.samples', zone);
+  for (const sample of SAMPLES) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = sample.label;
+    button.dataset.sample = sample.file;
+    const url = new URL(`samples/${sample.file}`, location.href).href;
+    button.addEventListener('click', () => setImage(slot, { url, name: sample.file }, url));
+    samples.append(button);
+  }
+}
+
+// ---- comparison -----------------------------------------------------------------------------
+
+const fmt = (d: number) => d.toFixed(4);
+
+async function compare() {
+  const { a, b } = images;
+  if (!a || !b || !models) return;
+  compareController?.abort();
+  const controller = new AbortController();
+  compareController = controller;
+  const { robust, baseline } = models;
+  const out = { robust: $('#robust-distance'), baseline: $('#baseline-distance') };
+  out.robust.textContent = out.baseline.textContent = '…';
+  document.body.dataset.state = 'computing';
+  try {
+    const r = await metric.distance(a, b, { model: robust.id, signal: controller.signal });
+    out.robust.textContent = fmt(r.distance);
+    out.robust.dataset.value = String(r.distance);
+    const base = await metric.distance(a, b, { model: baseline.id, signal: controller.signal });
+    out.baseline.textContent = fmt(base.distance);
+    out.baseline.dataset.value = String(base.distance);
+    $('#verdict').textContent = `The images look ${verdict(r.distance).split(':')[0]} to the robust model.`;
+    $('#timings').textContent = `Robust: ${r.timings.totalMs.toFixed(0)} ms (inference ${r.timings.inferenceMs.toFixed(0)} ms) · baseline: ${base.timings.totalMs.toFixed(0)} ms, on ${r.ep === 'webgpu' ? 'WebGPU' : 'wasm'}`;
+    clearError();
+    document.body.dataset.state = 'done';
+  } catch (err) {
+    if (controller.signal.aborted) return;
+    out.robust.textContent = out.baseline.textContent = '—';
+    delete out.robust.dataset.value;
+    delete out.baseline.dataset.value;
+    $('#verdict').textContent = '';
+    document.body.dataset.state = 'error';
+    showError(err);
+  }
+}
+
+// ---- start ----------------------------------------------------------------------------------
+
+wireZone('a');
+wireZone('b');
+$('#thresholds').textContent = `Verdict bands (robust distance): ${describeBands()}.`;
+void loadModels().then(compare);
+
+// For end-to-end tests: the live metric (crash simulation) and the current models.
+Object.assign(window, { __rclip: { metric, get models() { return models; } } });
