@@ -20,6 +20,8 @@ export interface MetricOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Builds the worker; the default is the bundled one. */
   createWorker?: () => Worker;
+  /** Told when the worker dies, even with no request in flight; the next request starts a new one. */
+  onWorkerCrash?: (err: RclipError) => void;
 }
 
 export interface CallOptions {
@@ -73,6 +75,7 @@ export class Metric {
     this.backendPromise = null;
     for (const reject of this.pending) reject(err);
     this.pending.clear();
+    this.options.onWorkerCrash?.(err);
   }
 
   /** Calls the worker, rejecting on crash or abort, and mapping errors to RclipError. */

@@ -3,7 +3,7 @@ import { RclipError } from '../core/errors';
 import type { ModelIndex, ModelManifest } from '../core/manifest';
 import { normalize, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
 import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
-import { ModelSession, type ExecutionProvider, type OrtRuntime } from './session';
+import { ModelSession, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
 
 export interface BackendChoice {
   ep: ExecutionProvider;
@@ -53,6 +53,7 @@ export interface EngineDeps<Image> {
   chooseBackend: () => Promise<BackendChoice>;
   decode: (image: Image) => Promise<RgbaImage>;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  sessionOptions?: SessionOptions['extra'];
 }
 
 interface LoadedModel {
@@ -105,18 +106,18 @@ export class Engine<Image> {
     const folder = ref.endsWith('/') ? ref : modelFolder(await this.index(), ref);
     const verified = await loadVerifiedModel(this.deps.source, folder, { withAttack: false, onProgress });
     const backend = await this.backendInfo();
-    const logSeverityLevel = this.deps.logSeverityLevel;
+    const common = { logSeverityLevel: this.deps.logSeverityLevel, extra: this.deps.sessionOptions };
     let fallbackReason: string | null = null;
     // Sessions are created one at a time, through the job queue: two concurrent creations on the
     // WebGPU EP never resolve (seen with onnxruntime-web 1.30 in Chromium).
     const session = await this.run(undefined, async () => {
       try {
-        return await ModelSession.create(this.deps.ort, verified, { ep: backend.ep, logSeverityLevel });
+        return await ModelSession.create(this.deps.ort, verified, { ...common, ep: backend.ep });
       } catch (err) {
         if (backend.ep !== 'webgpu') throw err;
         // A graph WebGPU cannot run still runs on wasm; the reason is reported, never hidden.
         fallbackReason = `WebGPU could not run this model (${(err as Error).message}); using wasm.`;
-        return ModelSession.create(this.deps.ort, verified, { ep: 'wasm', logSeverityLevel });
+        return ModelSession.create(this.deps.ort, verified, { ...common, ep: 'wasm' });
       }
     });
     const info: ModelInfo = {

@@ -53,6 +53,10 @@ export class FetchModelSource implements ModelSource {
 
   async readJson(path: string): Promise<unknown> {
     const res = await this.get(path);
+    // Single-page-app servers answer unknown paths with index.html and status 200.
+    if (/text\/html/i.test(res.headers.get('content-type') ?? '')) {
+      throw new RclipError('MODEL_NOT_FOUND', `${new URL(path, this.base).href} is missing (the server sent an HTML page instead of JSON).`);
+    }
     const text = await res.text();
     try {
       return JSON.parse(text);

@@ -17,6 +17,8 @@ export interface SessionOptions {
   ep: ExecutionProvider;
   /** ORT's verbose log (0) prints where every node was placed: the proof that WebGPU ran the whole graph. */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Runtime-specific extras, e.g. onnxruntime-node's thread counts. */
+  extra?: Partial<InferenceSession.SessionOptions>;
 }
 
 export interface AttackGradient {
@@ -29,6 +31,7 @@ export interface AttackGradient {
 async function createSession(ort: OrtRuntime, bytes: Uint8Array, what: string, options: SessionOptions) {
   try {
     return await ort.InferenceSession.create(bytes, {
+      ...options.extra,
       executionProviders: [options.ep],
       graphOptimizationLevel: 'all',
       logSeverityLevel: options.logSeverityLevel ?? 3,

@@ -25,6 +25,7 @@ const metric = createMetric({
   modelsBase: params.get('models') ?? 'models/',
   backend: backendParam === 'wasm' || backendParam === 'webgpu' ? backendParam : 'auto',
   logSeverityLevel: ortlog !== null && /^[0-4]$/.test(ortlog) ? (Number(ortlog) as 0 | 1 | 2 | 3 | 4) : undefined,
+  onWorkerCrash: (err) => showError(err),
 });
 
 const $ = <T extends HTMLElement>(selector: string, root: ParentNode = document) => root.querySelector(selector) as T;
