@@ -5,6 +5,8 @@
 import * as Comlink from 'comlink';
 import { serializeError } from '../src/core/errors';
 import { createBrowserEngine, type BackendPreference, type ImageInput } from '../src/engine/browser';
+import type { AttackStep } from '../src/core/attack';
+import { attackImage, type AttackRequest } from '../src/engine/attack';
 import type { Engine } from '../src/engine/engine';
 import type { LoadProgress } from '../src/engine/model-loader';
 
@@ -59,6 +61,18 @@ const api = {
   },
   distance(a: ImageInput, b: ImageInput, options: JobOptions) {
     return guarded(() => current().distance(a, b, options.model, options.jobId));
+  },
+  attack(image: ImageInput, target: ImageInput | null, request: AttackRequest, onStep?: (s: AttackStep) => void) {
+    return guarded(async () => {
+      const engine = current();
+      try {
+        const [a, b] = await Promise.all([engine.decode(image), target ? engine.decode(target) : null]);
+        const out = await attackImage(engine, a.rgba, b?.rgba ?? null, request, onStep);
+        return Comlink.transfer(out, [out.adversarial.data.buffer, out.adversarialRgba.data.buffer, out.perturbation.buffer]);
+      } finally {
+        engine.finish(request.jobId);
+      }
+    });
   },
   cancel(jobId: string) {
     engine?.cancel(jobId);

@@ -10,8 +10,22 @@ import type { BackendPreference, ImageInput } from '../engine/browser';
 import type { BackendChoice, DistanceResult, EmbedResult, ModelInfo } from '../engine/engine';
 import type { LoadProgress } from '../engine/model-loader';
 import type { WorkerApi } from '../../workers/rclip.worker';
+import { PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
+import type { AttackOutcome } from '../engine/attack';
 
-export type { BackendChoice, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
+export type { AttackOutcome, AttackSettings, AttackStep, BackendChoice, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
+
+export interface AttackOptions extends Partial<AttackSettings> {
+  /** The attacked model; default: the default (robust) model. */
+  model?: string;
+  /** Also measure the adversarial image with this model (e.g. the baseline). */
+  otherModel?: string;
+  objective?: AttackObjective;
+  /** Image B, required for pull-together. */
+  target?: ImageInput;
+  signal?: AbortSignal;
+  onStep?: (step: AttackStep) => void;
+}
 
 export interface MetricOptions {
   /** URL of the folder holding index.json; default: "models/" next to the page. */
@@ -151,6 +165,28 @@ export class Metric {
     await this.loadModel(model);
     const jobId = `job-${++jobCounter}`;
     return this.call((r) => r.distance(transferable(a), transferable(b), { model, jobId }), options.signal, () => this.remote?.cancel(jobId));
+  }
+
+  /** FGSM/PGD against a model's attack graph; settings default to the paper's (L∞, 4/255, 10 steps). */
+  async attack(image: ImageInput, options: AttackOptions = {}): Promise<AttackOutcome> {
+    const model = await this.modelId(options.model);
+    await this.loadModel(model);
+    if (options.otherModel) await this.loadModel(options.otherModel);
+    const jobId = `job-${++jobCounter}`;
+    const settings: AttackSettings = {
+      method: options.method ?? PAPER_DEFAULTS.method,
+      norm: options.norm ?? PAPER_DEFAULTS.norm,
+      eps: options.eps ?? PAPER_DEFAULTS.eps,
+      steps: options.steps ?? PAPER_DEFAULTS.steps,
+      stepSize: options.stepSize ?? PAPER_DEFAULTS.stepSize,
+      seed: options.seed ?? PAPER_DEFAULTS.seed,
+    };
+    const onStep = options.onStep ? Comlink.proxy(options.onStep) : undefined;
+    return this.call(
+      (r) => r.attack(transferable(image), options.target ? transferable(options.target) : null, { model, otherModel: options.otherModel, objective: options.objective ?? 'push-apart', settings, jobId }, onStep),
+      options.signal,
+      () => this.remote?.cancel(jobId),
+    );
   }
 
   async unloadModel(model: string): Promise<void> {

@@ -1,0 +1,135 @@
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { normOf, PAPER_DEFAULTS, pixelGradient, runAttack, seededRandom, validateAttackSettings, type AttackSettings } from '../src/core/attack';
+import { cosineDistance } from '../src/core/distance';
+import { normalize, type RgbaImage } from '../src/core/preprocess';
+import { attackImage } from '../src/engine/attack';
+import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+
+const samples = path.resolve(import.meta.dirname, '../public/samples');
+const engine = createNodeEngine();
+let robust: string;
+let baseline: string;
+let sunset: RgbaImage;
+let meadow: RgbaImage;
+
+beforeAll(async () => {
+  const index = await engine.index();
+  robust = index.default;
+  baseline = index.baseline;
+  await engine.loadModel(robust);
+  await engine.loadModel(baseline);
+  sunset = await decodeImageFile(path.join(samples, 'sunset.jpg'));
+  meadow = await decodeImageFile(path.join(samples, 'meadow.jpg'));
+});
+
+describe('attack.onnx gradient', () => {
+  for (const which of ['robust', 'baseline'] as const) {
+    it(`matches central finite differences of the encoder's distance (${which})`, async () => {
+      const model = which === 'robust' ? robust : baseline;
+      const session = await engine.attackSession(model);
+      const input = session.manifest.input;
+      const n = 3 * input.size * input.size;
+      const random = seededRandom(7);
+      const pixels = Float32Array.from({ length: n }, () => 0.2 + 0.6 * random());
+      const [target] = await engine.embedPixels(model, [await engine.pixelsFor(model, meadow)]);
+      const { grad } = await session.attackGradient(normalize({ size: input.size, data: pixels }, input), target);
+      const g = pixelGradient(grad, input.std);
+      const distanceAt = async (p: Float32Array) => cosineDistance((await engine.embedPixels(model, [{ size: input.size, data: p }]))[0], target);
+      const h = 1e-2;
+      const errors: number[] = [];
+      for (let trial = 0; trial < 4; trial++) {
+        const v = Float32Array.from({ length: n }, () => random() * 2 - 1);
+        const vn = normOf(v, 'l2');
+        for (let i = 0; i < n; i++) v[i] /= vn;
+        const plus = pixels.map((p, i) => p + h * v[i]);
+        const minus = pixels.map((p, i) => p - h * v[i]);
+        const numeric = ((await distanceAt(plus)) - (await distanceAt(minus))) / (2 * h);
+        const analytic = g.reduce((s, gi, i) => s + gi * v[i], 0);
+        errors.push(Math.abs(numeric - analytic) / Math.max(Math.abs(analytic), 1e-6));
+      }
+      console.info(`${model}: directional-derivative relative errors ${errors.map((e) => e.toExponential(1)).join(', ')}`);
+      expect(Math.max(...errors)).toBeLessThan(2e-2);
+    });
+  }
+});
+
+describe('PGD and FGSM', () => {
+  const run = (model: string, settings: AttackSettings) => attackImage(engine, sunset, null, { model, objective: 'push-apart', settings });
+
+  for (const norm of ['linf', 'l2'] as const) {
+    it(`keeps every ${norm} iterate within eps (+1e-6) and the [0,1] box`, async () => {
+      const session = await engine.attackSession(baseline);
+      const input = session.manifest.input;
+      const clean = (await engine.pixelsFor(baseline, sunset)).data;
+      const [target] = await engine.embedPixels(baseline, [{ size: input.size, data: clean }]);
+      const eps = norm === 'linf' ? 4 / 255 : 0.5;
+      const settings: AttackSettings = { method: 'pgd', norm, eps, steps: 6, stepSize: norm === 'linf' ? 2 / 255 : 0.2, seed: 3 };
+      let iterates = 0;
+      await runAttack(clean, 'push-apart', settings, async (p) => {
+        const { distance, grad } = await session.attackGradient(normalize({ size: input.size, data: p }, input), target);
+        return { distance, grad: pixelGradient(grad, input.std) };
+      }, {
+        onStep: (s, pixels) => {
+          iterates++;
+          const delta = pixels.map((p, i) => p - clean[i]);
+          expect(normOf(delta, norm)).toBeLessThanOrEqual(eps + 1e-6);
+          expect(s.deltaNorm).toBeLessThanOrEqual(eps + 1e-6);
+          for (const p of pixels) expect(p >= 0 && p <= 1).toBe(true);
+        },
+      });
+      expect(iterates).toBe(7);
+    });
+  }
+
+  it('PGD raises the objective over FGSM over clean on the baseline (push apart)', async () => {
+    const pgd = await run(baseline, PAPER_DEFAULTS);
+    const fgsm = await run(baseline, { ...PAPER_DEFAULTS, method: 'fgsm' });
+    console.info(`baseline push-apart: clean ${pgd.attacked.clean}, FGSM ${fgsm.attacked.after}, PGD-10 ${pgd.attacked.after}`);
+    expect(pgd.attacked.clean).toBeCloseTo(0, 6);
+    expect(fgsm.attacked.after).toBeGreaterThan(pgd.attacked.clean);
+    expect(pgd.attacked.after).toBeGreaterThan(fgsm.attacked.after);
+    expect(pgd.other).toBeNull();
+  });
+
+  it('the same seed gives the same result; another seed does not', async () => {
+    const a = await run(baseline, { ...PAPER_DEFAULTS, steps: 3, seed: 11 });
+    const b = await run(baseline, { ...PAPER_DEFAULTS, steps: 3, seed: 11 });
+    const c = await run(baseline, { ...PAPER_DEFAULTS, steps: 3, seed: 12 });
+    expect(Array.from(b.perturbation)).toEqual(Array.from(a.perturbation));
+    expect(b.steps).toEqual(a.steps);
+    expect(Array.from(c.perturbation)).not.toEqual(Array.from(a.perturbation));
+  });
+
+  it('measures the adversarial image under the other model too, and pull-together lowers the distance to B', async () => {
+    const r = await attackImage(engine, sunset, meadow, { model: baseline, otherModel: robust, objective: 'pull-together', settings: { ...PAPER_DEFAULTS, steps: 5 } });
+    expect(r.attacked.after).toBeLessThan(r.attacked.clean);
+    expect(r.other?.model).toBe(robust);
+    expect(r.other!.clean).toBeGreaterThan(0);
+    expect(r.adversarialRgba.data.length).toBe(r.adversarial.size * r.adversarial.size * 4);
+  });
+});
+
+describe('settings validation', () => {
+  const n = 3 * 64 * 64;
+  const cases: Array<[Partial<AttackSettings>, RegExp]> = [
+    [{ eps: 0 }, /eps must be a positive number/],
+    [{ eps: -1 }, /eps must be a positive number/],
+    [{ eps: Number.NaN }, /eps must be a positive number/],
+    [{ eps: 2 }, /larger than the whole pixel box allows for linf/],
+    [{ norm: 'l2', eps: 1000 }, /larger than the whole pixel box allows for l2/],
+    [{ steps: 0 }, /steps must be a whole number from 1 to 1000/],
+    [{ steps: 1e6 }, /steps must be a whole number from 1 to 1000/],
+    [{ stepSize: 0 }, /stepSize must be a positive number/],
+    [{ norm: 'l1' as never }, /norm must be "linf" or "l2"/],
+  ];
+  for (const [patch, message] of cases) {
+    it(`refuses ${JSON.stringify(patch)}`, () => {
+      expect(() => validateAttackSettings({ ...PAPER_DEFAULTS, ...patch }, n)).toThrow(message);
+    });
+  }
+
+  it('refuses pull-together without a second image', async () => {
+    await expect(attackImage(engine, sunset, null, { model: baseline, objective: 'pull-together', settings: PAPER_DEFAULTS })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
