@@ -64,6 +64,22 @@ interface LoadedModel {
 
 const now = () => performance.now();
 
+// setTimeout(0) is clamped to 4 ms once nested; a MessageChannel round trip is a macrotask without the clamp.
+const waiting: Array<() => void> = [];
+let channel: MessageChannel | null = null;
+function nextMacrotask(): Promise<void> {
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => waiting.shift()?.();
+    // Node: an open port keeps the process alive; this one must not.
+    (channel.port1 as unknown as { unref?: () => void }).unref?.();
+  }
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel!.port2.postMessage(null);
+  });
+}
+
 /**
  * Owns the ORT sessions of every loaded model and runs all work on them one job at a time: ORT
  * sessions (WebGPU's especially) must not run concurrently, and a queue makes cancellation simple.
@@ -146,13 +162,16 @@ export class Engine<Image> {
       throw new RclipError('ATTACK_UNAVAILABLE', `Model "${ref}" ships no attack graph (manifest files.attack), so it cannot be attacked in the page.`);
     }
     const verified = await loadVerifiedModel(this.deps.source, m.folder, { withAttack: true, onProgress });
-    await m.session.attachAttackGraph(verified.attack!);
+    await this.run(undefined, () => m.session.attachAttackGraph(verified.attack!));
     return m.session;
   }
 
   /** Queues `task`; a job whose id was cancelled before it started fails with CANCELLED instead of running. */
   run<T>(jobId: string | undefined, task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => {
+    const result = this.tail.then(async () => {
+      // A macrotask turn between jobs lets the worker read its messages (a cancel, another request);
+      // a chain of ORT runs that resolve as microtasks would otherwise hold them until it ends.
+      await nextMacrotask();
       this.throwIfCancelled(jobId);
       return task();
     });

@@ -8,6 +8,7 @@
  */
 import { createMetric, type BackendChoice, type ImageInput, type LoadProgress, type ModelInfo } from '../client/metric';
 import { RclipError, toRclipError } from '../core/errors';
+import { mountAttackPanel } from './attack-panel';
 import { describeBands, verdict } from './verdict';
 
 type Slot = 'a' | 'b';
@@ -205,6 +206,7 @@ async function compare() {
 
 wireZone('a');
 wireZone('b');
+mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models, showError });
 $('#thresholds').textContent = `Verdict bands (robust distance): ${describeBands()}.`;
 void loadModels().then(compare);
 
