@@ -1,0 +1,53 @@
+import { cosineDistance } from '../core/distance';
+import { RclipError } from '../core/errors';
+import type { Output, Values } from './commands';
+import { DEFAULT_DEDUPE_THRESHOLD } from './defaults';
+import { expandImageArgs, isFolder } from './images';
+import { embedFiles, openModel } from './model';
+import { createProgress } from './progress';
+import { numberOption, positionalCount } from './values';
+
+export interface DuplicateGroup {
+  files: string[];
+  /** The largest distance between two linked members (a chain can span more than T end to end). */
+  max_distance: number;
+}
+
+/** Connected components of "distance ≤ threshold", by union–find; groups of one are dropped. */
+export function duplicateGroups(files: readonly string[], embeddings: readonly Float32Array[], threshold: number): DuplicateGroup[] {
+  const parent = files.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  const linkMax = new Map<number, number>();
+  const links: Array<[number, number, number]> = [];
+  for (let i = 0; i < files.length; i++)
+    for (let j = i + 1; j < files.length; j++) {
+      const d = cosineDistance(embeddings[i], embeddings[j]);
+      if (d <= threshold) {
+        links.push([i, j, d]);
+        parent[find(i)] = find(j);
+      }
+    }
+  for (const [i, , d] of links) linkMax.set(find(i), Math.max(linkMax.get(find(i)) ?? 0, d));
+  const members = new Map<number, string[]>();
+  files.forEach((f, i) => members.set(find(i), [...(members.get(find(i)) ?? []), f]));
+  return [...members.entries()].filter(([, fs]) => fs.length > 1).map(([root, fs]) => ({ files: fs, max_distance: linkMax.get(root)! }));
+}
+
+export async function dedupeCommand(values: Values, positionals: string[]): Promise<Output> {
+  positionalCount(positionals, 1, 1, 'one folder');
+  const [dir] = positionals;
+  if (!isFolder(dir)) throw new RclipError('INVALID_ARGUMENT', `"${dir}" is not a folder.`);
+  const threshold = numberOption('threshold', values.threshold, DEFAULT_DEDUPE_THRESHOLD);
+  if (threshold > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${threshold}).`);
+  const files = expandImageArgs([dir]);
+  const model = await openModel(values.model as string | undefined);
+  const progress = createProgress('embedding', files.length);
+  const embeddings = await embedFiles(model, files, (done) => progress.tick(done));
+  progress.end();
+  const groups = duplicateGroups(files, embeddings, threshold);
+  const text =
+    groups.length === 0
+      ? `No near-duplicates among ${files.length} images at distance ≤ ${threshold} (${model.info.id}).`
+      : [`${groups.length} group(s) of near-duplicates among ${files.length} images at distance ≤ ${threshold} (${model.info.id}):`, ...groups.map((g, i) => `group ${i + 1} (max link ${g.max_distance.toFixed(4)}):\n  ${g.files.join('\n  ')}`)].join('\n');
+  return { json: { model: model.info.id, threshold, images: files.length, groups }, text };
+}

@@ -1,0 +1,52 @@
+import type { AttackNorm, AttackSettings } from '../core/attack';
+import { RclipError } from '../core/errors';
+import { evaluationImageNames, KINDS, runTwoAfc } from '../core/twoafc';
+import type { Output, Values } from './commands';
+import { folderEntries, folderTripletSources } from './images';
+import { openModel, twoAfcModel } from './model';
+import { createProgress } from './progress';
+import { choiceOption, integerOption, numberOption, requiredString } from './values';
+
+/** L2 radius when --eps is not given: at 64×64×3 an L∞ ball of 4/255 reaches L2 ≈ 1.74, so 0.5 is the milder threat. */
+export const DEFAULT_L2_EPS = 0.5;
+
+export function attackFromOptions(values: Values): AttackSettings | null {
+  const method = choiceOption('attack', values.attack, ['none', 'fgsm', 'pgd'] as const, 'none');
+  const norm = choiceOption<AttackNorm>('norm', values.norm, ['linf', 'l2'], 'linf');
+  const eps = numberOption('eps', values.eps, norm === 'linf' ? 4 / 255 : DEFAULT_L2_EPS);
+  const steps = integerOption('steps', values.steps, 10, 1);
+  const seed = integerOption('seed', values.seed, 0, 0);
+  if (method === 'none') {
+    const given = ['norm', 'eps', 'steps'].filter((k) => values[k] !== undefined);
+    if (given.length) throw new RclipError('INVALID_ARGUMENT', `--${given.join(', --')} only mean(s) something with --attack fgsm or pgd.`);
+    return null;
+  }
+  if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
+  return { method, norm, eps, steps: method === 'fgsm' ? 1 : steps, stepSize: (2.5 * eps) / steps, seed };
+}
+
+const pct = (x: number | null) => (x === null ? '   —  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
+
+export async function evalCommand(values: Values, positionals: string[]): Promise<Output> {
+  if (positionals.length) throw new RclipError('INVALID_ARGUMENT', `eval takes no positional arguments (got ${positionals.join(' ')}); use --images DIR.`);
+  const dir = requiredString('images', values.images);
+  const attack = attackFromOptions(values);
+  const seed = integerOption('seed', values.seed, 0, 0);
+  const limit = values.limit === undefined ? undefined : integerOption('limit', values.limit, 0, 1);
+  const all = evaluationImageNames(folderEntries(dir));
+  if (all.length < 2) throw new RclipError('INVALID_ARGUMENT', `"${dir}" has ${all.length} evaluation image(s) (sorted index i % 5 == 4 of its jpg/jpeg/png/webp files); at least 2 are needed.`);
+  const images = limit === undefined ? all : all.slice(0, limit);
+  const opened = await openModel(values.model as string | undefined);
+  if (attack && !opened.info.hasAttackGraph) throw new RclipError('ATTACK_UNAVAILABLE', `Model "${opened.info.id}" ships no attack graph, so it cannot be attacked.`);
+  const model = await twoAfcModel(opened, attack !== null);
+  const progress = createProgress(`eval ${opened.info.id}${attack ? ` (${attack.method} ${attack.norm})` : ''}`, images.length);
+  const { report } = await runTwoAfc(model, folderTripletSources(dir, all), { images, seed, attack, onImage: (done) => progress.tick(done) });
+  progress.end();
+  const attackJson = attack ? { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, seed: attack.seed, target: 'reference' } : { method: 'none' };
+  const json = { model: opened.info.id, n: report.n, images: report.images, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy, attack: attackJson, seed, per_kind: report.per_kind };
+  const header = `2AFC on ${report.images} evaluation images of ${dir} (${report.n} triplets, seed ${seed}), model ${opened.info.id}`;
+  const threat = attack ? `attack: ${attack.method.toUpperCase()} ${attack.norm} eps=${attack.eps.toFixed(5)} steps=${attack.steps} step=${attack.stepSize.toFixed(5)}` : 'attack: none';
+  const rows = [...KINDS.map((k) => [k, report.per_kind[k]] as const), ['all', { n: report.n, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy }] as const];
+  const table = ['kind        n   clean   robust', ...rows.map(([k, a]) => `${k.padEnd(10)} ${String(a.n).padStart(3)}  ${pct(a.clean_accuracy)}  ${pct(a.robust_accuracy)}`)];
+  return { json, text: [header, threat, ...table].join('\n') };
+}

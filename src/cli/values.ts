@@ -1,0 +1,38 @@
+/** Option values: parsed strictly, refused with INVALID_ARGUMENT naming the option. */
+import { RclipError } from '../core/errors';
+
+const bad = (message: string): never => {
+  throw new RclipError('INVALID_ARGUMENT', message);
+};
+
+/** A number, or a fraction "a/b" (eps is usually written 4/255). */
+export function numberOption(name: string, raw: string | boolean | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const text = String(raw).trim();
+  const m = /^([0-9]*\.?[0-9]+(?:e[-+]?[0-9]+)?)(?:\/([0-9]*\.?[0-9]+))?$/i.exec(text);
+  const value = m ? Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2])) : NaN;
+  if (!Number.isFinite(value)) bad(`--${name} must be a non-negative number or a fraction like 4/255 (got "${text}").`);
+  return value;
+}
+
+export function integerOption(name: string, raw: string | boolean | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const text = String(raw).trim();
+  if (!/^-?[0-9]+$/.test(text) || Number(text) < min) bad(`--${name} must be a whole number ≥ ${min} (got "${text}").`);
+  return Number(text);
+}
+
+export function choiceOption<T extends string>(name: string, raw: string | boolean | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  if (!allowed.includes(raw as T)) bad(`--${name} must be one of ${allowed.join(', ')} (got "${raw}").`);
+  return raw as T;
+}
+
+export function requiredString(name: string, raw: string | boolean | undefined): string {
+  if (typeof raw !== 'string' || raw === '') bad(`--${name} is required.`);
+  return raw as string;
+}
+
+export function positionalCount(positionals: string[], min: number, max: number, what: string): void {
+  if (positionals.length < min || positionals.length > max) bad(`expected ${what}, got ${positionals.length} argument(s)${positionals.length ? `: ${positionals.join(' ')}` : ''}.`);
+}
