@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
@@ -36,7 +37,7 @@ export function duplicateGroups(files: readonly string[], embeddings: readonly F
 export async function dedupeCommand(values: Values, positionals: string[]): Promise<Output> {
   positionalCount(positionals, 1, 1, 'one folder');
   const [dir] = positionals;
-  if (!isFolder(dir)) throw new RclipError('INVALID_ARGUMENT', `"${dir}" is not a folder.`);
+  if (!isFolder(dir)) throw new RclipError('IMAGE_FETCH_FAILED', existsSync(dir) ? `"${dir}" is a file; dedupe takes a folder.` : `Folder "${dir}" does not exist.`);
   const threshold = numberOption('threshold', values.threshold, DEFAULT_DEDUPE_THRESHOLD);
   if (threshold > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${threshold}).`);
   const files = expandImageArgs([dir]);

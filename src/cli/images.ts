@@ -1,5 +1,5 @@
 /** Image files for the CLI: listing folders, and the sharp-backed pieces the 2AFC benchmark needs. */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { RclipError } from '../core/errors';
@@ -21,7 +21,7 @@ function readFolder(dir: string): string[] {
 
 /** The file names (not paths) in a folder, unfiltered: the 2AFC split rule filters them itself. */
 export function folderEntries(dir: string): string[] {
-  if (!isFolder(dir)) throw new RclipError('IMAGE_FETCH_FAILED', `"${dir}" is not a folder.`);
+  if (existsSync(dir) && !isFolder(dir)) throw new RclipError('IMAGE_FETCH_FAILED', `"${dir}" is a file, not a folder.`);
   return readFolder(dir);
 }
 

@@ -1,0 +1,273 @@
+/**
+ * `rclip` as users run it: a real process (bin/rclip.mjs), the shipped models, real image files
+ * (the repo's samples, ../shared/data when present, and images generated here with sharp).
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as ortWeb from 'onnxruntime-web';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { cosineDistance } from '../src/core/distance';
+import { DiskModelSource } from '../src/engine/disk-source';
+import { Engine } from '../src/engine/engine';
+
+const root = path.resolve(__dirname, '..');
+const models = path.join(root, 'public/models');
+const index = JSON.parse(readFileSync(path.join(models, 'index.json'), 'utf8'));
+const sunset = path.join(root, 'public/samples/sunset.jpg');
+const shifted = path.join(root, 'public/samples/sunset-shifted.jpg');
+const meadow = path.join(root, 'public/samples/meadow.jpg');
+const bapps = path.resolve(root, '../shared/data/2afc-examples/bapps');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function rclip(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/rclip.mjs'), ...args], { cwd: root, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const json = (r: Run) => JSON.parse(r.stdout);
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'rclip-cli-'));
+  writeFileSync(path.join(dir, 'not-an-image.jpg'), 'hello, I am text');
+  writeFileSync(path.join(dir, 'truncated.jpg'), readFileSync(sunset).subarray(0, 600));
+  // A folder of near-duplicates: a photo, its half-size re-encode, and an unrelated photo.
+  const dupes = path.join(dir, 'dupes');
+  mkdirSync(dupes);
+  copyFileSync(sunset, path.join(dupes, 'a.jpg'));
+  await sharp(sunset).resize({ width: Math.round(((await sharp(sunset).metadata()).width ?? 256) / 2) }).jpeg({ quality: 80 }).toFile(path.join(dupes, 'a-small.jpg'));
+  copyFileSync(meadow, path.join(dupes, 'b.jpg'));
+  writeFileSync(path.join(dupes, 'README.txt'), 'not an image, skipped');
+  // An eval folder of 10 generated photos-like images: sorted indices 4 and 9 are the evaluation images.
+  const evalDir = path.join(dir, 'eval');
+  mkdirSync(evalDir);
+  for (let i = 0; i < 10; i++) {
+    await sharp(i % 2 ? sunset : meadow)
+      .rotate(i * 7, { background: '#808080' })
+      .modulate({ hue: i * 30 })
+      .resize(96, 80)
+      .png()
+      .toFile(path.join(evalDir, `img${i}.png`));
+  }
+});
+
+describe('rclip --help', () => {
+  it.each(['distance', 'embed', 'dedupe', 'eval'])('%s --help explains the form and exits 0', async (command) => {
+    const r = await rclip(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: rclip ${command}`);
+  });
+
+  it('the bare command prints the usage on stderr and exits 2', async () => {
+    const r = await rclip();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('rclip distance <a> <b>');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('rclip distance', () => {
+  it('--json prints { model, distance, similarity } for the default model, equal to the Node engine', async () => {
+    const r = await rclip('distance', sunset, shifted, '--json');
+    expect(r.code).toBe(0);
+    const out = json(r);
+    expect(Object.keys(out).sort()).toEqual(['distance', 'model', 'similarity']);
+    expect(out.model).toBe(index.default);
+    expect(out.similarity).toBeCloseTo(1 - out.distance, 12);
+    const engine = createNodeEngine();
+    await engine.loadModel(index.default);
+    expect(out.distance).toBe((await engine.distance(sunset, shifted, index.default)).distance);
+  });
+
+  // The browser runs onnxruntime-web; its wasm build runs in Node too. Same files, same decode: the
+  // CLI must agree with it within 1e-3 (e2e/demo.spec.ts checks the page against this Node engine).
+  it('agrees with onnxruntime-web (the browser runtime) within 1e-3 for both shipped models', async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    const web = new Engine<string>({ ort: ortWeb, source: new DiskModelSource(models), chooseBackend: async () => ({ ep: 'wasm', reason: 'test', adapter: null, threads: 1 }), decode: decodeImageFile });
+    const pairs = [[sunset, meadow]];
+    if (existsSync(bapps)) pairs.push([path.join(bapps, 'ex_ref.png'), path.join(bapps, 'ex_p1.png')]);
+    for (const id of [index.default, index.baseline]) {
+      await web.loadModel(id);
+      for (const [a, b] of pairs) {
+        const cli = json(await rclip('distance', a, b, '--model', id, '--json'));
+        expect(cli.model).toBe(id);
+        expect(Math.abs(cli.distance - (await web.distance(a, b, id)).distance)).toBeLessThan(1e-3);
+      }
+    }
+  });
+
+  it('takes a model folder path as --model', async () => {
+    const r = await rclip('distance', sunset, meadow, '--model', path.join(models, index.baseline), '--json');
+    expect(r.code).toBe(0);
+    expect(json(r).model).toBe(index.baseline);
+    const byId = json(await rclip('distance', sunset, meadow, '--model', index.baseline, '--json'));
+    expect(json(r).distance).toBe(byId.distance);
+  });
+
+  it('prints a readable line without --json', async () => {
+    const r = await rclip('distance', sunset, meadow);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d\.\d{6} {2}\(similarity \d\.\d{6}, model /);
+  });
+
+  it('fails clearly on a missing file, an unreadable image and an unknown model', async () => {
+    const missing = await rclip('distance', sunset, path.join(dir, 'nope.jpg'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('nope.jpg" does not exist');
+
+    const text = await rclip('distance', sunset, path.join(dir, 'not-an-image.jpg'), '--json');
+    expect(text.code).toBe(1);
+    expect(json(text).error.code).toBe('IMAGE_UNSUPPORTED_FORMAT');
+    expect(text.stderr).toContain('not a recognised image');
+
+    const truncated = await rclip('distance', sunset, path.join(dir, 'truncated.jpg'));
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toContain('IMAGE_DECODE_FAILED');
+
+    const model = await rclip('distance', sunset, meadow, '--model', 'no-such-model');
+    expect(model.code).toBe(1);
+    expect(model.stderr).toContain('Unknown model "no-such-model"');
+    expect(model.stderr).toContain(index.default);
+
+    const folder = await rclip('distance', sunset, meadow, '--model', './no/such/folder');
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain('MODEL_NOT_FOUND');
+  });
+
+  it('refuses bad usage with exit 2 and the command help', async () => {
+    const one = await rclip('distance', sunset);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain('expected two images');
+    const unknown = await rclip('distance', sunset, meadow, '--frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--frobnicate');
+  });
+});
+
+describe('rclip embed', () => {
+  it('writes JSON lines { file, embedding } of unit length, consistent with rclip distance', async () => {
+    const out = path.join(dir, 'e.jsonl');
+    const r = await rclip('embed', sunset, meadow, '--out', out);
+    expect(r.code).toBe(0);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.file)).toEqual([sunset, meadow]);
+    for (const row of rows) expect(Math.hypot(...row.embedding)).toBeCloseTo(1, 5);
+    const d = json(await rclip('distance', sunset, meadow, '--json')).distance;
+    expect(cosineDistance(rows[0].embedding, rows[1].embedding)).toBeCloseTo(d, 6);
+  });
+
+  it('writes .npy float32 [N, D] and a sidecar list of files for a folder', async () => {
+    const out = path.join(dir, 'e.npy');
+    const r = await rclip('embed', path.join(dir, 'dupes'), '--out', out, '--model', index.baseline);
+    expect(r.code).toBe(0);
+    const files = JSON.parse(readFileSync(path.join(dir, 'e.files.json'), 'utf8'));
+    expect(files.map((f: string) => path.basename(f))).toEqual(['a-small.jpg', 'a.jpg', 'b.jpg']);
+    const bytes = readFileSync(out);
+    expect(bytes.subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');
+    const headerLength = bytes.readUInt16LE(8);
+    expect((10 + headerLength) % 64).toBe(0);
+    const header = bytes.subarray(10, 10 + headerLength).toString('latin1');
+    const manifest = JSON.parse(readFileSync(path.join(models, index.baseline, 'manifest.json'), 'utf8'));
+    expect(header).toContain(`'descr': '<f4'`);
+    expect(header).toContain(`'shape': (3, ${manifest.embeddingSize})`);
+    const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 10 + headerLength, bytes.byteOffset + bytes.byteLength));
+    expect(data.length).toBe(3 * manifest.embeddingSize);
+    expect(Math.hypot(...data.subarray(0, manifest.embeddingSize))).toBeCloseTo(1, 5);
+  });
+
+  it('refuses an --out that is neither .jsonl nor .npy, and a folder without images', async () => {
+    const r = await rclip('embed', sunset, '--out', path.join(dir, 'e.csv'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('.jsonl or .npy');
+    const empty = path.join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const none = await rclip('embed', empty, '--out', path.join(dir, 'x.jsonl'));
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('holds no images');
+  });
+});
+
+describe('rclip dedupe', () => {
+  it('groups a photo with its re-encoded copy and leaves the other photo alone', async () => {
+    for (const model of [index.default, index.baseline]) {
+      const r = await rclip('dedupe', path.join(dir, 'dupes'), '--model', model, '--json');
+      expect(r.code).toBe(0);
+      const out = json(r);
+      expect(out.images).toBe(3);
+      expect(out.groups).toHaveLength(1);
+      expect(out.groups[0].files.map((f: string) => path.basename(f)).sort()).toEqual(['a-small.jpg', 'a.jpg']);
+      expect(out.groups[0].max_distance).toBeLessThanOrEqual(out.threshold);
+    }
+  });
+
+  it('--threshold 2 puts everything in one group, --threshold 0 finds nothing', async () => {
+    expect(json(await rclip('dedupe', path.join(dir, 'dupes'), '--threshold', '2', '--json')).groups[0].files).toHaveLength(3);
+    const none = await rclip('dedupe', path.join(dir, 'dupes'), '--threshold', '0');
+    expect(none.stdout).toContain('No near-duplicates');
+    expect((await rclip('dedupe', path.join(dir, 'dupes'), '--threshold', 'lots')).code).toBe(2);
+  });
+});
+
+describe('rclip eval', () => {
+  it('clean: { model, n, clean_accuracy, robust_accuracy: null, attack, per_kind }', async () => {
+    const r = await rclip('eval', '--images', path.join(dir, 'eval'), '--json');
+    expect(r.code).toBe(0);
+    const out = json(r);
+    expect(out.model).toBe(index.default);
+    expect(out.images).toBe(2);
+    expect(out.n).toBe(12);
+    expect(out.robust_accuracy).toBeNull();
+    expect(out.attack).toEqual({ method: 'none' });
+    expect(out.clean_accuracy).toBeGreaterThanOrEqual(0);
+    expect(out.clean_accuracy).toBeLessThanOrEqual(1);
+    expect(Object.keys(out.per_kind)).toEqual(['blur', 'jpeg', 'noise', 'colour', 'geometric', 'augmented']);
+    expect(out.per_kind.blur.n).toBe(2);
+  });
+
+  it('PGD L2 on the reference: robust ≤ clean, the attack settings reported, the same twice', async () => {
+    const args = ['eval', '--images', path.join(dir, 'eval'), '--model', index.baseline, '--attack', 'pgd', '--norm', 'l2', '--eps', '1/2', '--steps', '3', '--seed', '3', '--json'];
+    const out = json(await rclip(...args));
+    expect(out.attack).toMatchObject({ method: 'pgd', norm: 'l2', eps: 0.5, steps: 3, seed: 3, target: 'reference' });
+    expect(out.attack.step_size).toBeCloseTo((2.5 * 0.5) / 3, 12);
+    expect(out.robust_accuracy).toBeLessThanOrEqual(out.clean_accuracy);
+    for (const k of Object.keys(out.per_kind)) expect(out.per_kind[k].robust_accuracy).toBeLessThanOrEqual(out.per_kind[k].clean_accuracy);
+    expect(json(await rclip(...args))).toEqual(out);
+  });
+
+  it('--limit on the real evaluation split (skipped without ../shared/data/imagenet-sample)', async (ctx) => {
+    const images = path.resolve(root, '../shared/data/imagenet-sample');
+    if (!existsSync(images)) ctx.skip();
+    const r = await rclip('eval', '--images', images, '--limit', '2', '--attack', 'fgsm', '--json');
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ images: 2, n: 12, attack: { method: 'fgsm', norm: 'linf', steps: 1 } });
+  });
+
+  it('refuses bad options clearly', async () => {
+    expect((await rclip('eval')).stderr).toContain('--images is required');
+    const norm = await rclip('eval', '--images', path.join(dir, 'eval'), '--attack', 'pgd', '--norm', 'l3');
+    expect(norm.code).toBe(2);
+    expect(norm.stderr).toContain('--norm must be one of linf, l2');
+    const eps = await rclip('eval', '--images', path.join(dir, 'eval'), '--eps', '4/255');
+    expect(eps.code).toBe(2);
+    expect(eps.stderr).toContain('only mean');
+    const missing = await rclip('eval', '--images', path.join(dir, 'nowhere'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('does not exist');
+  });
+});
