@@ -12,7 +12,7 @@ step() { echo; echo "=== $1"; shift; "$@" || status=1; }
 
 step "typecheck" npx tsc --noEmit -p tsconfig.json
 step "unit tests (vitest)" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
-step "build" npx vite build
+step "build (app + library)" npm run build
 PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json \
   step "browser tests (playwright, Debian chromium)" npx playwright test --reporter=list,json
 step "python tools (pytest)" /usr/bin/python3 -m pytest tools/tests -q --junitxml=test-results/pytest.xml

@@ -68,7 +68,11 @@ async function fetchImage(url: string, name: string): Promise<Blob> {
     }
     throw new RclipError('IMAGE_FETCH_FAILED', `Could not fetch ${name}: ${(err as Error).message}.`, { cause: err });
   }
-  if (!res.ok) throw new RclipError('IMAGE_FETCH_FAILED', `Could not fetch ${name} (HTTP ${res.status}).`);
+  if (!res.ok) throw new RclipError('IMAGE_FETCH_FAILED', `${name} was not found (HTTP ${res.status}).`);
+  // Single-page-app servers answer a wrong path with their index.html and status 200.
+  if (/text\/html/i.test(res.headers.get('content-type') ?? '')) {
+    throw new RclipError('IMAGE_FETCH_FAILED', `${name} was not found (the server sent a web page, not an image).`);
+  }
   return res.blob();
 }
 

@@ -1,0 +1,21 @@
+// The programmatic API: import { createMetric } from 'rclip-web'.
+export { createMetric, Metric } from './client/metric';
+export type {
+  AttackOptions,
+  AttackOutcome,
+  AttackSettings,
+  AttackStep,
+  BackendChoice,
+  CallOptions,
+  DistanceResult,
+  EmbedResult,
+  ImageInput,
+  LoadProgress,
+  MetricOptions,
+  ModelIndex,
+  ModelInfo,
+} from './client/metric';
+export { cosineDistance, cosineSimilarity } from './core/distance';
+export { RclipError, type ErrorCode } from './core/errors';
+export type { ModelManifest } from './core/manifest';
+export { PAPER_DEFAULTS } from './core/attack';

@@ -1,0 +1,115 @@
+// @vitest-environment happy-dom
+/**
+ * DOM wiring of <rclip-distance>: reflection, events, error shape, release on removal. The model is
+ * not under test here (e2e/element.spec.ts runs the real one), so the shared Metric is a stub.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RclipError } from '../src/core/errors';
+
+const calls: Array<{ a: unknown; b: unknown; model?: string }> = [];
+let failWith: RclipError | null = null;
+const released: string[] = [];
+
+vi.mock('../src/element/metric-registry', () => ({
+  acquireMetric: () => ({
+    loadModel: async (id?: string) => ({ id: id ?? 'robust-default' }),
+    distance: async (a: unknown, b: unknown, opts: { model?: string }) => {
+      calls.push({ a, b, model: opts.model });
+      if (failWith) throw failWith;
+      return { distance: opts.model === 'base' ? 0.5 : 0.25, similarity: opts.model === 'base' ? 0.5 : 0.75, model: opts.model, ep: 'wasm', timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: 3 } };
+    },
+  }),
+  releaseMetric: (base: string) => released.push(base),
+}));
+
+const { RclipDistanceElement } = await import('../src/element/index');
+
+function nextEvent(type: string): Promise<CustomEvent> {
+  return new Promise((resolve) => document.addEventListener(type, (e) => resolve(e as CustomEvent), { once: true }));
+}
+
+describe('<rclip-distance>', () => {
+  let el: InstanceType<typeof RclipDistanceElement>;
+
+  beforeEach(() => {
+    calls.length = 0;
+    released.length = 0;
+    failWith = null;
+    el = document.createElement('rclip-distance') as InstanceType<typeof RclipDistanceElement>;
+  });
+  afterEach(() => el.remove());
+
+  it('is defined and reflects string properties to attributes', () => {
+    expect(customElements.get('rclip-distance')).toBe(RclipDistanceElement);
+    el.model = 'm1';
+    el.baseline = 'base';
+    el.modelsBase = '/somewhere/';
+    el.a = 'x.png';
+    expect(el.getAttribute('model')).toBe('m1');
+    expect(el.getAttribute('baseline')).toBe('base');
+    expect(el.getAttribute('models-base')).toBe('/somewhere/');
+    expect(el.getAttribute('a')).toBe('x.png');
+    el.setAttribute('b', 'y.png');
+    expect(el.b).toBe('y.png');
+    el.model = null;
+    expect(el.hasAttribute('model')).toBe(false);
+    expect(el.modelsBase).toBe('/somewhere/');
+  });
+
+  it('takes Blobs as properties without touching the attribute', () => {
+    const blob = new Blob([new Uint8Array([1, 2, 3])]);
+    el.a = blob;
+    expect(el.a).toBe(blob);
+    expect(el.hasAttribute('a')).toBe(false);
+  });
+
+  it('has a read-only distance, null before a result', () => {
+    expect(el.distance).toBeNull();
+    expect(() => ((el as unknown as { distance: number }).distance = 1)).toThrow(TypeError);
+  });
+
+  it('fires rclip-distance with the documented detail, bubbling out of the shadow root', async () => {
+    el.setAttribute('a', 'a.png');
+    el.setAttribute('b', 'b.png');
+    const event = nextEvent('rclip-distance');
+    document.body.append(el);
+    const e = await event;
+    expect(e.bubbles && e.composed).toBe(true);
+    expect(e.detail).toEqual({ distance: 0.25, similarity: 0.75, model: 'robust-default', ep: 'wasm', timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: 3 }, baseline: null });
+    expect(el.distance).toBe(0.25);
+    expect(el.shadowRoot!.querySelector('[part=value]')!.textContent).toBe('0.2500');
+    expect(calls[0].a).toEqual({ url: new URL('a.png', document.baseURI).href, name: 'a.png' });
+  });
+
+  it('adds the baseline when asked, and recomputes once per batch of changes', async () => {
+    el.setAttribute('a', 'a.png');
+    el.setAttribute('b', 'b.png');
+    el.setAttribute('baseline', 'base');
+    const event = nextEvent('rclip-distance');
+    document.body.append(el);
+    expect((await event).detail.baseline).toEqual({ distance: 0.5, similarity: 0.5, model: 'base' });
+    calls.length = 0;
+    const again = nextEvent('rclip-distance');
+    el.setAttribute('a', 'c.png');
+    el.setAttribute('b', 'd.png');
+    await again;
+    expect(calls.map((c) => c.model)).toEqual(['robust-default', 'base']);
+  });
+
+  it('fires rclip-error with code and message, and clears the distance', async () => {
+    failWith = new RclipError('IMAGE_DECODE_FAILED', 'corrupt');
+    el.setAttribute('a', 'a.png');
+    el.setAttribute('b', 'b.png');
+    const event = nextEvent('rclip-error');
+    document.body.append(el);
+    const e = await event;
+    expect(e.detail).toEqual({ code: 'IMAGE_DECODE_FAILED', message: 'corrupt' });
+    expect(el.distance).toBeNull();
+  });
+
+  it('releases the shared metric when removed', () => {
+    document.body.append(el);
+    el.remove();
+    expect(released).toEqual(['models/']);
+  });
+});
