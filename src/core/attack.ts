@@ -83,18 +83,37 @@ export function normOf(delta: Float32Array, norm: AttackNorm): number {
   return Math.sqrt(s);
 }
 
-/** Projects δ onto {‖δ‖ ≤ eps} ∩ {0 ≤ x+δ ≤ 1}, in place. Shrinking into the ball first keeps the box step from leaving it. */
-export function project(delta: Float32Array, clean: Float32Array, norm: AttackNorm, eps: number): void {
-  if (norm === 'linf') {
-    for (let i = 0; i < delta.length; i++) delta[i] = Math.min(eps, Math.max(-eps, delta[i]));
-  } else {
-    const n = normOf(delta, 'l2');
-    if (n > eps) {
-      const k = eps / n;
-      for (let i = 0; i < delta.length; i++) delta[i] *= k;
-    }
-  }
+/** Clamps δ into the box: 0 ≤ clean + δ ≤ 1. */
+function clampToBox(delta: Float32Array, clean: Float32Array): void {
   for (let i = 0; i < delta.length; i++) delta[i] = Math.min(1, Math.max(0, clean[i] + delta[i])) - clean[i];
+}
+
+/**
+ * Projects δ onto {‖δ‖∞ ≤ eps} ∩ {0 ≤ clean+δ ≤ 1}, in place. Both sets are boxes, so clamping
+ * each coordinate into both is the exact Euclidean projection onto their intersection.
+ */
+export function projectLinf(delta: Float32Array, clean: Float32Array, eps: number): void {
+  for (let i = 0; i < delta.length; i++) delta[i] = Math.min(eps, Math.max(-eps, delta[i]));
+  clampToBox(delta, clean);
+}
+
+/**
+ * Maps δ into {‖δ‖₂ ≤ eps} ∩ {0 ≤ clean+δ ≤ 1}, in place: scale into the ball, then clamp into the
+ * box. Clamping only shrinks coordinates towards 0, so the result stays in the ball (it is the
+ * standard PGD-L2 step, not the exact projection onto the intersection).
+ */
+export function projectL2(delta: Float32Array, clean: Float32Array, eps: number): void {
+  const n = normOf(delta, 'l2');
+  if (n > eps) {
+    const k = eps / n;
+    for (let i = 0; i < delta.length; i++) delta[i] *= k;
+  }
+  clampToBox(delta, clean);
+}
+
+export function project(delta: Float32Array, clean: Float32Array, norm: AttackNorm, eps: number): void {
+  if (norm === 'linf') projectLinf(delta, clean, eps);
+  else projectL2(delta, clean, eps);
 }
 
 /** attack.onnx differentiates w.r.t. the normalised input (p − mean)/std; the chain rule brings it back to pixels. */
@@ -105,7 +124,7 @@ export function pixelGradient(gradNormalized: Float32Array, std: readonly [numbe
   return out;
 }
 
-function randomStart(n: number, norm: AttackNorm, eps: number, random: () => number): Float32Array {
+function randomPoint(n: number, norm: AttackNorm, eps: number, random: () => number): Float32Array {
   const delta = new Float32Array(n);
   if (norm === 'linf') {
     for (let i = 0; i < n; i++) delta[i] = (random() * 2 - 1) * eps;
@@ -136,9 +155,10 @@ function step(delta: Float32Array, grad: Float32Array, norm: AttackNorm, size: n
 }
 
 /**
- * Runs FGSM or PGD from `clean`. Both start from a seeded random point in the ball (for push-apart
- * the gradient at the clean image is exactly zero, so a start at δ = 0 would never move), FGSM then
- * takes one step of size eps. `onStep` sees every iterate; `checkCancelled` may throw between steps.
+ * Runs FGSM or PGD from `clean`. PGD starts from a seeded random point in the ball. FGSM starts at
+ * δ = 0 and takes one step of size eps, except for push-apart: there the distance to the clean
+ * image is at its minimum at δ = 0, its gradient is zero (only float noise), so FGSM also starts
+ * from the seeded random point. `onStep` sees every iterate; `checkCancelled` may throw between steps.
  */
 export async function runAttack(
   clean: Float32Array,
@@ -150,7 +170,8 @@ export async function runAttack(
   validateAttackSettings(settings, clean.length);
   const { norm, eps } = settings;
   const direction = objective === 'push-apart' ? 1 : -1;
-  const delta = randomStart(clean.length, norm, eps, seededRandom(settings.seed));
+  const randomStart = settings.method === 'pgd' || objective === 'push-apart';
+  const delta = randomStart ? randomPoint(clean.length, norm, eps, seededRandom(settings.seed)) : new Float32Array(clean.length);
   project(delta, clean, norm, eps);
   const iterations = settings.method === 'fgsm' ? 1 : settings.steps;
   const stepSize = settings.method === 'fgsm' ? eps : settings.stepSize;
