@@ -1,0 +1,76 @@
+/** Drives bench/browser/ in headless Chromium: a Vite server on port 4176 (COOP/COEP from vite.config.ts), Playwright, CDP heap metrics. */
+import { chromium, type Browser, type Page } from '@playwright/test';
+import path from 'node:path';
+import { createServer, type ViteDevServer } from 'vite';
+import type { BenchBackend, BrowserModelResult, MemoryResult } from './browser/bench-page';
+
+export const PORT = 4176;
+const root = path.resolve(import.meta.dirname, '..');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export interface BrowserSession {
+  version: string;
+  run<T>(backend: BenchBackend, work: (page: Page) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startBrowserBench(): Promise<BrowserSession> {
+  const server: ViteDevServer = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
+  await server.listen();
+  const browsers = new Map<boolean, Browser>();
+  const browserFor = async (webgpu: boolean) => {
+    let b = browsers.get(webgpu);
+    if (!b) {
+      b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: webgpu ? [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] : CHROMIUM_ARGS });
+      browsers.set(webgpu, b);
+    }
+    return b;
+  };
+  const version = (await browserFor(false)).version();
+  return {
+    version,
+    async run(backend, work) {
+      const page = await (await browserFor(backend === 'webgpu')).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await page.goto(`http://127.0.0.1:${PORT}/bench/browser/index.html`);
+        await page.waitForFunction(() => 'rclipBench' in window, null, { timeout: 120_000 });
+        return await work(page);
+      } catch (err) {
+        throw new Error(`${backend}: ${(err as Error).message}${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
+      } finally {
+        await page.close();
+      }
+    },
+    async close() {
+      for (const b of browsers.values()) await b.close();
+      await server.close();
+    },
+  };
+}
+
+export function browserLatency(session: BrowserSession, backend: BenchBackend, models: string[], images: string[], runs: number, steps: number): Promise<BrowserModelResult[]> {
+  return session.run(backend, (page) => page.evaluate(({ backend, models, images, runs, steps }) => window.rclipBench.latency(backend, models, images, runs, steps), { backend, models, images, runs, steps }));
+}
+
+export interface HeapMark {
+  label: string;
+  jsHeapUsedBytes: number;
+}
+
+/** Live GPU buffers from the page's createBuffer/destroy count; JS heap after a forced GC, from CDP, at each checkpoint. */
+export function browserMemory(session: BrowserSession, backend: BenchBackend, model: string, image: string, embeddings: number, steps: number): Promise<MemoryResult & { heap: HeapMark[] }> {
+  return session.run(backend, async (page) => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const heap: HeapMark[] = [];
+    await page.exposeFunction('rclipMark', async (label: string) => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      heap.push({ label, jsHeapUsedBytes: metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN });
+    });
+    const result = await page.evaluate(({ backend, model, image, embeddings, steps }) => window.rclipBench.memory(backend, model, image, embeddings, steps), { backend, model, image, embeddings, steps });
+    return { ...result, heap };
+  });
+}

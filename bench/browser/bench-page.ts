@@ -1,0 +1,137 @@
+/**
+ * The browser half of `npm run bench`: the engine (onnxruntime-web, the same code the worker runs)
+ * on the page's main thread, timed per EP. GPU buffers are counted by wrapping GPUDevice's
+ * createBuffer/destroy before ORT asks for a device, so leaks show up as a growing live count.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import { chooseBackend, decodeImage } from '../../src/engine/browser';
+import { Engine, type BackendChoice } from '../../src/engine/engine';
+import { FetchModelSource } from '../../src/engine/fetch-source';
+import { msPerAttackStep } from '../attack-timing';
+import { latencyStats, type LatencyStats } from '../stats';
+
+export type BenchBackend = 'wasm-1' | 'wasm-threads' | 'webgpu';
+
+let liveGpuBuffers = 0;
+let gpuBuffersCreated = 0;
+if ('gpu' in navigator && typeof GPUDevice !== 'undefined') {
+  const create = GPUDevice.prototype.createBuffer;
+  GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
+    const buffer = create.call(this, descriptor);
+    liveGpuBuffers++;
+    gpuBuffersCreated++;
+    const destroy = buffer.destroy.bind(buffer);
+    let destroyed = false;
+    buffer.destroy = () => {
+      if (!destroyed) liveGpuBuffers--;
+      destroyed = true;
+      destroy();
+    };
+    return buffer;
+  };
+}
+
+async function backendFor(kind: BenchBackend): Promise<BackendChoice> {
+  if (kind === 'webgpu') {
+    const choice = await chooseBackend('webgpu');
+    if (choice.ep !== 'webgpu') throw new Error(`WebGPU unavailable: ${choice.reason}`);
+    return choice;
+  }
+  const threads = kind === 'wasm-1' ? 1 : Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+  if (threads > 1 && !self.crossOriginIsolated) throw new Error('wasm threads need a cross-origin-isolated page');
+  ort.env.wasm.numThreads = threads;
+  return { ep: 'wasm', reason: `wasm, ${threads} thread(s)`, adapter: null, threads };
+}
+
+function createEngine(kind: BenchBackend) {
+  return new Engine<Uint8Array>({
+    ort,
+    source: new FetchModelSource(new URL('/models/', location.href)),
+    chooseBackend: () => backendFor(kind),
+    decode: (bytes) => decodeImage(bytes),
+  });
+}
+
+async function imageBytes(url: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await fetch(url)).arrayBuffer());
+}
+
+export interface BrowserModelResult {
+  model: string;
+  ep: string;
+  reason: string;
+  threads: number;
+  adapter: BackendChoice['adapter'];
+  loadMs: number;
+  /** Whole engine.embed (decode + preprocess + inference) per image. */
+  embed: LatencyStats;
+  inference: LatencyStats;
+  /** One PGD step = one attack.onnx run (distance + gradient) plus the projection in JS. */
+  attackStepMs: number;
+}
+
+export interface MemoryResult {
+  model: string;
+  ep: string;
+  embeddings: number;
+  attackSteps: number;
+  gpuBuffersLive: { afterWarmup: number; afterEmbeddings: number; afterAttack: number };
+  gpuBuffersCreated: number;
+}
+
+async function latency(kind: BenchBackend, models: string[], images: string[], runs: number, steps: number): Promise<BrowserModelResult[]> {
+  const engine = createEngine(kind);
+  const backend = await engine.backendInfo();
+  const bytes = await Promise.all(images.map(imageBytes));
+  const out: BrowserModelResult[] = [];
+  for (const model of models) {
+    const info = await engine.loadModel(model);
+    await engine.embed(bytes[0], model); // warm-up: first runs compile shaders / allocate
+    const total: number[] = [];
+    const inference: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await engine.embed(bytes[i % bytes.length], model);
+      total.push(r.timings.totalMs);
+      inference.push(r.timings.inferenceMs);
+    }
+    const rgba = (await engine.decode(bytes[0])).rgba;
+    await msPerAttackStep(engine, model, rgba, 1);
+    const attackStepMs = await msPerAttackStep(engine, model, rgba, steps);
+    out.push({ model, ep: info.ep, reason: backend.reason, threads: backend.threads, adapter: backend.adapter, loadMs: info.loadMs, embed: latencyStats(total), inference: latencyStats(inference), attackStepMs });
+    await engine.unloadModel(model);
+  }
+  return out;
+}
+
+async function memory(kind: BenchBackend, model: string, image: string, embeddings: number, steps: number, mark: (label: string) => Promise<void>): Promise<MemoryResult> {
+  const engine = createEngine(kind);
+  const bytes = await imageBytes(image);
+  const info = await engine.loadModel(model);
+  const rgba = (await engine.decode(bytes)).rgba;
+  await engine.embed(bytes, model);
+  await msPerAttackStep(engine, model, rgba, 1);
+  const afterWarmup = liveGpuBuffers;
+  await mark('warm');
+  for (let i = 0; i < embeddings; i++) await engine.embed(bytes, model);
+  const afterEmbeddings = liveGpuBuffers;
+  await mark('embeddings');
+  await msPerAttackStep(engine, model, rgba, steps);
+  const afterAttack = liveGpuBuffers;
+  await mark('attack');
+  await engine.unloadModel(model);
+  return { model, ep: info.ep, embeddings, attackSteps: steps, gpuBuffersLive: { afterWarmup, afterEmbeddings, afterAttack }, gpuBuffersCreated };
+}
+
+declare global {
+  interface Window {
+    rclipBench: { latency: typeof latency; memory: (kind: BenchBackend, model: string, image: string, embeddings: number, steps: number) => Promise<MemoryResult>; crossOriginIsolated: boolean };
+    /** Exposed by Playwright: lets the runner read CDP heap metrics at the page's checkpoints. */
+    rclipMark?: (label: string) => Promise<void>;
+  }
+}
+
+window.rclipBench = {
+  latency,
+  memory: (kind, model, image, embeddings, steps) => memory(kind, model, image, embeddings, steps, async (label) => window.rclipMark?.(label)),
+  crossOriginIsolated: self.crossOriginIsolated,
+};
