@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<void> {
     onnxruntimeNode: version('onnxruntime-node'),
     onnxruntimeWeb: version('onnxruntime-web'),
     chromium: null as string | null,
-    note: 'Shared 2-core machine (a model-training job and other work ran alongside): absolute times are noisy; ratios from one run are the useful part.',
+    note: 'Shared 2-core machine without a GPU (WebGPU is SwiftShader): absolute times are noisy; ratios from one run are the useful part.',
   };
 
   log(`Node: latency (${size.runs} embeddings per model), attack step cost (${size.steps} steps)`);

@@ -1,7 +1,10 @@
 /**
- * Plain-language reading of a distance. The bands are for the shipped models (calibrated on their
- * evaluation photos: augmented copies vs other photos, see public/models/README.md); they are stated
- * on the page, because a number without its scale means little.
+ * Plain-language reading of a distance. The bands are for the shipped robust model, set from where
+ * its distances fall on the 160 evaluation photos (bench/distance-bands.ts, results in
+ * bench/results/distance-bands-rclip-tiny-fare.md): mild blur/JPEG/noise stay under 0.01, strong
+ * distortions under 0.09, augmented copies (crop-zoom, flip, colour) have p90 0.073 and max 0.15,
+ * other photos start at 0.16 (p10 0.36). They are stated on the page, because a number without its
+ * scale means little; other models need their own bands.
  */
 export interface VerdictBand {
   /** Upper bound (exclusive) of the band. */
@@ -10,9 +13,9 @@ export interface VerdictBand {
 }
 
 export const VERDICT_BANDS: readonly VerdictBand[] = [
-  { below: 0.02, label: 'near-identical (a re-encode or an imperceptible change)' },
-  { below: 0.15, label: 'similar: the same image with visible edits, or a near-duplicate' },
-  { below: 0.4, label: 'related: some shared content or style' },
+  { below: 0.01, label: 'near-identical (a re-encode or an imperceptible change)' },
+  { below: 0.1, label: 'similar: the same image with visible edits, or a near-duplicate' },
+  { below: 0.3, label: 'related: a heavily edited copy, or shared content' },
   { below: Infinity, label: 'different images' },
 ];
 

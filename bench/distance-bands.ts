@@ -1,0 +1,43 @@
+/**
+ * `npx tsx bench/distance-bands.ts [--model ID] [--limit N]`: where a model's distances fall on the
+ * 2AFC evaluation photos (clean, seed 0), per kind of copy — the evidence behind the verdict bands
+ * in src/ui/verdict.ts. Prints a table and writes bench/results/distance-bands-<model>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluationImageNames, KINDS, runTwoAfc } from '../src/core/twoafc';
+import { folderEntries, folderTripletSources } from '../src/cli/images';
+import { openModel, twoAfcModel } from '../src/cli/model';
+
+// The engine yields on an unref'd MessageChannel between jobs; keep Node alive until the run ends.
+setInterval(() => undefined, 1 << 30);
+const root = path.resolve(import.meta.dirname, '..');
+const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-tiny-fare' }, limit: { type: 'string' } } });
+const dir = path.resolve(root, '../shared/data/imagenet-sample');
+const all = evaluationImageNames(folderEntries(dir));
+const images = values.limit ? all.slice(0, Number(values.limit)) : all;
+const opened = await openModel(values.model!);
+const { results } = await runTwoAfc(await twoAfcModel(opened, false), folderTripletSources(dir, all), { images, seed: 0, attack: null });
+
+const quantiles = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { n: s.length, min: s[0], p10: q(0.1), median: q(0.5), p90: q(0.9), max: s[s.length - 1] };
+};
+const rows = KINDS.flatMap((kind) => {
+  const rs = results.filter((r) => r.triplet.kind === kind);
+  const closer = kind === 'augmented' ? 'augmented copy' : `${kind}, mild`;
+  const farther = kind === 'augmented' ? 'another photo' : `${kind}, strong`;
+  return [
+    { copy: closer, ...quantiles(rs.map((r) => r.dCorrect)) },
+    { copy: farther, ...quantiles(rs.map((r) => r.dWrong)) },
+  ];
+});
+const f = (x: number) => x.toFixed(4);
+process.stdout.write(`distances of ${values.model} to the reference, ${images.length} evaluation photos\n\n| copy | n | min | p10 | median | p90 | max |\n| --- | --- | --- | --- | --- | --- | --- |\n`);
+for (const r of rows) process.stdout.write(`| ${r.copy} | ${r.n} | ${f(r.min)} | ${f(r.p10)} | ${f(r.median)} | ${f(r.p90)} | ${f(r.max)} |\n`);
+mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+writeFileSync(path.join(root, `bench/results/distance-bands-${values.model}.json`), JSON.stringify({ model: values.model, images: images.length, seed: 0, rows }, null, 1) + '\n');
+await opened.engine.unloadModel(opened.ref);
+process.exit(0);
