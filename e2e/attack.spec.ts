@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
 import { attackImage } from '../src/engine/attack';
 import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { saveScreenshot } from './artifacts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const sunset = path.join(root, 'public/samples/sunset.jpg');
@@ -43,7 +44,7 @@ test('PGD-10 L∞ 4/255 push-apart: the baseline moves far more than the robust 
   // Push-apart starts at distance 0, so "after" is how far each model's distance moved.
   expect(baseline, 'baseline should move far more than the robust model').toBeGreaterThan(2 * robust);
   await expect(page.locator('#attack-panel .attack-verdict')).toContainText('less for the robust model');
-  await testInfo.attach('attack-panel.png', { body: await page.locator('#attack-panel').screenshot(), contentType: 'image/png' });
+  await saveScreenshot(testInfo, 'attack-panel.png', page.locator('#attack-panel'));
 });
 
 test('cancelling mid-run stops the attack and leaves the page usable', async ({ page }, testInfo) => {

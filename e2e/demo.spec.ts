@@ -6,6 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createNodeEngine } from '../src/cli/node-engine';
+import { saveScreenshot } from './artifacts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const samples = path.join(root, 'public/samples');
@@ -53,7 +54,7 @@ test.describe('comparison', () => {
       expect(Math.abs(robust - expected.robust), `robust ${robust} vs Node ${expected.robust}`).toBeLessThan(1e-3);
       expect(Math.abs(baseline - expected.baseline), `baseline ${baseline} vs Node ${expected.baseline}`).toBeLessThan(1e-3);
       await expect(page.locator('#verdict')).toContainText('robust model');
-      await testInfo.attach(`page-after-comparison-${testInfo.project.name}.png`, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+      await saveScreenshot(testInfo, `page-after-comparison-${testInfo.project.name}.png`, page, true);
     });
   }
 
@@ -68,7 +69,7 @@ test.describe('comparison', () => {
     expect(Math.abs((await shownDistance(page, 'robust')) - expected.robust)).toBeLessThan(1e-3);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, 'horizontal overflow at 390 px').toBeLessThanOrEqual(0);
-    await testInfo.attach('phone.png', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+    await saveScreenshot(testInfo, 'phone.png', page, true);
   });
 });
 

@@ -33,14 +33,14 @@ const TEMPLATE = `
     <label>Norm
       <select name="norm"><option value="linf">L∞</option><option value="l2">L2</option></select>
     </label>
-    <label class="eps-linf">ε = <output name="epsOut">4</output>/255
+    <label class="eps-linf"><span>ε = <output name="epsOut">4</output>/255</span>
       <input type="range" name="epsLinf" min="1" max="16" step="1" value="4" />
     </label>
     <label class="eps-l2" hidden>ε (L2, pixel units)
       <input type="number" name="epsL2" min="0.05" max="10" step="0.05" value="0.5" />
     </label>
     <label>Steps <input type="number" name="steps" min="1" max="200" value="10" /></label>
-    <label>Step size <input type="number" name="stepSize" min="0.01" max="16" step="0.01" value="1" /> <span class="unit">/255</span></label>
+    <label>Step size <span class="with-unit"><input type="number" name="stepSize" min="0.01" max="16" step="0.01" value="1" /> <span class="unit">/255</span></span></label>
     <label>Seed <input type="number" name="seed" min="0" max="999999" value="0" /></label>
     <div class="actions">
       <button type="submit" class="run">Run attack</button>
@@ -87,8 +87,8 @@ function drawChart(svg: SVGSVGElement, series: Record<Side, AttackStep[]>, steps
     <text x="26" y="20" text-anchor="end" font-size="9">${top.toFixed(2)}</text><text x="26" y="142" text-anchor="end" font-size="9">0</text>
     <text x="170" y="156" text-anchor="middle" font-size="9">step</text>
     ${line('baseline')}${line('robust')}
-    <text x="300" y="30" text-anchor="end" font-size="10" fill="${COLORS.robust}">robust</text>
-    <text x="300" y="44" text-anchor="end" font-size="10" fill="${COLORS.baseline}">baseline</text>`;
+    <text x="34" y="156" font-size="10" fill="${COLORS.robust}">— robust</text>
+    <text x="306" y="156" text-anchor="end" font-size="10" fill="${COLORS.baseline}">— baseline</text>`;
 }
 
 export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext): void {

@@ -16,7 +16,7 @@ export const VERDICT_BANDS: readonly VerdictBand[] = [
   { below: 0.01, label: 'near-identical (a re-encode or an imperceptible change)' },
   { below: 0.1, label: 'similar: the same image with visible edits, or a near-duplicate' },
   { below: 0.3, label: 'related: a heavily edited copy, or shared content' },
-  { below: Infinity, label: 'different images' },
+  { below: Infinity, label: 'different: unrelated images' },
 ];
 
 export function verdict(distance: number): string {
