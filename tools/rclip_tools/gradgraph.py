@@ -21,7 +21,9 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import onnx
+from onnx import numpy_helper
 import torch
 from torch import nn
 from functorch import grad_and_value, make_fx
@@ -159,6 +161,38 @@ def _save(model_proto: onnx.ModelProto, path: Path) -> None:
     onnx.save(model_proto, str(path))
 
 
+def fold_batch_reshapes(model_proto: onnx.ModelProto) -> int:
+    """Replaces ``Reshape(y, Shape(x))`` by ``Reshape(y, [0, d1, ...])`` where x's shape is static but
+    for the batch. With a dynamic batch, torch exports GroupNorm's reshape-back that way; onnxruntime-web
+    then computes the shape on the CPU (Shape + a layout Gather), the only nodes of the graph that
+    would leave the WebGPU EP. ``0`` copies the batch size from the reshaped tensor. Returns how many
+    were folded in this pass (each fold lets shape inference see the dims after it)."""
+    inferred = onnx.shape_inference.infer_shapes(model_proto)
+    shapes = {}
+    for v in [*inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]:
+        dims = v.type.tensor_type.shape.dim
+        shapes[v.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+    graph = model_proto.graph
+    shape_nodes = {n.output[0]: n for n in graph.node if n.op_type == "Shape" and not n.attribute}
+    folded = 0
+    for node in graph.node:
+        if node.op_type != "Reshape" or any(a.name == "allowzero" and a.i for a in node.attribute):
+            continue
+        source = shape_nodes.get(node.input[1])
+        dims = shapes.get(source.input[0]) if source else None
+        if not dims or any(d is None for d in dims[1:]):
+            continue
+        name = f"{node.input[1]}_static"
+        graph.initializer.append(numpy_helper.from_array(np.array([0, *dims[1:]], dtype=np.int64), name))
+        node.input[1] = name
+        folded += 1
+    used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+    for out, node in shape_nodes.items():
+        if out not in used:
+            graph.node.remove(node)
+    return folded
+
+
 def _export(module: nn.Module, args: tuple, path: Path, input_names, output_names, dynamic_axes=None) -> None:
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
@@ -166,7 +200,11 @@ def _export(module: nn.Module, args: tuple, path: Path, input_names, output_name
         warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")
         torch.onnx.export(module, args, buffer, opset_version=OPSET, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic_axes, do_constant_folding=True)
-    _save(onnx.load_from_string(buffer.getvalue()), path)
+    model_proto = onnx.load_from_string(buffer.getvalue())
+    # Each fold lets shape inference see the next reshape's static dims, so repeat until none is left.
+    while fold_batch_reshapes(model_proto):
+        pass
+    _save(model_proto, path)
 
 
 def export_encoder(encoder: nn.Module, image_size: int, path: str | Path) -> None:

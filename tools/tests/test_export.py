@@ -11,6 +11,7 @@ import json
 import struct
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from torch import nn
@@ -22,7 +23,7 @@ from rclip_tools.convnet import ConvEncoder, ConvEncoderConfig
 from rclip_tools.manifest import register
 from rclip_tools.openclip_vit import (ARCHITECTURES, SelfAttention, VisionTowerConfig, VisionTransformer,
                                       config_from_open_clip_json, load_vision_tower)
-from rclip_tools.ort import ort_node_available
+from rclip_tools.ort import ort_node_available, run_onnx
 from rclip_tools.verify import verify_export
 
 needs_ort = pytest.mark.skipif(
@@ -313,6 +314,22 @@ def test_cli_convnet_checkpoint_exports_the_same_way(tmp_path, capsys):
     assert manifest["embeddingSize"] == 24 and manifest["input"]["size"] == 32
     assert manifest["robustness"] == {"method": "none", "norm": None, "eps": None, "measured": None}
     assert set(manifest["files"]) == {"encoder", "attack"} and manifest["description"]
+
+
+@needs_ort
+def test_dynamic_batch_encoder_has_no_shape_ops(tmp_path):
+    # GroupNorm's reshape-back to Shape(x) would put Shape (+ a layout Gather) on the CPU in onnxruntime-web.
+    torch.manual_seed(0)
+    encoder = ConvEncoder(ConvEncoderConfig(widths=(16, 32), depths=(1, 1), embed_dim=24, image_size=32, groups=4)).eval()
+    path = tmp_path / "encoder.onnx"
+    gradgraph.export_encoder(encoder, 32, path)
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert "Shape" not in ops and "Reshape" in ops
+    for batch in (1, 3):
+        x = torch.randn(batch, 3, 32, 32)
+        got = run_onnx(path, {"input": x.numpy()})["embedding"]
+        with torch.no_grad():
+            assert np.abs(got - encoder(x).numpy()).max() <= 1e-4
 
 
 def test_cli_convnet_rejects_tampered_checkpoint(tmp_path, capsys):
