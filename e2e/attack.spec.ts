@@ -65,6 +65,23 @@ test('cancelling mid-run stops the attack and leaves the page usable', async ({ 
   await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
 });
 
+test('a worker that dies mid-attack is reported, nothing stays stuck, and the next attack runs', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'crash recovery does not depend on the EP');
+  await openWithImage(page);
+  await page.locator('#attack-panel input[name="steps"]').fill('200');
+  await page.locator('#attack-panel .run').click();
+  await expect(page.locator('#attack-panel .attack-status')).toContainText(/robust [1-9]\d*\/200/, { timeout: 60_000 });
+  await page.evaluate(() => (window as any).__rclip.metric.simulateCrash());
+  await expect(page.locator('#alert')).toHaveAttribute('data-code', 'WORKER_CRASHED');
+  await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'error');
+  await expect(page.locator('#attack-panel .run')).toBeEnabled();
+  await expect(page.locator('#attack-panel .cancel')).toBeDisabled();
+  await page.locator('#attack-panel input[name="steps"]').fill('2');
+  await page.locator('#attack-panel .run').click();
+  await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+  expect(await after(page, 'baseline')).toBeGreaterThan(0);
+});
+
 test('bad settings get a clear message', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'validation does not depend on the EP');
   await openWithImage(page);

@@ -124,6 +124,22 @@ describe('model integrity', () => {
     await expect(engine.index()).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND', message: expect.stringMatching(/index.json does not exist/) });
   });
 
+  it('refuses to attack a model that ships no attack.onnx, and still embeds with it', async () => {
+    const noAttack = mkdtempSync(path.join(tmpdir(), 'rclip-no-attack-'));
+    const index = JSON.parse(readFileSync(path.join(MODELS, 'index.json'), 'utf8'));
+    const id: string = index.default;
+    mkdirSync(path.join(noAttack, id));
+    copyFileSync(path.join(MODELS, id, 'encoder.onnx'), path.join(noAttack, id, 'encoder.onnx'));
+    const manifest = JSON.parse(readFileSync(path.join(MODELS, id, 'manifest.json'), 'utf8'));
+    delete manifest.files.attack;
+    writeFileSync(path.join(noAttack, id, 'manifest.json'), JSON.stringify(manifest));
+    writeFileSync(path.join(noAttack, 'index.json'), JSON.stringify(index));
+    const engine = wasmEngine(noAttack);
+    await engine.loadModel(id);
+    await expect(engine.attackSession(id)).rejects.toMatchObject({ code: 'ATTACK_UNAVAILABLE', message: expect.stringMatching(/ships no attack graph/) });
+    expect((await engine.embed(pattern(1), id)).embedding.length).toBe(manifest.embeddingSize);
+  });
+
   it('has the models it tests', () => {
     expect(existsSync(path.join(MODELS, 'index.json'))).toBe(true);
   });
