@@ -23,10 +23,10 @@ import torch
 
 from . import augment
 from .convnet import ConvEncoder
-from .data import DEFAULT_DATA_ROOT, cached_images, training_files
 from .proxy_eval import (PixelEncoder, cosine_distance, load_eval_images, make_triplets, pgd_flip_attack,
                          push_apart_drift)
-from .trainutil import RunLog, Stopwatch, batch_indices, cosine_lr, fraction, save_atomic, step_generator
+from .trainutil import (RunLog, Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images,
+                        parse_run_args, save_atomic, step_generator)
 
 
 def fare_loss(model: PixelEncoder, target: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
@@ -70,43 +70,28 @@ def robustness_proxy(model: PixelEncoder, original: PixelEncoder, refs: torch.Te
             "proxy_2afc_pgd10": torch.cat(pgd_correct).float().mean().item()}
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict | None, list[str]]:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--init", type=Path, help="stage-1 checkpoint (f_orig and the starting point); not needed with --resume")
-    p.add_argument("--run", type=Path, required=True)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_ROOT)
-    p.add_argument("--cache", type=Path, default=None)
-    p.add_argument("--steps", type=int, required=True, help="total optimiser steps (sets the schedule)")
-    p.add_argument("--minutes", type=float, default=None)
-    p.add_argument("--resume", action="store_true", help="continue from <run>/last.pt")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--warmup-steps", type=int, default=100)
+    add_run_args(p, batch_size=128, lr=5e-4, weight_decay=1e-4)
     p.add_argument("--eps", type=fraction, default=4 / 255, help="L-inf radius in [0,1] pixels, e.g. 4/255")
     p.add_argument("--pgd-steps", type=int, default=3)
     p.add_argument("--pgd-step-size", type=fraction, default=2 / 255)
     p.add_argument("--eps-warmup-steps", type=int, default=200,
                    help="ramp eps linearly from 0 over this many steps, so the copy is not pushed away from f_orig at once")
-    p.add_argument("--checkpoint-minutes", type=float, default=3.0)
-    p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--proxy-every", type=int, default=250, help="steps between robustness proxy evaluations (0: never)")
     p.add_argument("--proxy-images", type=int, default=24)
-    p.add_argument("--max-images", type=int, default=None)
-    p.add_argument("--threads", type=int, default=2)
-    return p.parse_args(argv)
+    return parse_run_args(p, argv)
 
 
 def main(argv: list[str] | None = None) -> Path:
-    args = parse_args(argv)
+    args, state, inherited = parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     args.run.mkdir(parents=True, exist_ok=True)
     log = RunLog(args.run)
     last_path, final_path = args.run / "last.pt", args.run / "final.pt"
 
-    state = torch.load(last_path) if args.resume and last_path.exists() else None
     if state is not None:
         original_encoder = ConvEncoder.from_checkpoint({"config": state["config"], "state_dict": state["original"]})
     elif args.init is not None:
@@ -121,15 +106,10 @@ def main(argv: list[str] | None = None) -> Path:
         model.encoder.load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
         step, watch = state["step"], Stopwatch(state["elapsed"])
-        log.write(event="resume", step=step, elapsed=watch.elapsed)
+        log.write(event="resume", step=step, elapsed=watch.elapsed, inherited=inherited)
 
     config = original_encoder.config
-    files = training_files(args.data)
-    if args.max_images:
-        files = files[:args.max_images]
-    cache_kw = {"cache_dir": args.cache} if args.cache else {}
-    images = cached_images(files, round(config.image_size * 1.5), **cache_kw, tag="train")
-    batch_size = min(args.batch_size, len(files))
+    files, images, batch_size = load_training_images(args, config.image_size)
     proxy_refs = load_eval_images(args.data, config.image_size, args.cache)[:args.proxy_images]
     proxy_triplets = make_triplets(proxy_refs)
     log.write(event="start", images=len(files), init=str(args.init), config=config.to_dict(),
@@ -138,7 +118,7 @@ def main(argv: list[str] | None = None) -> Path:
         log.write(event="frozen_proxy", drift_pgd10_orig=push_apart_drift(original, proxy_refs, 4 / 255, 10, 1 / 255).item())
 
     def meta() -> dict:
-        return {"step": step, "elapsed": watch.elapsed, "stage": "fare",
+        return {"step": loop.step, "elapsed": watch.elapsed, "stage": "fare",
                 "robustness": {"method": "FARE", "norm": "linf", "eps": args.eps},
                 "args": {k: str(v) for k, v in vars(args).items()}}
 
@@ -147,23 +127,16 @@ def main(argv: list[str] | None = None) -> Path:
                      "optimizer": optimizer.state_dict(), **meta()}, last_path)
 
     def proxy() -> None:
-        log.write(step=step, elapsed=watch.elapsed, **robustness_proxy(model, original, proxy_refs, proxy_triplets))
+        log.write(step=loop.step, elapsed=watch.elapsed, **robustness_proxy(model, original, proxy_refs, proxy_triplets))
 
-    if step == 0 and args.proxy_every:
+    loop = TrainLoop(args, log, optimizer, step, watch, save_last)
+    if loop.step == 0 and args.proxy_every:
         proxy()
-    last_save = watch.session
-    window_images, window_start = 0, watch.session
-    while step < args.steps:
-        if args.minutes is not None and watch.elapsed >= args.minutes * 60:
-            log.write(event="budget", step=step, elapsed=watch.elapsed)
-            break
-        lr = cosine_lr(step, args.steps, args.lr, args.warmup_steps)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        eps = args.eps * min(1.0, (step + 1) / max(1, args.eps_warmup_steps))
+    for lr in loop:
+        eps = args.eps * min(1.0, (loop.step + 1) / max(1, args.eps_warmup_steps))
         step_size = args.pgd_step_size * eps / args.eps
-        g = step_generator(args.seed, step, stream=1)
-        pixels = augment.fare_view(images[batch_indices(args.seed, step, batch_size, len(images))],
+        g = step_generator(args.seed, loop.step, stream=1)
+        pixels = augment.fare_view(images[batch_indices(args.seed, loop.step, batch_size, len(images))],
                                    config.image_size, g)
         with torch.no_grad():
             target = original(pixels)
@@ -174,23 +147,15 @@ def main(argv: list[str] | None = None) -> Path:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        step += 1
-        window_images += batch_size
-        if step % args.log_every == 0 or step == args.steps:
-            rate = window_images / max(1e-9, watch.session - window_start)
-            log.write(step=step, loss=loss.item(), eps=eps, lr=lr, images_per_s=rate, elapsed=watch.elapsed)
-            window_images, window_start = 0, watch.session
-        if args.proxy_every and step % args.proxy_every == 0:
+        loop.finish_step(batch_size, loss=loss.item(), eps=eps, lr=lr)
+        if args.proxy_every and loop.step % args.proxy_every == 0:
             proxy()
-        if watch.session - last_save >= args.checkpoint_minutes * 60:
-            save_last()
-            last_save = watch.session
     save_last()
-    if step >= args.steps:
-        if args.proxy_every and step % args.proxy_every:
+    if loop.finished:
+        if args.proxy_every and loop.step % args.proxy_every:
             proxy()
         save_atomic({**model.encoder.checkpoint(), **meta()}, final_path)
-        log.write(event="done", step=step, elapsed=watch.elapsed)
+        log.write(event="done", step=loop.step, elapsed=watch.elapsed)
     return final_path
 
 

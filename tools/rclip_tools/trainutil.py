@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import ast
 import json
 import math
 import os
@@ -10,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from .data import DEFAULT_DATA_ROOT, cached_images, training_files
 
 
 def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
@@ -74,3 +78,116 @@ def fraction(text: str) -> float:
         num, den = text.split("/")
         return float(num) / float(den)
     return float(text)
+
+
+# Settings that describe where and how a session runs, not the recipe: a resumed run takes these
+# from its own command line; everything else defaults to what the run started with.
+SESSION_ARGS = frozenset({"run", "data", "cache", "resume", "init", "minutes", "threads", "checkpoint_minutes", "log_every"})
+
+
+def add_run_args(p: argparse.ArgumentParser, *, batch_size: int, lr: float, weight_decay: float) -> None:
+    """The arguments both stages share (run folder, data, schedule, budget, resume, logging)."""
+    p.add_argument("--run", type=Path, required=True, help="run folder for log, checkpoints")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_ROOT)
+    p.add_argument("--cache", type=Path, default=None, help="image cache folder (default runs/cache)")
+    p.add_argument("--steps", type=int, required=True, help="total optimiser steps (sets the schedule)")
+    p.add_argument("--minutes", type=float, default=None, help="stop (with a checkpoint) after this much training time")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from <run>/last.pt with the run's own settings, except those given here")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--weight-decay", type=float, default=weight_decay)
+    p.add_argument("--warmup-steps", type=int, default=100)
+    p.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--max-images", type=int, default=None, help="use only the first N training images (smoke tests)")
+    p.add_argument("--threads", type=int, default=2)
+
+
+def _saved_value(action: argparse.Action, text: str) -> Any:
+    """Inverse of the str(value) a checkpoint keeps in its "args"."""
+    if text == "None":
+        return None
+    if isinstance(action, argparse._StoreTrueAction):
+        return text == "True"
+    if action.nargs in ("+", "*"):
+        return [action.type(v) for v in ast.literal_eval(text)]
+    return action.type(text) if action.type else text
+
+
+def parse_run_args(p: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, dict | None, list[str]]:
+    """Parses argv; with --resume and <run>/last.pt present, also loads that checkpoint and fills every
+    recipe setting not given on this command line from the run's saved args, so a resumed run keeps
+    its learning rate, batch size, eps... Returns (args, checkpoint or None, names of inherited settings)."""
+    args = p.parse_args(argv)
+    last_path = args.run / "last.pt"
+    if not (args.resume and last_path.exists()):
+        return args, None, []
+    state = torch.load(last_path)
+    defaults = {a.dest: a.default for a in p._actions}
+    for action in p._actions:
+        action.default = argparse.SUPPRESS
+    try:
+        given = set(vars(p.parse_args(argv)))
+    finally:
+        for action in p._actions:
+            action.default = defaults[action.dest]
+    inherited = []
+    for action in p._actions:
+        name = action.dest
+        if name in state.get("args", {}) and name not in given and name not in SESSION_ARGS:
+            setattr(args, name, _saved_value(action, state["args"][name]))
+            inherited.append(name)
+    return args, state, inherited
+
+
+def load_training_images(args: argparse.Namespace, image_size: int) -> tuple[list[Path], torch.Tensor, int]:
+    """The training split (or its first --max-images), decoded at 1.5x the input size for random crops,
+    and the batch size that fits it."""
+    files = training_files(args.data)
+    if args.max_images:
+        files = files[:args.max_images]
+    cache_kw = {"cache_dir": args.cache} if args.cache else {}
+    images = cached_images(files, round(image_size * 1.5), **cache_kw, tag="train")
+    return files, images, min(args.batch_size, len(files))
+
+
+class TrainLoop:
+    """The loop both stages share: the time budget, the cosine schedule, throughput logging and
+    periodic checkpoints. Iterating yields each step's learning rate (already set on the optimiser);
+    the body calls `finish_step` once its optimiser step is done."""
+
+    def __init__(self, args: argparse.Namespace, log: RunLog, optimizer: torch.optim.Optimizer,
+                 step: int, watch: Stopwatch, save_last):
+        self.args, self.log, self.optimizer, self.step, self.watch = args, log, optimizer, step, watch
+        self.save_last = save_last
+        self._last_save = watch.session
+        self._window_images, self._window_start = 0, watch.session
+
+    def __iter__(self):
+        args = self.args
+        while self.step < args.steps:
+            if args.minutes is not None and self.watch.elapsed >= args.minutes * 60:
+                self.log.write(event="budget", step=self.step, elapsed=self.watch.elapsed)
+                break
+            lr = cosine_lr(self.step, args.steps, args.lr, args.warmup_steps)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            yield lr
+
+    def finish_step(self, batch_size: int, **metrics: float) -> None:
+        self.step += 1
+        self._window_images += batch_size
+        session = self.watch.session
+        if self.step % self.args.log_every == 0 or self.step == self.args.steps:
+            rate = self._window_images / max(1e-9, session - self._window_start)
+            self.log.write(step=self.step, **metrics, images_per_s=rate, elapsed=self.watch.elapsed)
+            self._window_images, self._window_start = 0, session
+        if session - self._last_save >= self.args.checkpoint_minutes * 60:
+            self.save_last()
+            self._last_save = session
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.args.steps

@@ -42,12 +42,15 @@ def test_both_stages_train_checkpoint_and_resume(tmp_path):
     base = tmp_path / "base"
     common = ["--data", str(DEFAULT_DATA_ROOT), "--cache", str(cache), "--max-images", "16",
               "--batch-size", "8", "--log-every", "1", "--warmup-steps", "1", "--threads", "1"]
-    train_baseline.main(["--run", str(base), "--steps", "2", *common, *TINY])
+    train_baseline.main(["--run", str(base), "--steps", "2", "--lr", "1e-3", *common, *TINY])
     first = torch.load(base / "last.pt")
     assert first["step"] == 2 and (base / "final.pt").exists()
     train_baseline.main(["--run", str(base), "--steps", "3", "--resume", *common, *TINY])
-    assert torch.load(base / "last.pt")["step"] == 3
-    assert any(e.get("event") == "resume" and e["step"] == 2 for e in events(base))
+    resumed = torch.load(base / "last.pt")
+    assert resumed["step"] == 3
+    # A resumed run keeps its own recipe (here --lr) unless the new command line sets it.
+    assert resumed["args"]["lr"] == "0.001" and resumed["args"]["steps"] == "3"
+    assert any(e.get("event") == "resume" and e["step"] == 2 and "lr" in e["inherited"] for e in events(base))
     assert all(torch.isfinite(torch.tensor(e["loss"])) for e in events(base) if "loss" in e)
 
     encoder = ConvEncoder.from_checkpoint(str(base / "final.pt"))
