@@ -16,8 +16,9 @@ $PY -m rclip_tools.train_baseline --run "$RUNS/base" --data "$DATA" --seed 0 \
 
 # Stage 2: FARE, L-inf eps 4/255 (ramped in over 200 steps), PGD-3 step 2/255 from a random start,
 # batch 128, AdamW 1e-3 cosine; 4200 steps = ~217 epochs at ~140 images/s (~75 min). The committed
-# model's run started with --steps 5000 and was resumed at step ~1430 with --steps 4200 (a session
-# ended); the robustness proxy had plateaued by step 500 (public/models/README.md).
+# model's run was interrupted: steps 0-1399 as below but with --steps 5000, then resumed with
+# --steps 4200 and (before --resume kept a run's settings) the default --lr 5e-4; the robustness
+# proxy had plateaued by step 1000 either way (public/models/README.md).
 $PY -m rclip_tools.train_fare --init "$RUNS/base/final.pt" --run "$RUNS/fare" --data "$DATA" --seed 0 \
     --steps 4200 --minutes 90 --batch-size 128 --lr 1e-3 --warmup-steps 100 \
     --eps 4/255 --pgd-steps 3 --pgd-step-size 2/255 --eps-warmup-steps 200
