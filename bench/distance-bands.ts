@@ -10,8 +10,6 @@ import { evaluationImageNames, KINDS, runTwoAfc } from '../src/core/twoafc';
 import { folderEntries, folderTripletSources } from '../src/cli/images';
 import { openModel, twoAfcModel } from '../src/cli/model';
 
-// The engine yields on an unref'd MessageChannel between jobs; keep Node alive until the run ends.
-setInterval(() => undefined, 1 << 30);
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-tiny-fare' }, limit: { type: 'string' } } });
 const dir = path.resolve(root, '../shared/data/imagenet-sample');
@@ -40,4 +38,3 @@ for (const r of rows) process.stdout.write(`| ${r.copy} | ${r.n} | ${f(r.min)} |
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(path.join(root, `bench/results/distance-bands-${values.model}.json`), JSON.stringify({ model: values.model, images: images.length, seed: 0, rows }, null, 1) + '\n');
 await opened.engine.unloadModel(opened.ref);
-process.exit(0);

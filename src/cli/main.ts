@@ -51,14 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     json = Boolean(values.json);
-    // The engine yields between jobs on an unref'd MessageChannel (so an idle engine never holds Node
-    // open); while a command is working, this timer is what keeps the process alive across those turns.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    try {
-      print(await command.run(values as Record<string, string | boolean | undefined>, positionals), json);
-    } finally {
-      clearInterval(keepAlive);
-    }
+    print(await command.run(values as Record<string, string | boolean | undefined>, positionals), json);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err instanceof RclipError && err.code === 'INVALID_ARGUMENT')) {

@@ -65,15 +65,21 @@ interface LoadedModel {
 const now = () => performance.now();
 
 // setTimeout(0) is clamped to 4 ms once nested; a MessageChannel round trip is a macrotask without the clamp.
+// Node's ports have ref/unref: the port keeps the process alive only while a yield is pending, so an
+// idle engine never holds Node open and a working one never lets it exit mid-job.
+type NodePort = MessagePort & { ref?: () => void; unref?: () => void };
 const waiting: Array<() => void> = [];
 let channel: MessageChannel | null = null;
 function nextMacrotask(): Promise<void> {
   if (!channel) {
     channel = new MessageChannel();
-    channel.port1.onmessage = () => waiting.shift()?.();
-    // Node: an open port keeps the process alive; this one must not.
-    (channel.port1 as unknown as { unref?: () => void }).unref?.();
+    const port = channel.port1 as NodePort;
+    port.onmessage = () => {
+      waiting.shift()?.();
+      if (waiting.length === 0) port.unref?.();
+    };
   }
+  if (waiting.length === 0) (channel.port1 as NodePort).ref?.();
   return new Promise((resolve) => {
     waiting.push(resolve);
     channel!.port2.postMessage(null);
