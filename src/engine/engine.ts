@@ -217,43 +217,32 @@ export class Engine<Image> {
   }
 
   async embed(image: Image, ref: string, jobId?: string): Promise<EmbedResult> {
-    try {
-      const t0 = now();
-      const m = await this.loaded(ref);
-      const { rgba, decodeMs } = await this.decode(image);
-      const t1 = now();
-      const pixels = toModelPixels(rgba, m.info.manifest.input);
-      const t2 = now();
-      const [embedding] = await this.embedPixels(ref, [pixels], jobId);
-      const t3 = now();
-      return {
-        embedding,
-        model: m.info.id,
-        ep: m.info.ep,
-        timings: { decodeMs, preprocessMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
-      };
-    } finally {
-      this.finish(jobId);
-    }
+    const { embeddings, ...rest } = await this.embedImages([image], ref, jobId);
+    return { embedding: embeddings[0], ...rest };
   }
 
   async distance(a: Image, b: Image, ref: string, jobId?: string): Promise<DistanceResult> {
+    const { embeddings: [ea, eb], ...rest } = await this.embedImages([a, b], ref, jobId);
+    const distance = cosineDistance(ea, eb);
+    return { distance, similarity: 1 - distance, ...rest };
+  }
+
+  /** Decodes (in parallel), preprocesses and embeds images as one job; decodeMs is the slowest decode. */
+  private async embedImages(images: Image[], ref: string, jobId?: string) {
     try {
       const t0 = now();
       const m = await this.loaded(ref);
-      const [da, db] = await Promise.all([this.decode(a), this.decode(b)]);
+      const decoded = await Promise.all(images.map((image) => this.decode(image)));
       const t1 = now();
-      const pixels = [toModelPixels(da.rgba, m.info.manifest.input), toModelPixels(db.rgba, m.info.manifest.input)];
+      const pixels = decoded.map((d) => toModelPixels(d.rgba, m.info.manifest.input));
       const t2 = now();
-      const [ea, eb] = await this.embedPixels(ref, pixels, jobId);
+      const embeddings = await this.embedPixels(ref, pixels, jobId);
       const t3 = now();
-      const distance = cosineDistance(ea, eb);
       return {
-        distance,
-        similarity: 1 - distance,
+        embeddings,
         model: m.info.id,
         ep: m.info.ep,
-        timings: { decodeMs: Math.max(da.decodeMs, db.decodeMs), preprocessMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
+        timings: { decodeMs: Math.max(...decoded.map((d) => d.decodeMs)), preprocessMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
       };
     } finally {
       this.finish(jobId);
