@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { normOf, PAPER_DEFAULTS, pixelGradient, runAttack, seededRandom, validateAttackSettings, type AttackSettings } from '../src/core/attack';
+import { normOf, PAPER_DEFAULTS, pixelGradient, runAttack, validateAttackSettings, type AttackSettings } from '../src/core/attack';
+import { seededRandom } from '../src/core/random';
 import { cosineDistance } from '../src/core/distance';
 import { normalize, type RgbaImage } from '../src/core/preprocess';
 import { attackImage } from '../src/engine/attack';

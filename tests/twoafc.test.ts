@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAPER_DEFAULTS } from '../src/core/attack';
 import { cosineDistance, l2Normalize } from '../src/core/distance';
-import { addNoise, affineWarp, colourShift, gaussianBlur, gaussianSamples } from '../src/core/distortions';
+import { addNoise, affineWarp, colourShift, gaussianBlur } from '../src/core/distortions';
+import { gaussianSamples, seededRandom } from '../src/core/random';
 import type { PixelTensor } from '../src/core/preprocess';
 import {
   attackTriplet,
@@ -17,7 +18,6 @@ import {
   type TripletSources,
   type TwoAfcModel,
 } from '../src/core/twoafc';
-import { seededRandom } from '../src/core/attack';
 
 const IMAGENET = path.resolve(__dirname, '../../shared/data/imagenet-sample');
 

@@ -3,6 +3,7 @@
  * distance whose gradient a callback supplies, so this code runs unchanged in the worker and in Node.
  */
 import { RclipError } from './errors';
+import { gaussianSamples, seededRandom } from './random';
 
 export type AttackNorm = 'linf' | 'l2';
 export type AttackMethod = 'fgsm' | 'pgd';
@@ -60,18 +61,6 @@ export function validateAttackSettings(s: AttackSettings, pixelCount: number): v
   if (!Number.isInteger(s.seed)) bad(`seed must be a whole number (got ${s.seed}).`);
 }
 
-/** mulberry32: tiny, fast, and the same sequence in every JS engine, so a seed reproduces a run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function normOf(delta: Float32Array, norm: AttackNorm): number {
   if (norm === 'linf') {
     let m = 0;
@@ -125,18 +114,9 @@ export function pixelGradient(gradNormalized: Float32Array, std: readonly [numbe
 }
 
 function randomPoint(n: number, norm: AttackNorm, eps: number, random: () => number): Float32Array {
-  const delta = new Float32Array(n);
-  if (norm === 'linf') {
-    for (let i = 0; i < n; i++) delta[i] = (random() * 2 - 1) * eps;
-    return delta;
-  }
-  // A uniform direction (Box–Muller Gaussians, normalised) at a uniform fraction of the radius.
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - random()));
-    const t = 2 * Math.PI * random();
-    delta[i] = r * Math.cos(t);
-    if (i + 1 < n) delta[i + 1] = r * Math.sin(t);
-  }
+  if (norm === 'linf') return Float32Array.from({ length: n }, () => (random() * 2 - 1) * eps);
+  // A uniform direction (normalised Gaussians) at a uniform fraction of the radius.
+  const delta = gaussianSamples(n, random);
   const scale = (eps * random()) / (normOf(delta, 'l2') || 1);
   for (let i = 0; i < n; i++) delta[i] *= scale;
   return delta;

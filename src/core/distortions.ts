@@ -50,18 +50,6 @@ export function gaussianBlur(pixels: PixelTensor, sigma: number): PixelTensor {
   });
 }
 
-/** Standard normal samples (Box–Muller) from a uniform generator. */
-export function gaussianSamples(n: number, random: () => number): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - random()));
-    const t = 2 * Math.PI * random();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
-}
-
 /** x + σ·z, clipped to [0,1]; z is standard normal, one value per element. */
 export function addNoise(pixels: PixelTensor, sigma: number, noise: Float32Array): PixelTensor {
   return map(pixels, (d, o) => {

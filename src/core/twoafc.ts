@@ -3,11 +3,12 @@
  * a reference photo, clean and with the reference under attack. Pure: images, the JPEG codec and
  * the model come in through `TwoAfcDeps`, so the same definition can run anywhere.
  */
-import { runAttack, seededRandom, type AttackSettings, type DistanceGradient } from './attack';
+import { runAttack, type AttackSettings, type DistanceGradient } from './attack';
 import { cosineDistance } from './distance';
-import { addNoise, affineWarp, colourShift, gaussianBlur, gaussianSamples, type AffineWarp, type ColourShift } from './distortions';
+import { addNoise, affineWarp, colourShift, gaussianBlur, type AffineWarp, type ColourShift } from './distortions';
 import type { InputSpec } from './manifest';
 import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from './preprocess';
+import { gaussianSamples, seededRandom } from './random';
 
 /** Side of the centre crop every distortion works at, whatever the model's input size. */
 export const WORK_SIZE = 128;
