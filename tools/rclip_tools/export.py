@@ -22,6 +22,7 @@ from torch import nn
 from . import gradgraph
 from .checkpoints import CheckpointError, check_state_dict, load_torch_file
 from .convnet import ConvEncoder, ConvEncoderConfig, count_parameters
+from .keras_mobilenet import PooledEmbedding
 from .manifest import Robustness, build_manifest, parse_eps, register, write_json
 from .openclip_vit import (ACTIVATIONS, ARCHITECTURES, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, VisionTransformer,
                            architecture, config_from_open_clip_json, load_vision_tower)
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="python -m rclip_tools.export", description=__doc__,
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    kinds = parser.add_subparsers(dest="kind", required=True, metavar="{openclip,convnet}")
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="{openclip,convnet,mobilenet}")
     openclip = kinds.add_parser(
         "openclip", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
         help="open_clip ViT image tower (chs20 FARE/TeCoA releases, OpenAI/LAION CLIP)")
@@ -100,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
                                "required with a named --arch, read from quick_gelu in a config JSON")
     kinds.add_parser("convnet", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog=EXAMPLES, help="the project's ConvEncoder (tools/rclip_tools/convnet.py)")
+    mobilenet = kinds.add_parser(
+        "mobilenet", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
+        help="nsfwjs's MobileNetV2 truncated and pooled (tools/rclip_tools/keras_mobilenet.py), e.g. "
+             "runs/<distill run>/teacher.pt or final.pt")
+    mobilenet.add_argument("--nsfwjs", type=Path, default=REPO_ROOT / "tools" / "runs" / "nsfwjs" / "mobilenet_v2",
+                           help="folder written by `node tools/nsfwjs_dump.mjs` (the graph; weights come from --checkpoint)")
     return parser
 
 
@@ -151,6 +158,22 @@ def build_convnet(args) -> tuple[nn.Module, dict]:
                    "mean": config.mean, "std": config.std}
 
 
+def build_mobilenet(args) -> tuple[nn.Module, dict]:
+    if args.random_init:
+        raise UsageError("mobilenet takes --checkpoint (a PooledEmbedding checkpoint), not --random-init")
+    checkpoint = load_torch_file(args.checkpoint, args.trust_pickle)
+    if not isinstance(checkpoint, dict) or checkpoint.get("kind") != "pooled_embedding":
+        raise CheckpointError(f"{args.checkpoint}: expected a PooledEmbedding checkpoint (PooledEmbedding.checkpoint())")
+    model = PooledEmbedding.from_checkpoint(checkpoint, args.nsfwjs).eval()
+    config = model.config
+    channels = model.centre.numel()
+    description = (f"MobileNetV2 (nsfwjs {config.provenance.get('version')}) to {config.layer}, BatchNorm folded, "
+                   f"global average pool minus a fixed centre; {config.image_size}px, "
+                   f"{count_parameters(model) / 1e6:.2f} M parameters")
+    return model, {"architecture": description, "size": config.image_size, "embedding_size": channels,
+                   "mean": config.mean, "std": config.std}
+
+
 def check_args(args) -> Path:
     if args.random_init == (args.checkpoint is not None):
         raise UsageError("give exactly one of --checkpoint PATH and --random-init")
@@ -169,7 +192,8 @@ def export(args) -> dict:
     robustness = Robustness(args.robustness, args.norm, parse_eps(args.eps) if args.eps is not None else None)
     source = args.source or (f"random init (seed {args.seed})" if args.random_init else args.checkpoint.name)
     log(f"building {args.kind} encoder from {source}")
-    model, info = (build_openclip if args.kind == "openclip" else build_convnet)(args)
+    builders = {"openclip": build_openclip, "convnet": build_convnet, "mobilenet": build_mobilenet}
+    model, info = builders[args.kind](args)
     log(f"{info['architecture']}; embedding {info['embedding_size']}")
 
     out.parent.mkdir(parents=True, exist_ok=True)

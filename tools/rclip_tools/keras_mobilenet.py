@@ -1,0 +1,266 @@
+"""nsfwjs's TensorFlow.js MobileNetV2 (a Keras 2.2.4 layers model) as a PyTorch module.
+
+`tools/nsfwjs_dump.mjs` writes the package's model as topology.json + weights.json + weights.bin;
+`load_keras_model` dequantises the weights (uint8 per tensor: value = min + scale * q) and
+`KerasConvNet` interprets the Keras graph up to one layer, in NCHW. What tfjs computes is
+reproduced exactly where it matters: ZeroPadding2D's asymmetric (0, 1) padding before stride-2
+convolutions, BatchNorm with its own epsilon (1e-3), ReLU6, the depthwise kernel layout
+[kh, kw, in, multiplier]. BatchNorm is folded into the convolution before it (an exact
+reparametrisation of inference), so the module has only Conv2d, pad, clamp and add: the same in
+train and eval mode, and traceable by the exporter's gradient-graph builder.
+
+`PooledEmbedding` turns a truncated network into an image encoder: pixels in [0, 1] (nsfwjs feeds
+pixels / 255), global average pool of the chosen layer, minus a fixed centre computed on training
+photos (ReLU features are all positive; without centring every cosine distance is compressed
+towards 0).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SUPPORTED = {"InputLayer", "ZeroPadding2D", "Conv2D", "DepthwiseConv2D", "BatchNormalization", "ReLU", "Add"}
+
+
+def load_keras_model(folder: Path) -> tuple[list[dict], dict[str, np.ndarray], dict]:
+    """(layers of the Keras topology, dequantised float32 weights by name, provenance) from a
+    folder written by nsfwjs_dump.mjs."""
+    folder = Path(folder)
+    if not (folder / "weights.bin").exists():
+        raise FileNotFoundError(f"{folder}: no weights.bin; run `node tools/nsfwjs_dump.mjs` from the repository root")
+    topology = json.loads((folder / "topology.json").read_text())
+    meta = json.loads((folder / "weights.json").read_text())
+    raw = np.fromfile(folder / "weights.bin", dtype=np.uint8)
+    weights: dict[str, np.ndarray] = {}
+    offset = 0
+    for group in meta["weightsManifest"]:
+        for w in group["weights"]:
+            n = int(np.prod(w["shape"])) if w["shape"] else 1
+            q = w.get("quantization")
+            if q is not None:
+                if q["dtype"] != "uint8":
+                    raise ValueError(f"{w['name']}: unsupported quantisation {q['dtype']}")
+                values = q["min"] + q["scale"] * raw[offset:offset + n].astype(np.float64)
+                offset += n
+            else:
+                values = raw[offset:offset + 4 * n].view(np.float32).astype(np.float64)
+                offset += 4 * n
+            weights[w["name"]] = values.astype(np.float32).reshape(w["shape"])
+    if offset != raw.size:
+        raise ValueError(f"{folder}: weights.bin has {raw.size} bytes, the manifest describes {offset}")
+    layers = topology["model_config"]["config"]["layers"]
+    provenance = {"package": "nsfwjs", "version": meta["nsfwjs"], "model": meta["model"],
+                  "keras_version": topology.get("keras_version"),
+                  "frozen_layers": [l["name"] for l in layers if l["config"].get("trainable") is False]}
+    return layers, weights, provenance
+
+
+def _inputs(layer: dict) -> list[str]:
+    nodes = layer["inbound_nodes"]
+    return [src[0] for src in nodes[0]] if nodes else []
+
+
+def _needed(layers: list[dict], output: str) -> list[dict]:
+    """The layers `output` depends on, in topological (file) order."""
+    by_name = {l["name"]: l for l in layers}
+    if output not in by_name:
+        raise KeyError(f"no layer {output!r} in the model")
+    need, stack = set(), [output]
+    while stack:
+        name = stack.pop()
+        if name not in need:
+            need.add(name)
+            stack.extend(_inputs(by_name[name]))
+    return [l for l in layers if l["name"] in need]
+
+
+class KerasConvNet(nn.Module):
+    """The Keras graph up to `output`, BatchNorm folded, NCHW in and out."""
+
+    def __init__(self, layers: list[dict], weights: Mapping[str, np.ndarray], output: str):
+        super().__init__()
+        needed = _needed(layers, output)
+        consumers: dict[str, int] = {}
+        for l in needed:
+            for src in _inputs(l):
+                consumers[src] = consumers.get(src, 0) + 1
+        self.convs = nn.ModuleDict()
+        self.program: list[tuple[str, str, list[str], Any]] = []  # (name, op, inputs, attribute)
+        folded_into: dict[str, str] = {}
+        by_name = {l["name"]: l for l in needed}
+        for l in needed:
+            kind, name, cfg, srcs = l["class_name"], l["name"], l["config"], _inputs(l)
+            if kind not in SUPPORTED:
+                raise ValueError(f"layer {name}: {kind} is not supported")
+            if kind == "InputLayer":
+                self.program.append((name, "input", [], None))
+            elif kind == "ZeroPadding2D":
+                (top, bottom), (left, right) = cfg["padding"]
+                self.program.append((name, "pad", srcs, (left, right, top, bottom)))
+            elif kind in ("Conv2D", "DepthwiseConv2D"):
+                self.convs[name] = self._conv(kind, name, cfg, weights)
+                self.program.append((name, "conv", srcs, None))
+            elif kind == "BatchNormalization":
+                src = srcs[0]
+                if by_name[src]["class_name"] not in ("Conv2D", "DepthwiseConv2D") or consumers[src] != 1:
+                    raise ValueError(f"layer {name}: BatchNorm must follow a convolution it alone consumes")
+                self._fold_bn(self.convs[src], name, cfg, weights)
+                folded_into[name] = folded_into.get(src, src)
+            elif kind == "ReLU":
+                if cfg.get("negative_slope") or cfg.get("threshold"):
+                    raise ValueError(f"layer {name}: only ReLU/ReLU6 is supported")
+                self.program.append((name, "relu", srcs, cfg.get("max_value")))
+            elif kind == "Add":
+                self.program.append((name, "add", srcs, None))
+        # References to a folded BatchNorm read its convolution's output.
+        self.program = [(n, op, [folded_into.get(s, s) for s in srcs], a) for n, op, srcs, a in self.program]
+        self.output = folded_into.get(output, output)
+        last_use: dict[str, int] = {}
+        for i, (_, _, srcs, _) in enumerate(self.program):
+            for s in srcs:
+                last_use[s] = i
+        self._free_after = {i: [s for s, j in last_use.items() if j == i and s != self.output]
+                            for i in range(len(self.program))}
+
+    @staticmethod
+    def _conv(kind: str, name: str, cfg: dict, weights: Mapping[str, np.ndarray]) -> nn.Conv2d:
+        if cfg.get("activation", "linear") != "linear" or cfg.get("dilation_rate", [1, 1]) != [1, 1]:
+            raise ValueError(f"layer {name}: activation/dilation not supported")
+        stride = tuple(cfg["strides"])
+        if kind == "Conv2D":
+            k = torch.from_numpy(weights[f"{name}/kernel"]).permute(3, 2, 0, 1)  # [kh,kw,in,out] -> [out,in,kh,kw]
+            groups = 1
+        else:
+            dk = torch.from_numpy(weights[f"{name}/depthwise_kernel"])  # [kh,kw,in,mult]
+            kh, kw, cin, mult = dk.shape
+            k = dk.permute(2, 3, 0, 1).reshape(cin * mult, 1, kh, kw)
+            groups = cin
+        kh, kw = k.shape[2:]
+        if cfg["padding"] == "same":
+            if stride != (1, 1) or kh % 2 == 0 or kw % 2 == 0:
+                raise ValueError(f"layer {name}: 'same' padding only with stride 1 and odd kernels")
+            padding = (kh // 2, kw // 2)
+        else:
+            padding = (0, 0)
+        conv = nn.Conv2d(k.shape[1] * groups, k.shape[0], (kh, kw), stride=stride, padding=padding,
+                         groups=groups, bias=True)
+        with torch.no_grad():
+            conv.weight.copy_(k)
+            bias = weights.get(f"{name}/bias")
+            conv.bias.copy_(torch.from_numpy(bias) if cfg.get("use_bias") and bias is not None
+                            else torch.zeros(k.shape[0]))
+        return conv
+
+    @staticmethod
+    def _fold_bn(conv: nn.Conv2d, name: str, cfg: dict, weights: Mapping[str, np.ndarray]) -> None:
+        def w(key: str, default: float) -> torch.Tensor:
+            v = weights.get(f"{name}/{key}")
+            return torch.from_numpy(v).double() if v is not None else torch.full((conv.out_channels,), default, dtype=torch.float64)
+        gamma = w("gamma", 1.0) if cfg.get("scale", True) else torch.ones(conv.out_channels, dtype=torch.float64)
+        beta = w("beta", 0.0) if cfg.get("center", True) else torch.zeros(conv.out_channels, dtype=torch.float64)
+        mean, var = w("moving_mean", 0.0), w("moving_variance", 1.0)
+        scale = gamma / torch.sqrt(var + cfg["epsilon"])
+        with torch.no_grad():
+            conv.weight.copy_((conv.weight.double() * scale[:, None, None, None]).float())
+            conv.bias.copy_(((conv.bias.double() - mean) * scale + beta).float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        values: dict[str, torch.Tensor] = {}
+        for i, (name, op, srcs, attr) in enumerate(self.program):
+            if op == "input":
+                y = x
+            elif op == "pad":
+                y = F.pad(values[srcs[0]], attr)
+            elif op == "conv":
+                y = self.convs[name](values[srcs[0]])
+            elif op == "relu":
+                # clamp_min then clamp_max: plain ops whose backward the gradient-graph tracer handles
+                y = values[srcs[0]].clamp_min(0)
+                if attr is not None:
+                    y = y.clamp_max(float(attr))
+            else:  # add
+                y = values[srcs[0]]
+                for s in srcs[1:]:
+                    y = y + values[s]
+            values[name] = y
+            for s in self._free_after[i]:
+                values.pop(s, None)
+        return values[self.output]
+
+
+@dataclass
+class PooledEmbeddingConfig:
+    """Everything needed to rebuild a PooledEmbedding from its checkpoint (weights aside)."""
+
+    source: str = "nsfwjs/mobilenet_v2"
+    layer: str = "block_10_expand_relu"
+    image_size: int = 224
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # nsfwjs feeds pixels / 255
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    provenance: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "PooledEmbeddingConfig":
+        return cls(**{k: tuple(v) if isinstance(v, list) and k in ("mean", "std") else v for k, v in d.items()})
+
+
+class PooledEmbedding(nn.Module):
+    """Pixels [N,3,S,S] in [0,1] -> global-average-pooled `layer` minus a fixed centre, [N,C]."""
+
+    def __init__(self, net: KerasConvNet, config: PooledEmbeddingConfig, centre: torch.Tensor | None = None):
+        super().__init__()
+        self.net, self.config = net, config
+        channels = net.convs[list(net.convs)[-1]].out_channels
+        self.register_buffer("centre", torch.zeros(channels) if centre is None else centre.clone())
+
+    @property
+    def image_size(self) -> int:
+        return self.config.image_size
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.net(pixels).mean(dim=(2, 3)) - self.centre
+
+    @classmethod
+    def from_nsfwjs(cls, folder: Path, layer: str, image_size: int) -> "PooledEmbedding":
+        layers, weights, provenance = load_keras_model(folder)
+        net = KerasConvNet(layers, weights, layer)
+        frozen = set(provenance.pop("frozen_layers"))
+        provenance["imagenet_only"] = all(name in frozen for name, *_ in net.program if name != "input_1")
+        return cls(net, PooledEmbeddingConfig(layer=layer, image_size=image_size, provenance=provenance))
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {"kind": "pooled_embedding", "config": self.config.to_dict(), "state_dict": self.state_dict()}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Mapping[str, Any] | str | Path, nsfwjs_folder: Path) -> "PooledEmbedding":
+        """The graph comes from the nsfwjs dump (it is code, not weights); the weights from the checkpoint."""
+        if not isinstance(ckpt, Mapping):
+            ckpt = torch.load(ckpt)
+        config = PooledEmbeddingConfig.from_dict(ckpt["config"])
+        model = cls.from_nsfwjs(nsfwjs_folder, config.layer, config.image_size)
+        model.config = config
+        model.load_state_dict(ckpt["state_dict"])
+        return model
+
+
+@torch.no_grad()
+def fit_centre(model: PooledEmbedding, pixels: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """Mean pooled feature of the given (training) images; stored as the model's centre."""
+    model.centre.zero_()
+    total = None
+    for i in range(0, len(pixels), batch):
+        s = model(pixels[i:i + batch]).sum(0)
+        total = s if total is None else total + s
+    model.centre.copy_(total / len(pixels))
+    return model.centre

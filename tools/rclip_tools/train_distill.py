@@ -1,0 +1,181 @@
+"""Robust distillation of the frozen MobileNetV2 baseline into a lower-resolution copy of itself.
+
+Teacher t: the pretrained network (nsfwjs MobileNetV2, ImageNet blocks 0-10) at the teacher size
+(224), pooled block_10_expand_relu minus its centre: the non-robust baseline.
+Student s: the same layers, initialised from the same weights, fed the same view resized to the
+student size (default 128: about a third of the cost per pass, which is what makes adversarial
+training affordable on 2 CPU cores). Per step, for views x (teacher) and x' (student):
+
+    delta  = PGD-K, L-inf eps, maximising 1 - cos(s(x' + delta), t(x))   (random start)
+    loss   = mean_i [1 - cos(s(x'_i + delta_i), t(x_i))]                 (FARE, on the cosine)
+           + w_nce * InfoNCE(s(x' + delta), t(x), tau)                   (anti-collapse)
+           + w_clean * mean_i [1 - cos(s(x'_i), t(x_i))]
+
+This is FARE's objective (match the original embedding under the worst perturbation in the ball)
+with the original replaced by the full-resolution teacher, measured as the metric is (cosine); the
+InfoNCE term (each adversarial student embedding must be closer to its own teacher embedding than
+to the other images' in the batch) rules out the collapse that plain FARE showed on this network
+(a constant output beats the identity when the attack moves features further than the spread of
+clean features). eps ramps linearly from 0 over --eps-warmup-steps.
+
+Resumable (seeded per step, checkpoint every --checkpoint-minutes), like the other trainers.
+Example (from tools/, after `node tools/nsfwjs_dump.mjs` in the repository root):
+  /usr/bin/python3 -m rclip_tools.train_distill --run runs/distill --steps 6000 --minutes 100
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from . import augment
+from .data import DEFAULT_DATA_ROOT, cached_images, evaluation_files, training_files
+from .keras_mobilenet import PooledEmbedding, fit_centre
+from .semantic_eval import evaluate_suite
+from .trainutil import (RunLog, Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images,
+                        parse_run_args, save_atomic, step_generator)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_NSFWJS = REPO_ROOT / "tools" / "runs" / "nsfwjs" / "mobilenet_v2"
+
+
+def cosine_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    return 1 - F.cosine_similarity(student, teacher, dim=1)
+
+
+def info_nce(student: torch.Tensor, teacher: torch.Tensor, tau: float) -> torch.Tensor:
+    logits = F.normalize(student, dim=1) @ F.normalize(teacher, dim=1).T / tau
+    return F.cross_entropy(logits, torch.arange(len(student)))
+
+
+def pgd_away(model: PooledEmbedding, pixels: torch.Tensor, target: torch.Tensor, eps: float, steps: int,
+             step_size: float, g: torch.Generator) -> torch.Tensor:
+    delta = (torch.rand(pixels.shape, generator=g) * 2 - 1) * eps
+    delta = (pixels + delta).clamp(0, 1) - pixels
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = cosine_loss(model(pixels + delta), target).sum()
+        grad, = torch.autograd.grad(loss, delta)
+        delta = (delta.detach() + step_size * grad.sign()).clamp(-eps, eps)
+        delta = (pixels + delta).clamp(0, 1) - pixels
+    return (pixels + delta).detach()
+
+
+def training_view(images: torch.Tensor, teacher_size: int, student_size: int, g: torch.Generator):
+    """(teacher view, student view): one crop, the student's resized from the teacher's with
+    antialiasing, as the runtime's bicubic resize of a large photo would."""
+    x = augment.random_resized_crop(images, teacher_size, g, scale=(0.25, 1.0))
+    x = augment.random_flip(x, g)
+    x = augment.color_jitter(x, g, 0.2, 0.2, 0.2, 0.02, p=0.5)
+    xs = F.interpolate(x, size=(student_size, student_size), mode="bicubic", antialias=True, align_corners=False)
+    return x, xs.clamp(0, 1)
+
+
+def parse_args(argv: list[str] | None = None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nsfwjs", type=Path, default=DEFAULT_NSFWJS, help="folder written by tools/nsfwjs_dump.mjs")
+    add_run_args(p, batch_size=32, lr=1e-4, weight_decay=1e-4)
+    p.add_argument("--layer", default="block_10_expand_relu")
+    p.add_argument("--teacher-size", type=int, default=224)
+    p.add_argument("--student-size", type=int, default=128)
+    p.add_argument("--eps", type=fraction, default=4 / 255)
+    p.add_argument("--pgd-steps", type=int, default=2)
+    p.add_argument("--pgd-step-size", type=fraction, default=3 / 255, help="at full eps; scaled with the ramp")
+    p.add_argument("--eps-warmup-steps", type=int, default=1500)
+    p.add_argument("--w-nce", type=float, default=0.5)
+    p.add_argument("--w-clean", type=float, default=0.5)
+    p.add_argument("--tau", type=float, default=0.1)
+    p.add_argument("--proxy-every", type=int, default=400, help="steps between proxy evaluations (0: never)")
+    p.add_argument("--proxy-images", type=int, default=160)
+    p.add_argument("--proxy-attacked", type=int, default=32)
+    return parse_run_args(p, argv)
+
+
+def build_models(args) -> tuple[PooledEmbedding, PooledEmbedding]:
+    """(frozen teacher with its centre fitted, student with its own centre fitted), both from the
+    pretrained weights; centres are means over the training images at each model's size."""
+    teacher = PooledEmbedding.from_nsfwjs(args.nsfwjs, args.layer, args.teacher_size)
+    student = PooledEmbedding.from_nsfwjs(args.nsfwjs, args.layer, args.student_size)
+    files = training_files(args.data)[:args.max_images]
+    cache_kw = {"cache_dir": args.cache} if args.cache else {}
+    for model in (teacher, student):
+        imgs = cached_images(files, model.image_size, **cache_kw, tag="train-centre").float() / 255
+        fit_centre(model, imgs)
+    return teacher.requires_grad_(False).eval(), student
+
+
+def main(argv: list[str] | None = None) -> Path:
+    args, state, inherited = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    args.run.mkdir(parents=True, exist_ok=True)
+    log = RunLog(args.run)
+    last_path, final_path = args.run / "last.pt", args.run / "final.pt"
+
+    if state is not None:
+        teacher = PooledEmbedding.from_checkpoint(state["teacher"], args.nsfwjs).requires_grad_(False).eval()
+        student = PooledEmbedding.from_checkpoint(state["student"], args.nsfwjs)
+    else:
+        teacher, student = build_models(args)
+        save_atomic(teacher.checkpoint(), args.run / "teacher.pt")
+    optimizer = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    step, watch = 0, Stopwatch()
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+        step, watch = state["step"], Stopwatch(state["elapsed"])
+        log.write(event="resume", step=step, elapsed=watch.elapsed, inherited=inherited)
+
+    files, images, batch_size = load_training_images(args, args.teacher_size)
+    eval_files = evaluation_files(args.data)[:args.proxy_images]
+    wnids = [p.name.split("_")[0] for p in eval_files]
+    cache_kw = {"cache_dir": args.cache} if args.cache else {}
+    eval_images = cached_images(eval_files, args.student_size, **cache_kw, tag="eval").float() / 255
+    log.write(event="start", images=len(files), args={k: str(v) for k, v in vars(args).items()})
+
+    def save_last() -> None:
+        save_atomic({"student": student.checkpoint(), "teacher": teacher.checkpoint(),
+                     "optimizer": optimizer.state_dict(), "step": loop.step, "elapsed": watch.elapsed,
+                     "args": {k: str(v) for k, v in vars(args).items()}}, last_path)
+
+    def proxy() -> None:
+        figures = evaluate_suite(student, eval_images, wnids, attacked=args.proxy_attacked)
+        log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, **figures)
+
+    loop = TrainLoop(args, log, optimizer, step, watch, save_last)
+    if loop.step == 0 and args.proxy_every:
+        proxy()
+    for lr in loop:
+        eps = args.eps * min(1.0, (loop.step + 1) / max(1, args.eps_warmup_steps))
+        step_size = args.pgd_step_size * eps / args.eps
+        g = step_generator(args.seed, loop.step, stream=1)
+        xt, xs = training_view(images[batch_indices(args.seed, loop.step, batch_size, len(images))],
+                               args.teacher_size, args.student_size, g)
+        with torch.no_grad():
+            target = teacher(xt)
+        adversarial = pgd_away(student, xs, target, eps, args.pgd_steps, step_size, g)
+        e_adv, e_clean = student(adversarial), student(xs)
+        fare = cosine_loss(e_adv, target).mean()
+        nce = info_nce(e_adv, target, args.tau)
+        clean = cosine_loss(e_clean, target).mean()
+        loss = fare + args.w_nce * nce + args.w_clean * clean
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loop.finish_step(batch_size, loss=loss.item(), fare=fare.item(), nce=nce.item(), clean=clean.item(),
+                         eps=eps * 255, lr=lr)
+        if args.proxy_every and loop.step % args.proxy_every == 0:
+            proxy()
+    save_last()
+    if loop.finished:
+        save_atomic(student.checkpoint(), final_path)
+        log.write(event="done", step=loop.step, elapsed=watch.elapsed)
+        if args.proxy_every and loop.step % args.proxy_every:
+            proxy()
+    return final_path
+
+
+if __name__ == "__main__":
+    main()
