@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> Path:
     else:
         teacher, student = build_models(args)
         save_atomic(teacher.checkpoint(), args.run / "teacher.pt")
+    teacher.channels_last()
+    student.channels_last()
     optimizer = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, watch = 0, Stopwatch()
     if state is not None:

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The recipe of the shipped MobileNetV2 pair (rclip-mnv2-base, rclip-mnv2-robust), as run for the
+# committed models on 2 shared CPU cores with Debian's torch 1.13. Resumable: run it again to go on
+# from runs/distill96/last.pt (a copy of the committed run's state is in tools/checkpoints/).
+# Data from ../shared/data relative to the repository root (override: DATA=...).
+set -euo pipefail
+cd "$(dirname "$0")/../.."   # repository root
+node tools/nsfwjs_dump.mjs mobilenet_v2   # nsfwjs@4.4.0 from node_modules -> tools/runs/nsfwjs/mobilenet_v2
+cd tools
+PY=/usr/bin/python3
+DATA=${DATA:-../../shared/data}
+RUN=${RUN:-runs/distill96}
+MINUTES=${MINUTES:-95}
+mkdir -p "$RUN"
+if [ ! -f "$RUN/last.pt" ] && [ -f checkpoints/distill96-last.pt ]; then cp checkpoints/distill96-last.pt "$RUN/last.pt"; fi
+
+# Teacher = baseline: MobileNetV2 blocks 0-10 (ImageNet weights), pooled block_10_expand_relu at 160 px.
+# Student: the same layers at 96 px, robust distillation at L-inf 4/255 (ramped over 600 steps),
+# FGSM with random start (step 5/255), batch 32, AdamW 1e-4 on an 8000-step cosine schedule.
+$PY -m rclip_tools.train_distill --run "$RUN" --data "$DATA" --seed 0 --resume \
+    --steps 8000 --minutes "$MINUTES" --student-size 96 --teacher-size 160 \
+    --pgd-steps 1 --pgd-step-size 5/255 --eps-warmup-steps 600 --proxy-every 400 --log-every 20
