@@ -10,7 +10,7 @@ cd tools
 PY=/usr/bin/python3
 DATA=${DATA:-../../shared/data}
 RUN=${RUN:-runs/distill96}
-MINUTES=${MINUTES:-95}
+MINUTES=${MINUTES:-80}
 mkdir -p "$RUN"
 if [ ! -f "$RUN/last.pt" ] && [ -f checkpoints/distill96-last.pt ]; then cp checkpoints/distill96-last.pt "$RUN/last.pt"; fi
 
