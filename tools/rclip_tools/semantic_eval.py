@@ -114,7 +114,7 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
     model.eval()
     step_size = eps / 4
     emb = _embed(model, images)
-    trip = torch.tensor(semantic_triplets(wnids))
+    trip = torch.tensor(semantic_triplets(wnids), dtype=torch.long).reshape(-1, 3)
     r, p, n = trip[:, 0], trip[:, 1], trip[:, 2]
     clean_ok = cosine_distance(emb[r], emb[p]) < cosine_distance(emb[r], emb[n])
     adv_ok = []
@@ -138,7 +138,7 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
         adv_hit.append(hits(_embed(model, adv), s))
     pair = cosine_distance(emb, emb.roll(1, 0))
     drift = push_apart_drift(model, images[:attacked], eps, steps, step_size).item() if attacked else 0.0
-    return {"semantic_clean": clean_ok.float().mean().item(), "semantic_pgd": torch.cat(adv_ok).float().mean().item() if adv_ok else None,
+    return {"semantic_clean": clean_ok.float().mean().item() if len(trip) else None, "semantic_pgd": torch.cat(adv_ok).float().mean().item() if adv_ok else None,
             "triplets": len(trip), "copy_r1_clean": clean_hit.float().mean().item(),
             "copy_r1_pgd": torch.cat(adv_hit).float().mean().item() if adv_hit else None, "drift": drift,
             "median_pair_distance": pair.median().item(), "relative_drift": drift / pair.median().item()}
