@@ -7,8 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluationImageNames, KINDS, runTwoAfc } from '../src/core/twoafc';
-import { folderEntries, folderTripletSources } from '../src/cli/images';
-import { openModel, twoAfcModel } from '../src/cli/model';
+import { folderEntries, folderTripletSources } from '../src/engine/node-images';
+import { openModel, twoAfcModel } from '../src/engine/node-model';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-tiny-fare' }, limit: { type: 'string' } } });

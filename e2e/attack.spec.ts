@@ -6,7 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
 import { attackImage } from '../src/engine/attack';
-import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
 const root = path.resolve(import.meta.dirname, '..');

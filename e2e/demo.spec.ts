@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createNodeEngine } from '../src/cli/node-engine';
+import { createNodeEngine } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
 const root = path.resolve(import.meta.dirname, '..');

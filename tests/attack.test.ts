@@ -5,7 +5,7 @@ import { seededRandom } from '../src/core/random';
 import { cosineDistance } from '../src/core/distance';
 import { normalize, type RgbaImage } from '../src/core/preprocess';
 import { attackImage } from '../src/engine/attack';
-import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 
 const samples = path.resolve(import.meta.dirname, '../public/samples');
 const engine = createNodeEngine();

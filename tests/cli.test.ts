@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import * as ortWeb from 'onnxruntime-web';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { cosineDistance } from '../src/core/distance';
 import { DiskModelSource } from '../src/engine/disk-source';
 import { Engine } from '../src/engine/engine';

@@ -3,9 +3,10 @@
  * `--help` and usage errors answer without loading onnxruntime-node and sharp.
  */
 import type { ParseArgsConfig } from 'node:util';
+import type { Values } from '../core/options';
 import { DEFAULT_DEDUPE_THRESHOLD } from './defaults';
 
-export type Values = Record<string, string | boolean | undefined>;
+export type { Values };
 
 export interface Output {
   /** What --json prints, as one line. */

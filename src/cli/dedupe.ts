@@ -3,10 +3,10 @@ import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { DEFAULT_DEDUPE_THRESHOLD } from './defaults';
-import { expandImageArgs, isFolder } from './images';
-import { embedFiles, openModel } from './model';
+import { expandImageArgs, isFolder } from '../engine/node-images';
+import { embedFiles, openModel } from '../engine/node-model';
 import { createProgress } from './progress';
-import { numberOption, positionalCount } from './values';
+import { numberOption, positionalCount } from '../core/options';
 
 export interface DuplicateGroup {
   files: string[];

@@ -6,8 +6,8 @@ import { pixelGradient } from '../core/attack';
 import { RclipError } from '../core/errors';
 import { normalize } from '../core/preprocess';
 import type { TwoAfcModel } from '../core/twoafc';
-import type { Engine, ModelInfo } from '../engine/engine';
-import { createNodeEngine, DEFAULT_MODELS_DIR, type NodeImage } from './node-engine';
+import type { Engine, ModelInfo } from './engine';
+import { createNodeEngine, DEFAULT_MODELS_DIR, type NodeImage } from './node';
 
 export interface OpenModel {
   engine: Engine<NodeImage>;

@@ -1,5 +1,5 @@
 /**
- * The engine in Node: onnxruntime-node on the CPU, sharp for decoding, model files from disk.
+ * The engine in Node (the Node adapter): onnxruntime-node on the CPU, sharp for decoding, model files from disk.
  * The CLI, the benchmarks and the end-to-end tests' reference values all come through here.
  */
 import { readFile } from 'node:fs/promises';
@@ -9,8 +9,8 @@ import sharp from 'sharp';
 import { RclipError } from '../core/errors';
 import { checkPixelCount, sniffImage } from '../core/image-format';
 import type { RgbaImage } from '../core/preprocess';
-import { DiskModelSource } from '../engine/disk-source';
-import { Engine } from '../engine/engine';
+import { DiskModelSource } from './disk-source';
+import { Engine } from './engine';
 
 /** A file path, or bytes already read. */
 export type NodeImage = string | Uint8Array;
