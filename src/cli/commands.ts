@@ -57,6 +57,17 @@ ${MODEL_HELP}
   --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }] }`,
     run: async (v, p) => (await import('./dedupe')).dedupeCommand(v, p),
   },
+  models: {
+    options: { json },
+    help: `Usage: rclip models copy <dir> [--json]
+       rclip models path
+
+copy: writes the shipped models (index.json and one folder per model) to <dir>, e.g. your app's
+      public/models/, so that the page can serve them; pass that folder's URL as modelsBase
+      (createMetric) or models-base (<rclip-distance>).
+path: prints the folder the models are read from.`,
+    run: async (v, p) => (await import('./models')).modelsCommand(v, p),
+  },
   eval: {
     options: {
       model,
