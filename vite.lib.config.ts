@@ -42,7 +42,9 @@ export default defineConfig({
           const code = readFileSync(`dist/lib/${file}`, 'utf8');
           const plain = code
             .replace(/new URL\(new URL\(`([^`$]+)`,import\.meta\.url\)\.href,``\+import\.meta\.url\)/g, 'new URL("./$1",import.meta.url)')
-            .replace(/\{type:`module`,name:`rclip`\}/g, '{type:"module",name:"rclip"}');
+            .replace(/\{type:`module`,name:`rclip`\}/g, '{type:"module",name:"rclip"}')
+            // ORT's own proxy-worker URL (a file the bundle does not use here): tell consumers' Vite not to look for it.
+            .replace(/new URL\(`ort\.webgpu\.bundle\.min\.mjs`,import\.meta\.url\)/g, 'new URL(/* @vite-ignore */ `ort.webgpu.bundle.min.mjs`,import.meta.url)');
           if (plain !== code) writeFileSync(`dist/lib/${file}`, plain);
         }
       },

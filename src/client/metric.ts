@@ -208,9 +208,18 @@ export class Metric {
   }
 }
 
-/** ImageBitmaps move to the worker instead of being copied. */
+/**
+ * ImageBitmaps move to the worker instead of being copied; a relative { url } is resolved against the
+ * page here, as the element does, because in the worker it would resolve against the worker's script.
+ */
 function transferable(image: ImageInput): ImageInput {
-  return image instanceof ImageBitmap ? Comlink.transfer(image, [image]) : image;
+  if (image instanceof ImageBitmap) return Comlink.transfer(image, [image]);
+  if (isUrlInput(image) && globalThis.document) return { ...image, url: new URL(image.url, document.baseURI).href };
+  return image;
+}
+
+function isUrlInput(image: ImageInput): image is { url: string; name?: string } {
+  return typeof image === 'object' && image !== null && typeof (image as { url?: unknown }).url === 'string' && !(image instanceof Blob);
 }
 
 export function createMetric(options?: MetricOptions): Metric {
