@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/distance-bands.ts [--model ID] [--limit N]`: where a model's distances fall on the
- * 2AFC evaluation photos (clean, seed 0), per kind of copy — the evidence behind the verdict bands
- * in src/ui/verdict.ts. Prints a table and writes bench/results/distance-bands-<model>.json.
+ * 2AFC evaluation photos (clean, seed 0), per kind of copy — the evidence behind the model's calibration
+ * (bench/calibrate.ts). Prints a table and writes bench/results/distance-bands-<model>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

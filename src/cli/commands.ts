@@ -4,7 +4,6 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { Values } from '../core/options';
-import { DEFAULT_DEDUPE_THRESHOLD } from './defaults';
 
 export type { Values };
 
@@ -52,7 +51,8 @@ ${MODEL_HELP}`,
 
 Groups near-duplicate images in a folder: connected components of the graph linking every two images
 at distance ≤ T. Only groups of two or more are listed.
-  --threshold T    distance at or below which two images count as duplicates (default ${DEFAULT_DEDUPE_THRESHOLD})
+  --threshold T    distance at or below which two images count as duplicates (default: the model's
+                   calibration.dedupeThreshold, from its manifest)
 ${MODEL_HELP}
   --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }] }`,
     run: async (v, p) => (await import('./dedupe')).dedupeCommand(v, p),

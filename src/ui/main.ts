@@ -9,7 +9,7 @@
 import { createMetric, type BackendChoice, type ImageInput, type LoadProgress, type ModelInfo } from '../client/metric';
 import { RclipError, toRclipError } from '../core/errors';
 import { mountAttackPanel } from './attack-panel';
-import { describeBands, verdict } from './verdict';
+import { describeBands, verdict } from '../core/calibration';
 
 type Slot = 'a' | 'b';
 
@@ -86,6 +86,9 @@ async function loadModels() {
     models = { robust, baseline };
     $('#robust-model').textContent = `${robust.name} · robustness: ${robust.manifest.robustness.method}`;
     $('#baseline-model').textContent = `${baseline.name} · robustness: ${baseline.manifest.robustness.method}`;
+    // The bands are the robust model's own (manifest calibration), measured by bench/calibrate.ts.
+    const calibration = robust.manifest.calibration;
+    $('#thresholds').textContent = calibration ? `Verdict bands (robust distance): ${describeBands(calibration)}.` : '';
     showBackend(await metric.backend(), [robust, baseline]);
     document.body.dataset.ready = 'true';
   } catch (err) {
@@ -187,7 +190,10 @@ async function compare() {
     const base = await metric.distance(a, b, { model: baseline.id, signal: controller.signal });
     out.baseline.textContent = fmt(base.distance);
     out.baseline.dataset.value = String(base.distance);
-    $('#verdict').textContent = `The images look ${verdict(r.distance).split(':')[0]} to the robust model.`;
+    const calibration = robust.manifest.calibration;
+    $('#verdict').textContent = calibration
+      ? `The images look ${verdict(r.distance, calibration).split(':')[0]} to the robust model.`
+      : `No verdict: the robust model's manifest has no calibration.`;
     $('#timings').textContent = `Robust: ${r.timings.totalMs.toFixed(0)} ms (inference ${r.timings.inferenceMs.toFixed(0)} ms) · baseline: ${base.timings.totalMs.toFixed(0)} ms, on ${r.ep === 'webgpu' ? 'WebGPU' : 'wasm'}`;
     clearError();
     document.body.dataset.state = 'done';
@@ -207,7 +213,6 @@ async function compare() {
 wireZone('a');
 wireZone('b');
 mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models, showError });
-$('#thresholds').textContent = `Verdict bands (robust distance): ${describeBands()}.`;
 void loadModels().then(compare);
 
 // For end-to-end tests: the live metric (crash simulation) and the current models.
