@@ -18,6 +18,8 @@ export default defineConfig({
     rollupOptions: { output: { entryFileNames: '[name].js', assetFileNames: '[name][extname]' } },
   },
   publicDir: false,
+  // No test hooks in the shipped library (src/env.d.ts).
+  define: { __RCLIP_TEST_HOOKS__: 'false' },
   build: {
     target: 'es2022',
     outDir: 'dist/lib',

@@ -71,7 +71,7 @@ test('a worker that dies mid-attack is reported, nothing stays stuck, and the ne
   await page.locator('#attack-panel input[name="steps"]').fill('200');
   await page.locator('#attack-panel .run').click();
   await expect(page.locator('#attack-panel .attack-status')).toContainText(/robust [1-9]\d*\/200/, { timeout: 60_000 });
-  await page.evaluate(() => (window as any).__rclip.metric.simulateCrash());
+  await page.evaluate(() => (window as any).__rclip.simulateCrash());
   await expect(page.locator('#alert')).toHaveAttribute('data-code', 'WORKER_CRASHED');
   await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'error');
   await expect(page.locator('#attack-panel .run')).toBeEnabled();

@@ -9,9 +9,13 @@ import type { ModelIndex } from '../core/manifest';
 import type { BackendPreference, ImageInput } from '../engine/browser';
 import type { BackendChoice, DistanceResult, EmbedResult, ModelInfo } from '../engine/engine';
 import type { LoadProgress } from '../engine/model-loader';
+import { installErrorTransfer } from '../../workers/errors';
 import type { WorkerApi } from '../../workers/rclip.worker';
 import { PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
 import type { AttackOutcome } from '../engine/attack';
+
+// Errors thrown in the worker arrive as RclipError with their code.
+installErrorTransfer();
 
 export type { AttackOutcome, AttackSettings, AttackStep, BackendChoice, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
 
@@ -183,7 +187,7 @@ export class Metric {
     };
     const onStep = options.onStep ? Comlink.proxy(options.onStep) : undefined;
     return this.call(
-      (r) => r.attack(transferable(image), options.target ? transferable(options.target) : null, { model, otherModel: options.otherModel, objective: options.objective ?? 'push-apart', settings, jobId }, onStep),
+      (r) => r.attack(transferable(image), options.target ? transferable(options.target) : null, { model, otherModel: options.otherModel, objective: options.objective ?? 'push-apart', settings }, { jobId }, onStep),
       options.signal,
       () => this.remote?.cancel(jobId),
     );
@@ -191,11 +195,6 @@ export class Metric {
 
   async unloadModel(model: string): Promise<void> {
     if (this.remote) await this.call((r) => r.unloadModel(model));
-  }
-
-  /** For tests of crash handling: makes the worker throw an uncaught error. */
-  simulateCrash(): void {
-    void this.remote?.simulateCrash();
   }
 
   terminate(): void {

@@ -8,6 +8,7 @@
  */
 import { createMetric, type BackendChoice, type ImageInput, type LoadProgress, type ModelInfo } from '../client/metric';
 import { RclipError, toRclipError } from '../core/errors';
+import { simulateWorkerCrash } from '../client/test-hooks';
 import { mountAttackPanel } from './attack-panel';
 import { describeBands, verdict } from '../core/calibration';
 
@@ -68,9 +69,9 @@ async function loadModels() {
   const load = $('#load');
   const bar = $<HTMLProgressElement>('#load-progress');
   const label = $('#load-label');
-  const progress = new Map<string, LoadProgress>();
+  const progress = new Map<string, LoadProgress['overall']>();
   const onProgress = (p: LoadProgress) => {
-    progress.set(`${p.model}/${p.file}`, p);
+    progress.set(p.model, p.overall);
     const loaded = [...progress.values()].reduce((s, x) => s + x.loaded, 0);
     const total = [...progress.values()].reduce((s, x) => s + x.total, 0);
     bar.value = total ? loaded / total : 0;
@@ -215,5 +216,5 @@ wireZone('b');
 mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models, showError });
 void loadModels().then(compare);
 
-// For end-to-end tests: the live metric (crash simulation) and the current models.
-Object.assign(window, { __rclip: { metric, get models() { return models; } } });
+// For end-to-end tests (only in builds with __RCLIP_TEST_HOOKS__): the live metric, the current models, a worker crash.
+if (__RCLIP_TEST_HOOKS__) Object.assign(window, { __rclip: { metric, get models() { return models; }, simulateCrash: () => simulateWorkerCrash(metric) } });
