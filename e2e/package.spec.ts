@@ -8,7 +8,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -163,4 +163,20 @@ test('npx rclip distance from the installed package prints the same distance', a
   const out = JSON.parse(stdout);
   expect(out.model).toBe(JSON.parse(readFileSync(path.join(app, 'public/models/index.json'), 'utf8')).default);
   expect(Math.abs(out.distance - reference)).toBeLessThan(1e-3);
+});
+
+test('without an optional runtime package, rclip names it and how to install it', async () => {
+  const sharp = path.join(app, 'node_modules/sharp');
+  renameSync(sharp, `${sharp}.away`);
+  try {
+    const r = await run('npx', ['rclip', 'distance', 'public/img/sunset.jpg', 'public/img/sunset-shifted.jpg'], { cwd: app }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[DEPENDENCY_MISSING]');
+    expect(r.stderr).toContain('npm install sharp');
+  } finally {
+    renameSync(`${sharp}.away`, sharp);
+  }
 });

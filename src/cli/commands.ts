@@ -21,7 +21,7 @@ export interface Command {
 
 const model = { type: 'string' } as const;
 const json = { type: 'boolean' } as const;
-const MODEL_HELP = `  --model ID|DIR   a model id from public/models/index.json, or a model folder (default: the index's default, robust model)`;
+const MODEL_HELP = `  --model ID|DIR   a model id from the models' index.json (rclip models path), or a model folder (default: the index's default, robust model)`;
 
 export const COMMANDS: Record<string, Command> = {
   distance: {

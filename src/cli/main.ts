@@ -16,7 +16,7 @@ Usage:
              [--steps 10] [--limit N] [--seed S] [--json]
   rclip models copy <dir>
 
---model takes an id from public/models/index.json or a path to a model folder; the default is the
+--model takes an id from the models' index.json ("rclip models path" prints where) or a path to a model folder; the default is the
 index's default (robust) model. "rclip <command> --help" explains each command.`;
 
 class UsageError extends Error {}
