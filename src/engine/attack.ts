@@ -2,7 +2,8 @@ import { runAttack, type AttackObjective, type AttackSettings, type AttackStep }
 import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
-import { throwIfAborted, type AttackJobOptions, type Engine } from './engine';
+import type { Engine } from './engine';
+import { throwIfAborted, type AttackJobOptions } from './jobs';
 
 export interface AttackRequest {
   model: string;

@@ -1,12 +1,11 @@
-import type { AttackGradient } from './session';
-import type { AttackStep } from '../core/attack';
 import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { ModelIndex, ModelManifest } from '../core/manifest';
 import { normalize, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
-import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
-import { ModelSession, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
 import { attackImage, type AttackOutcome, type AttackRequest } from './attack';
+import { throwIfAborted, type AttackJobOptions, type JobOptions } from './jobs';
+import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
+import { ModelSession, type AttackGradient, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
 
 export interface BackendChoice {
   ep: ExecutionProvider;
@@ -57,20 +56,6 @@ export interface EngineDeps<Image> {
   decode: (image: Image) => Promise<RgbaImage>;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   sessionOptions?: SessionOptions['extra'];
-}
-
-/** How a caller controls one job: abort it (before it starts or between its steps) with a signal. */
-export interface JobOptions {
-  signal?: AbortSignal;
-}
-
-export interface AttackJobOptions extends JobOptions {
-  onStep?: (step: AttackStep) => void;
-}
-
-/** Throws CANCELLED when the signal has been aborted. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new RclipError('CANCELLED', 'The request was cancelled.');
 }
 
 interface LoadedModel {
