@@ -10,6 +10,8 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
+  // Test hooks (simulated worker crash, window.__rclip) exist in the demo app and the tests only; vite.lib.config.ts sets false.
+  define: { __RCLIP_TEST_HOOKS__: 'true' },
   build: { target: 'es2022', sourcemap: true },
   // onnxruntime-web ships its own wasm loader; pre-bundling it would move the .mjs away from its .wasm.
   optimizeDeps: { exclude: ['onnxruntime-web'] },

@@ -9,6 +9,6 @@ import type { Engine } from '../src/engine/engine';
  */
 export async function msPerAttackStep<I>(engine: Engine<I>, model: string, image: RgbaImage, steps: number): Promise<number> {
   const at: number[] = [];
-  await attackImage(engine, image, null, { model, objective: 'push-apart', settings: { ...PAPER_DEFAULTS, steps } }, () => at.push(performance.now()));
+  await attackImage(engine, image, null, { model, objective: 'push-apart', settings: { ...PAPER_DEFAULTS, steps } }, { onStep: () => at.push(performance.now()) });
   return (at[at.length - 1] - at[0]) / (at.length - 1);
 }

@@ -1,14 +1,14 @@
 /**
  * `npx tsx bench/distance-bands.ts [--model ID] [--limit N]`: where a model's distances fall on the
- * 2AFC evaluation photos (clean, seed 0), per kind of copy — the evidence behind the verdict bands
- * in src/ui/verdict.ts. Prints a table and writes bench/results/distance-bands-<model>.json.
+ * 2AFC evaluation photos (clean, seed 0), per kind of copy — the evidence behind the model's calibration
+ * (bench/calibrate.ts). Prints a table and writes bench/results/distance-bands-<model>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluationImageNames, KINDS, runTwoAfc } from '../src/core/twoafc';
-import { folderEntries, folderTripletSources } from '../src/cli/images';
-import { openModel, twoAfcModel } from '../src/cli/model';
+import { folderEntries, folderTripletSources } from '../src/engine/node-images';
+import { openModel, twoAfcModel } from '../src/engine/node-model';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-tiny-fare' }, limit: { type: 'string' } } });

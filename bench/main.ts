@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { attackFromOptions } from '../src/cli/eval';
+import { attackFromOptions } from '../src/core/options';
 import { browserLatency, browserMemory, startBrowserBench, type HeapMark } from './browser-bench';
 import type { BenchBackend, BrowserModelResult, MemoryResult } from './browser/bench-page';
 import { batchScaling, nodeLatency, quality, type BatchScaling, type NodeLatency, type QualityRow } from './node-bench';

@@ -1,8 +1,8 @@
 /** The Node half of `npm run bench`: onnxruntime-node latency, attack step cost, batch scaling, and 2AFC quality. */
 import type { AttackSettings } from '../src/core/attack';
 import { evaluationImageNames, runTwoAfc, type TwoAfcReport } from '../src/core/twoafc';
-import { folderEntries, folderTripletSources } from '../src/cli/images';
-import { openModel, twoAfcModel } from '../src/cli/model';
+import { folderEntries, folderTripletSources } from '../src/engine/node-images';
+import { openModel, twoAfcModel } from '../src/engine/node-model';
 import { msPerAttackStep } from './attack-timing';
 import { latencyStats, type LatencyStats } from './stats';
 

@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { PAPER_DEFAULTS } from '../src/core/attack';
 import { evaluationImageNames } from '../src/core/twoafc';
 import { attackImage } from '../src/engine/attack';
-import { folderEntries } from '../src/cli/images';
-import { openModel } from '../src/cli/model';
+import { folderEntries } from '../src/engine/node-images';
+import { openModel } from '../src/engine/node-model';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { limit: { type: 'string', default: '40' } } });

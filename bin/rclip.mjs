@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx's loader, registered for this process only): no build step.
-import { register } from 'tsx/esm/api';
+// In a checkout (src/ beside bin/, tsx installed) the TypeScript sources run directly, so tests and
+// development never meet a stale build; an installed package runs its built JavaScript (dist/cli/).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import('../dist/cli/main.js'));
+}
 process.exitCode = await main(process.argv.slice(2));

@@ -6,7 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
 import { attackImage } from '../src/engine/attack';
-import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -71,7 +71,7 @@ test('a worker that dies mid-attack is reported, nothing stays stuck, and the ne
   await page.locator('#attack-panel input[name="steps"]').fill('200');
   await page.locator('#attack-panel .run').click();
   await expect(page.locator('#attack-panel .attack-status')).toContainText(/robust [1-9]\d*\/200/, { timeout: 60_000 });
-  await page.evaluate(() => (window as any).__rclip.metric.simulateCrash());
+  await page.evaluate(() => (window as any).__rclip.simulateCrash());
   await expect(page.locator('#alert')).toHaveAttribute('data-code', 'WORKER_CRASHED');
   await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'error');
   await expect(page.locator('#attack-panel .run')).toBeEnabled();

@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createNodeEngine } from '../src/cli/node-engine';
+import { createNodeEngine } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -135,7 +135,7 @@ test.describe('bad input leaves the page working', () => {
 
   test('a crashed worker is reported and the next comparison works', async ({ page }) => {
     await openReady(page);
-    await page.evaluate(() => (window as any).__rclip.metric.simulateCrash());
+    await page.evaluate(() => (window as any).__rclip.simulateCrash());
     await expect(page.locator('#alert')).toHaveAttribute('data-code', 'WORKER_CRASHED');
     await compareFiles(page, path.join(samples, 'sunset.jpg'), good);
     await expect(page.locator('#alert')).toBeHidden();

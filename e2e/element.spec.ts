@@ -3,7 +3,7 @@
  */
 import { expect, test } from '@playwright/test';
 import path from 'node:path';
-import { createNodeEngine } from '../src/cli/node-engine';
+import { createNodeEngine } from '../src/engine/node';
 
 const samples = path.resolve(import.meta.dirname, '../public/samples');
 

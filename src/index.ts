@@ -18,4 +18,5 @@ export type {
 export { cosineDistance, cosineSimilarity } from './core/distance';
 export { RclipError, type ErrorCode } from './core/errors';
 export type { ModelManifest } from './core/manifest';
+export { verdict, describeBands, type Calibration, type VerdictBand } from './core/calibration';
 export { PAPER_DEFAULTS } from './core/attack';

@@ -5,7 +5,7 @@ import { seededRandom } from '../src/core/random';
 import { cosineDistance } from '../src/core/distance';
 import { normalize, type RgbaImage } from '../src/core/preprocess';
 import { attackImage } from '../src/engine/attack';
-import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 
 const samples = path.resolve(import.meta.dirname, '../public/samples');
 const engine = createNodeEngine();
@@ -156,5 +156,25 @@ describe('settings validation', () => {
 
   it('refuses pull-together without a second image', async () => {
     await expect(attackImage(engine, sunset, null, { model: baseline, objective: 'pull-together', settings: PAPER_DEFAULTS })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('Engine.attack (one job lifecycle: an AbortSignal)', () => {
+  it('decodes, attacks and matches attackImage on the decoded pixels', async () => {
+    const request = { model: baseline, objective: 'push-apart' as const, settings: { ...PAPER_DEFAULTS, steps: 2 } };
+    const viaEngine = await engine.attack(path.join(samples, 'sunset.jpg'), null, request);
+    const direct = await attackImage(engine, sunset, null, request);
+    expect(viaEngine.attacked).toEqual(direct.attacked);
+    expect(Array.from(viaEngine.perturbation)).toEqual(Array.from(direct.perturbation));
+  });
+
+  it('an abort between steps ends it with CANCELLED, and the engine keeps working', async () => {
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const request = { model: baseline, objective: 'push-apart' as const, settings: { ...PAPER_DEFAULTS, steps: 10 } };
+    const run = engine.attack(path.join(samples, 'sunset.jpg'), null, request, { signal: controller.signal, onStep: (s) => (steps.push(s.step), controller.abort()) });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(steps.length).toBeLessThan(10);
+    expect((await engine.distance(path.join(samples, 'sunset.jpg'), path.join(samples, 'meadow.jpg'), baseline)).distance).toBeGreaterThan(0);
   });
 });

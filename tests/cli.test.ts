@@ -3,14 +3,14 @@
  * (the repo's samples, ../shared/data when present, and images generated here with sharp).
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as ortWeb from 'onnxruntime-web';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createNodeEngine, decodeImageFile } from '../src/cli/node-engine';
+import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { cosineDistance } from '../src/core/distance';
 import { DiskModelSource } from '../src/engine/disk-source';
 import { Engine } from '../src/engine/engine';
@@ -221,6 +221,61 @@ describe('rclip dedupe', () => {
     const none = await rclip('dedupe', path.join(dir, 'dupes'), '--threshold', '0');
     expect(none.stdout).toContain('No near-duplicates');
     expect((await rclip('dedupe', path.join(dir, 'dupes'), '--threshold', 'lots')).code).toBe(2);
+  });
+});
+
+describe('rclip dedupe and the model calibration', () => {
+  it("without --threshold uses the model's calibration.dedupeThreshold; a model without calibration asks for --threshold", async () => {
+    const manifest = JSON.parse(readFileSync(path.join(models, index.default, 'manifest.json'), 'utf8'));
+    expect(json(await rclip('dedupe', path.join(dir, 'dupes'), '--json')).threshold).toBe(manifest.calibration.dedupeThreshold);
+    const folder = path.join(dir, 'uncalibrated');
+    cpSync(path.join(models, index.default), folder, { recursive: true });
+    delete manifest.calibration;
+    writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+    const r = await rclip('dedupe', path.join(dir, 'dupes'), '--model', folder);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no calibration');
+    expect(json(await rclip('dedupe', path.join(dir, 'dupes'), '--model', folder, '--threshold', '0.1', '--json')).groups).toHaveLength(1);
+  });
+});
+
+/** A 24-bit bottom-up BMP (BITMAPINFOHEADER, BI_RGB) of RGBA pixels, alpha dropped. */
+function bmp24(width: number, height: number, rgba: Uint8Array): Buffer {
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const out = Buffer.alloc(54 + row * height);
+  out.write('BM', 0, 'latin1');
+  out.writeUInt32LE(out.length, 2);
+  out.writeUInt32LE(54, 10);
+  out.writeUInt32LE(40, 14);
+  out.writeInt32LE(width, 18);
+  out.writeInt32LE(height, 22);
+  out.writeUInt16LE(1, 26);
+  out.writeUInt16LE(24, 28);
+  out.writeUInt32LE(row * height, 34);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const src = ((height - 1 - y) * width + x) * 4;
+      const dst = 54 + y * row + x * 3;
+      out[dst] = rgba[src + 2];
+      out[dst + 1] = rgba[src + 1];
+      out[dst + 2] = rgba[src];
+    }
+  return out;
+}
+
+describe('BMP in Node', () => {
+  it('a BMP decodes to the same pixels as a PNG of them, so rclip gives the same distance', async () => {
+    const { data, info } = await sharp(shifted).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const bmpFile = path.join(dir, 'shifted.bmp');
+    const pngFile = path.join(dir, 'shifted.png');
+    writeFileSync(bmpFile, bmp24(info.width, info.height, data));
+    await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toFile(pngFile);
+    const decoded = await decodeImageFile(bmpFile);
+    expect({ width: decoded.width, height: decoded.height }).toEqual({ width: info.width, height: info.height });
+    expect(Buffer.from(decoded.data).equals(Buffer.from(data))).toBe(true);
+    const viaBmp = json(await rclip('distance', sunset, bmpFile, '--json'));
+    const viaPng = json(await rclip('distance', sunset, pngFile, '--json'));
+    expect(viaBmp.distance).toBe(viaPng.distance);
   });
 });
 

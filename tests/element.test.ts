@@ -3,7 +3,7 @@
  * DOM wiring of <rclip-distance>: reflection, events, error shape, release on removal. The model is
  * not under test here (e2e/element.spec.ts runs the real one), so the shared Metric is a stub.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { RclipError } from '../src/core/errors';
 
 const calls: Array<{ a: unknown; b: unknown; model?: string }> = [];
@@ -38,6 +38,17 @@ describe('<rclip-distance>', () => {
     el = document.createElement('rclip-distance') as InstanceType<typeof RclipDistanceElement>;
   });
   afterEach(() => el.remove());
+
+  it('its events are typed on every element and the document (GlobalEventHandlersEventMap)', async () => {
+    // Compile-time checks (npm run typecheck): no casts needed to read the details.
+    document.addEventListener('rclip-error', (e) => expectTypeOf(e.detail.code).toEqualTypeOf<import('../src/core/errors').ErrorCode>());
+    el.addEventListener('rclip-progress', (e) => expectTypeOf(e.detail.overall.total).toEqualTypeOf<number>());
+    const got = new Promise<number>((resolve) => el.addEventListener('rclip-distance', (e) => resolve(e.detail.distance), { once: true }));
+    el.a = 'x.png';
+    el.b = 'y.png';
+    document.body.append(el);
+    expect(await got).toBe(0.25);
+  });
 
   it('is defined and reflects string properties to attributes', () => {
     expect(customElements.get('rclip-distance')).toBe(RclipDistanceElement);

@@ -1,14 +1,17 @@
 /**
- * The worker: a thin Comlink façade over the browser engine. Every method turns failures into plain
- * { code, message } objects, because Comlink would drop an Error subclass's code on the way out.
+ * The worker: a thin Comlink façade over the browser engine. Failures cross to the page with their
+ * code through one Comlink throw handler (./errors).
  */
 import * as Comlink from 'comlink';
-import { serializeError } from '../src/core/errors';
+import { RclipError } from '../src/core/errors';
 import { createBrowserEngine, type BackendPreference, type ImageInput } from '../src/engine/browser';
 import type { AttackStep } from '../src/core/attack';
-import { attackImage, type AttackRequest } from '../src/engine/attack';
+import type { AttackRequest } from '../src/engine/attack';
 import type { Engine } from '../src/engine/engine';
 import type { LoadProgress } from '../src/engine/model-loader';
+import { installErrorTransfer } from './errors';
+
+installErrorTransfer();
 
 export interface WorkerInit {
   modelsBase: string;
@@ -19,70 +22,73 @@ export interface WorkerInit {
 
 export interface JobOptions {
   model: string;
+  /** The page's handle for cancel(jobId); the engine itself only sees the job's AbortSignal. */
   jobId?: string;
 }
 
 let engine: Engine<ImageInput> | null = null;
+const jobs = new Map<string, AbortController>();
 
-function current(): Engine<ImageInput> {
-  if (!engine) throw { code: 'INVALID_ARGUMENT', message: 'The worker was not initialised (call init first).' };
-  return engine;
-}
-
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * One job's life in the worker: an AbortController from the request's arrival (set synchronously,
+ * so a cancel that follows the request always finds it) to its end; cancel(jobId) aborts it.
+ */
+async function job<T>(jobId: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  if (jobId) jobs.set(jobId, controller);
   try {
-    return await work();
-  } catch (err) {
-    throw serializeError(err);
+    return await work(controller.signal);
+  } finally {
+    if (jobId && jobs.get(jobId) === controller) jobs.delete(jobId);
   }
 }
 
+function current(): Engine<ImageInput> {
+  if (!engine) throw new RclipError('INVALID_ARGUMENT', 'The worker was not initialised (call init first).');
+  return engine;
+}
+
 const api = {
-  init(options: WorkerInit) {
-    return guarded(async () => {
-      engine = createBrowserEngine(options);
-      return engine.backendInfo();
-    });
+  async init(options: WorkerInit) {
+    engine = createBrowserEngine(options);
+    return engine.backendInfo();
   },
-  listModels() {
-    return guarded(() => current().index());
+  async listModels() {
+    return current().index();
   },
-  loadModel(id: string, onProgress?: (p: LoadProgress) => void) {
-    return guarded(() => current().loadModel(id, onProgress));
+  async loadModel(id: string, onProgress?: (p: LoadProgress) => void) {
+    return current().loadModel(id, onProgress);
   },
-  unloadModel(id: string) {
-    return guarded(() => current().unloadModel(id));
+  async unloadModel(id: string) {
+    return current().unloadModel(id);
   },
   embed(image: ImageInput, options: JobOptions) {
-    return guarded(async () => {
-      const result = await current().embed(image, options.model, options.jobId);
+    return job(options.jobId, async (signal) => {
+      const result = await current().embed(image, options.model, { signal });
       return Comlink.transfer(result, [result.embedding.buffer]);
     });
   },
   distance(a: ImageInput, b: ImageInput, options: JobOptions) {
-    return guarded(() => current().distance(a, b, options.model, options.jobId));
+    return job(options.jobId, (signal) => current().distance(a, b, options.model, { signal }));
   },
-  attack(image: ImageInput, target: ImageInput | null, request: AttackRequest, onStep?: (s: AttackStep) => void) {
-    return guarded(async () => {
-      const engine = current();
-      try {
-        const [a, b] = await Promise.all([engine.decode(image), target ? engine.decode(target) : null]);
-        const out = await attackImage(engine, a.rgba, b?.rgba ?? null, request, onStep);
-        return Comlink.transfer(out, [out.adversarial.data.buffer, out.adversarialRgba.data.buffer, out.perturbation.buffer]);
-      } finally {
-        engine.finish(request.jobId);
-      }
+  /** onStep is its own argument: Comlink proxies only top-level arguments. */
+  attack(image: ImageInput, target: ImageInput | null, request: AttackRequest, options: Omit<JobOptions, 'model'>, onStep?: (s: AttackStep) => void) {
+    return job(options.jobId, async (signal) => {
+      const out = await current().attack(image, target, request, { signal, onStep });
+      return Comlink.transfer(out, [out.adversarial.data.buffer, out.adversarialRgba.data.buffer, out.perturbation.buffer]);
     });
   },
   cancel(jobId: string) {
-    engine?.cancel(jobId);
+    jobs.get(jobId)?.abort();
   },
-  /** Test hook: an uncaught error in the worker, to check that callers are told and recover. */
-  simulateCrash() {
-    setTimeout(() => {
-      throw new Error('simulated worker crash');
-    });
-  },
+  /** Test hook (compiled in only with __RCLIP_TEST_HOOKS__): an uncaught error in the worker, to check that callers are told and recover. */
+  simulateCrash: __RCLIP_TEST_HOOKS__
+    ? () => {
+        setTimeout(() => {
+          throw new Error('simulated worker crash');
+        });
+      }
+    : undefined,
 };
 
 export type WorkerApi = typeof api;

@@ -3,9 +3,9 @@
  * `--help` and usage errors answer without loading onnxruntime-node and sharp.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { DEFAULT_DEDUPE_THRESHOLD } from './defaults';
+import type { Values } from '../core/options';
 
-export type Values = Record<string, string | boolean | undefined>;
+export type { Values };
 
 export interface Output {
   /** What --json prints, as one line. */
@@ -21,7 +21,7 @@ export interface Command {
 
 const model = { type: 'string' } as const;
 const json = { type: 'boolean' } as const;
-const MODEL_HELP = `  --model ID|DIR   a model id from public/models/index.json, or a model folder (default: the index's default, robust model)`;
+const MODEL_HELP = `  --model ID|DIR   a model id from the models' index.json (rclip models path), or a model folder (default: the index's default, robust model)`;
 
 export const COMMANDS: Record<string, Command> = {
   distance: {
@@ -51,10 +51,22 @@ ${MODEL_HELP}`,
 
 Groups near-duplicate images in a folder: connected components of the graph linking every two images
 at distance ≤ T. Only groups of two or more are listed.
-  --threshold T    distance at or below which two images count as duplicates (default ${DEFAULT_DEDUPE_THRESHOLD})
+  --threshold T    distance at or below which two images count as duplicates (default: the model's
+                   calibration.dedupeThreshold, from its manifest)
 ${MODEL_HELP}
   --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }] }`,
     run: async (v, p) => (await import('./dedupe')).dedupeCommand(v, p),
+  },
+  models: {
+    options: { json },
+    help: `Usage: rclip models copy <dir> [--json]
+       rclip models path
+
+copy: writes the shipped models (index.json and one folder per model) to <dir>, e.g. your app's
+      public/models/, so that the page can serve them; pass that folder's URL as modelsBase
+      (createMetric) or models-base (<rclip-distance>).
+path: prints the folder the models are read from.`,
+    run: async (v, p) => (await import('./models')).modelsCommand(v, p),
   },
   eval: {
     options: {

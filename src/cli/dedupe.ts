@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
-import { DEFAULT_DEDUPE_THRESHOLD } from './defaults';
-import { expandImageArgs, isFolder } from './images';
-import { embedFiles, openModel } from './model';
+import { expandImageArgs, isFolder } from '../engine/node-images';
+import { embedFiles, openModel } from '../engine/node-model';
 import { createProgress } from './progress';
-import { numberOption, positionalCount } from './values';
+import { numberOption, positionalCount } from '../core/options';
 
 export interface DuplicateGroup {
   files: string[];
@@ -38,10 +37,15 @@ export async function dedupeCommand(values: Values, positionals: string[]): Prom
   positionalCount(positionals, 1, 1, 'one folder');
   const [dir] = positionals;
   if (!isFolder(dir)) throw new RclipError('IMAGE_FETCH_FAILED', existsSync(dir) ? `"${dir}" is a file; dedupe takes a folder.` : `Folder "${dir}" does not exist.`);
-  const threshold = numberOption('threshold', values.threshold, DEFAULT_DEDUPE_THRESHOLD);
-  if (threshold > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${threshold}).`);
+  const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
+  if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
   const files = expandImageArgs([dir]);
   const model = await openModel(values.model as string | undefined);
+  // The default is the model's own (manifest calibration.dedupeThreshold): distances differ in scale between models.
+  const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
+  if (threshold === undefined) {
+    throw new RclipError('INVALID_ARGUMENT', `model "${model.info.id}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
+  }
   const progress = createProgress('embedding', files.length);
   const embeddings = await embedFiles(model, files, (done) => progress.tick(done));
   progress.end();

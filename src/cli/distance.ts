@@ -1,6 +1,6 @@
-import { openModel } from './model';
+import { openModel } from '../engine/node-model';
 import type { Output, Values } from './commands';
-import { positionalCount } from './values';
+import { positionalCount } from '../core/options';
 
 export async function distanceCommand(values: Values, positionals: string[]): Promise<Output> {
   positionalCount(positionals, 2, 2, 'two images');

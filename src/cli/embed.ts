@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
-import { expandImageArgs } from './images';
-import { embedFiles, openModel } from './model';
+import { expandImageArgs } from '../engine/node-images';
+import { embedFiles, openModel } from '../engine/node-model';
 import { createProgress } from './progress';
-import { requiredString } from './values';
+import { requiredString } from '../core/options';
 
 /** NumPy's .npy v1.0: magic, header dict padded with spaces to a 64-byte boundary, then little-endian float32 rows. */
 export function npyBytes(rows: readonly Float32Array[], width: number): Uint8Array {

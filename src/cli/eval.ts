@@ -1,29 +1,10 @@
-import type { AttackNorm, AttackSettings } from '../core/attack';
 import { RclipError } from '../core/errors';
 import { evaluationImageNames, KINDS, runTwoAfc } from '../core/twoafc';
 import type { Output, Values } from './commands';
-import { folderEntries, folderTripletSources } from './images';
-import { openModel, twoAfcModel } from './model';
+import { folderEntries, folderTripletSources } from '../engine/node-images';
+import { openModel, twoAfcModel } from '../engine/node-model';
 import { createProgress } from './progress';
-import { choiceOption, integerOption, numberOption, requiredString } from './values';
-
-/** L2 radius when --eps is not given: at 64×64×3 an L∞ ball of 4/255 reaches L2 ≈ 1.74, so 0.5 is the milder threat. */
-export const DEFAULT_L2_EPS = 0.5;
-
-export function attackFromOptions(values: Values): AttackSettings | null {
-  const method = choiceOption('attack', values.attack, ['none', 'fgsm', 'pgd'] as const, 'none');
-  const norm = choiceOption<AttackNorm>('norm', values.norm, ['linf', 'l2'], 'linf');
-  const eps = numberOption('eps', values.eps, norm === 'linf' ? 4 / 255 : DEFAULT_L2_EPS);
-  const steps = integerOption('steps', values.steps, 10, 1);
-  const seed = integerOption('seed', values.seed, 0, 0);
-  if (method === 'none') {
-    const given = ['norm', 'eps', 'steps'].filter((k) => values[k] !== undefined);
-    if (given.length) throw new RclipError('INVALID_ARGUMENT', `--${given.join(', --')} only mean(s) something with --attack fgsm or pgd.`);
-    return null;
-  }
-  if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
-  return { method, norm, eps, steps: method === 'fgsm' ? 1 : steps, stepSize: (2.5 * eps) / steps, seed };
-}
+import { attackFromOptions, integerOption, requiredString } from '../core/options';
 
 const pct = (x: number | null) => (x === null ? '   —  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
 

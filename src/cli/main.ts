@@ -3,7 +3,7 @@
  * progress and errors to stderr; the exit status is 0 on success, 1 on failure, 2 on bad usage.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { RclipError, toRclipError } from '../core/errors';
+import { missingDependency, RclipError, toRclipError } from '../core/errors';
 import { COMMANDS, type Command, type Output } from './commands';
 
 const USAGE = `rclip: a robust perceptual image metric (cosine distance of a FARE-fine-tuned encoder), on the CPU
@@ -14,8 +14,9 @@ Usage:
   rclip dedupe <dir> [--threshold T] [--model ID] [--json]
   rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
              [--steps 10] [--limit N] [--seed S] [--json]
+  rclip models copy <dir>
 
---model takes an id from public/models/index.json or a path to a model folder; the default is the
+--model takes an id from the models' index.json ("rclip models path" prints where) or a path to a model folder; the default is the
 index's default (robust) model. "rclip <command> --help" explains each command.`;
 
 class UsageError extends Error {}
@@ -59,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
       if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INVALID_ARGUMENT', message: err.message } })}\n`);
       return 2;
     }
-    const e = toRclipError(err);
+    // onnxruntime-node, sharp and bmp-ts are optional dependencies: a missing one is named, with how to install it.
+    const e = missingDependency(err) ?? toRclipError(err);
     process.stderr.write(`rclip ${name}: error [${e.code}]: ${e.message}\n`);
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
     return 1;

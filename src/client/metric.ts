@@ -9,9 +9,13 @@ import type { ModelIndex } from '../core/manifest';
 import type { BackendPreference, ImageInput } from '../engine/browser';
 import type { BackendChoice, DistanceResult, EmbedResult, ModelInfo } from '../engine/engine';
 import type { LoadProgress } from '../engine/model-loader';
+import { installErrorTransfer } from '../../workers/errors';
 import type { WorkerApi } from '../../workers/rclip.worker';
 import { PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
 import type { AttackOutcome } from '../engine/attack';
+
+// Errors thrown in the worker arrive as RclipError with their code.
+installErrorTransfer();
 
 export type { AttackOutcome, AttackSettings, AttackStep, BackendChoice, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
 
@@ -183,7 +187,7 @@ export class Metric {
     };
     const onStep = options.onStep ? Comlink.proxy(options.onStep) : undefined;
     return this.call(
-      (r) => r.attack(transferable(image), options.target ? transferable(options.target) : null, { model, otherModel: options.otherModel, objective: options.objective ?? 'push-apart', settings, jobId }, onStep),
+      (r) => r.attack(transferable(image), options.target ? transferable(options.target) : null, { model, otherModel: options.otherModel, objective: options.objective ?? 'push-apart', settings }, { jobId }, onStep),
       options.signal,
       () => this.remote?.cancel(jobId),
     );
@@ -191,11 +195,6 @@ export class Metric {
 
   async unloadModel(model: string): Promise<void> {
     if (this.remote) await this.call((r) => r.unloadModel(model));
-  }
-
-  /** For tests of crash handling: makes the worker throw an uncaught error. */
-  simulateCrash(): void {
-    void this.remote?.simulateCrash();
   }
 
   terminate(): void {
@@ -208,9 +207,18 @@ export class Metric {
   }
 }
 
-/** ImageBitmaps move to the worker instead of being copied. */
+/**
+ * ImageBitmaps move to the worker instead of being copied; a relative { url } is resolved against the
+ * page here, as the element does, because in the worker it would resolve against the worker's script.
+ */
 function transferable(image: ImageInput): ImageInput {
-  return image instanceof ImageBitmap ? Comlink.transfer(image, [image]) : image;
+  if (image instanceof ImageBitmap) return Comlink.transfer(image, [image]);
+  if (isUrlInput(image) && globalThis.document) return { ...image, url: new URL(image.url, document.baseURI).href };
+  return image;
+}
+
+function isUrlInput(image: ImageInput): image is { url: string; name?: string } {
+  return typeof image === 'object' && image !== null && typeof (image as { url?: unknown }).url === 'string' && !(image instanceof Blob);
 }
 
 export function createMetric(options?: MetricOptions): Metric {

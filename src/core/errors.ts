@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'INFERENCE_FAILED',
   'CANCELLED',
   'WORKER_CRASHED',
+  'DEPENDENCY_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -57,4 +58,24 @@ export function toRclipError(err: unknown): RclipError {
     if (typeof message === 'string') return new RclipError('INFERENCE_FAILED', message);
   }
   return new RclipError('INFERENCE_FAILED', String(err));
+}
+
+/** The Node runtime's optional packages (package.json optionalDependencies), with how to install each. */
+const NODE_RUNTIME_PACKAGES: Record<string, string> = {
+  'onnxruntime-node': 'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node',
+  sharp: 'npm install sharp',
+  'bmp-ts': 'npm install bmp-ts',
+};
+
+/** An import that failed because one of those packages is not installed, as DEPENDENCY_MISSING; otherwise null. */
+export function missingDependency(err: unknown): RclipError | null {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return null;
+  const name = Object.keys(NODE_RUNTIME_PACKAGES).find((p) => String(message).includes(`'${p}'`));
+  if (!name) return null;
+  return new RclipError(
+    'DEPENDENCY_MISSING',
+    `rclip needs the npm package "${name}", an optional dependency of rclip-web that is not installed here. Install it: ${NODE_RUNTIME_PACKAGES[name]}`,
+    { cause: err },
+  );
 }

@@ -1,4 +1,7 @@
+import type { Calibration, VerdictBand } from './calibration';
 import { RclipError } from './errors';
+
+export type { Calibration, VerdictBand };
 
 /** The model contract; docs/model-format.md is its prose twin. */
 export interface ModelFile {
@@ -36,6 +39,8 @@ export interface ModelManifest {
   };
   provenance: Record<string, unknown>;
   licence: string;
+  /** How to read this model's distances (verdict bands, dedupe threshold); absent until measured. */
+  calibration?: Calibration;
 }
 
 export interface ModelIndexEntry {
@@ -104,6 +109,31 @@ function modelFile(v: unknown, where: string, field: string): ModelFile {
   return { path: relativePath(o, 'path', where, prefix), sha256, bytes: positiveInt(o, 'bytes', where, prefix) };
 }
 
+const isDistance = (x: unknown): x is number => typeof x === 'number' && x > 0 && x <= 2;
+
+/** Bands ordered by strictly increasing upper bounds in (0, 2], the last unbounded (null); a threshold in (0, 2]. */
+function calibration(v: unknown, where: string): Calibration {
+  const c = obj(v, where, 'calibration');
+  const raws = c.bands;
+  if (!Array.isArray(raws) || raws.length === 0) fail(where, 'calibration.bands', 'must be a non-empty array');
+  let previous = 0;
+  const bands: VerdictBand[] = raws.map((raw, i) => {
+    const b = obj(raw, where, `calibration.bands[${i}]`);
+    const label = str(b, 'label', where, `calibration.bands[${i}].`);
+    const last = i === raws.length - 1;
+    if (last) {
+      if (b.below !== null) fail(where, `calibration.bands[${i}].below`, 'must be null (the last band has no upper bound)');
+      return { below: null, label };
+    }
+    if (!isDistance(b.below) || b.below <= previous) fail(where, `calibration.bands[${i}].below`, `must be a distance in (0, 2] above the previous bound (${previous})`);
+    previous = b.below;
+    return { below: b.below, label };
+  });
+  if (!isDistance(c.dedupeThreshold)) fail(where, 'calibration.dedupeThreshold', 'must be a distance in (0, 2]');
+  if (c.source !== undefined && typeof c.source !== 'string') fail(where, 'calibration.source', 'must be a string');
+  return { bands, dedupeThreshold: c.dedupeThreshold, ...(c.source === undefined ? {} : { source: c.source as string }) };
+}
+
 /** Checks every field the runtime relies on; the error names the first bad field. */
 export function validateManifest(raw: unknown, where = 'manifest.json'): ModelManifest {
   const m = obj(raw, where, '(root)');
@@ -144,6 +174,7 @@ export function validateManifest(raw: unknown, where = 'manifest.json'): ModelMa
     robustness: { method, norm, eps: eps as number | null, measured },
     provenance: obj(m.provenance, where, 'provenance'),
     licence: str(m, 'licence', where),
+    ...(m.calibration === undefined ? {} : { calibration: calibration(m.calibration, where) }),
   };
 }
 

@@ -2,6 +2,6 @@
 import { defineRclipDistance } from './rclip-distance';
 
 export { RclipDistanceElement, defineRclipDistance } from './rclip-distance';
-export type { ElementImage, RclipDistanceDetail, RclipErrorDetail, RclipProgressDetail } from './rclip-distance';
+export type { ElementImage, RclipDistanceDetail, RclipErrorDetail, RclipEventMap, RclipProgressDetail } from './rclip-distance';
 
 defineRclipDistance();

@@ -145,8 +145,8 @@ export class RclipDistanceElement extends HTMLElement {
     });
   }
 
-  private emit<T>(type: string, detail: T) {
-    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  private emit<K extends keyof RclipEventMap>(type: K, detail: RclipEventMap[K]['detail']) {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
   private async compute() {
@@ -161,7 +161,7 @@ export class RclipDistanceElement extends HTMLElement {
     this.els.status.textContent = 'computing…';
     try {
       const [ia, ib] = await Promise.all([toInput(a), toInput(b)]);
-      const onProgress = (p: LoadProgress) => this.emit<RclipProgressDetail>('rclip-progress', p);
+      const onProgress = (p: LoadProgress) => this.emit('rclip-progress', p);
       const model = (await metric.loadModel(this.model ?? undefined, { onProgress })).id;
       const r = await metric.distance(ia, ib, { model, signal });
       let baseline: RclipDistanceDetail['baseline'] = null;
@@ -176,7 +176,7 @@ export class RclipDistanceElement extends HTMLElement {
       this.els.baseline.hidden = baseline === null;
       this.els.baseline.textContent = baseline ? `baseline ${baseline.distance.toFixed(4)}` : '';
       this.els.status.textContent = `${r.model} · ${r.ep === 'webgpu' ? 'WebGPU' : r.ep}`;
-      this.emit<RclipDistanceDetail>('rclip-distance', { distance: r.distance, similarity: r.similarity, model: r.model, ep: r.ep, timings: r.timings, baseline });
+      this.emit('rclip-distance', { distance: r.distance, similarity: r.similarity, model: r.model, ep: r.ep, timings: r.timings, baseline });
     } catch (err) {
       if (signal.aborted) return;
       const e = toRclipError(err);
@@ -184,7 +184,7 @@ export class RclipDistanceElement extends HTMLElement {
       this.els.value.textContent = '—';
       this.els.status.dataset.error = e.code;
       this.els.status.textContent = e.message;
-      this.emit<RclipErrorDetail>('rclip-error', { code: e.code, message: e.message });
+      this.emit('rclip-error', { code: e.code, message: e.message });
     }
   }
 }
@@ -204,8 +204,18 @@ export function defineRclipDistance(tag = 'rclip-distance'): void {
   if (!customElements.get(tag)) customElements.define(tag, RclipDistanceElement);
 }
 
+/** The element's events by name and detail. */
+export interface RclipEventMap {
+  'rclip-distance': CustomEvent<RclipDistanceDetail>;
+  'rclip-progress': CustomEvent<RclipProgressDetail>;
+  'rclip-error': CustomEvent<RclipErrorDetail>;
+}
+
 declare global {
   interface HTMLElementTagNameMap {
     'rclip-distance': RclipDistanceElement;
   }
+  // The events bubble and are composed, so any element or document listener receives them typed:
+  // el.addEventListener('rclip-distance', (e) => e.detail.distance).
+  interface GlobalEventHandlersEventMap extends RclipEventMap {}
 }

@@ -1,8 +1,9 @@
-import { runAttack, pixelGradient, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
+import { runAttack, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
 import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
-import { normalize, pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
+import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
 import type { Engine } from './engine';
+import { throwIfAborted, type AttackJobOptions } from './jobs';
 
 export interface AttackRequest {
   model: string;
@@ -10,7 +11,6 @@ export interface AttackRequest {
   otherModel?: string;
   objective: AttackObjective;
   settings: AttackSettings;
-  jobId?: string;
 }
 
 export interface ModelDistances {
@@ -32,28 +32,24 @@ export interface AttackOutcome {
 }
 
 /**
- * Attacks `image` against a loaded model's attack graph. Each gradient step is its own engine job,
- * so other requests interleave and a cancel lands between steps. The gradient comes back to the CPU
- * every step because the projection runs in JS (src/core); at 64×64 that is 48 KB a step.
+ * Attacks decoded pixels (Engine.attack decodes images first) against a loaded model's attack graph.
+ * Each gradient step is its own engine job (Engine.distanceGradient), so other requests interleave and
+ * an abort lands between steps. The gradient comes back to the CPU every step because the projection
+ * runs in JS (src/core); at 64×64 that is 48 KB a step.
  */
-export async function attackImage<I>(engine: Engine<I>, image: RgbaImage, target: RgbaImage | null, request: AttackRequest, onStep?: (s: AttackStep) => void): Promise<AttackOutcome> {
-  const { model, objective, jobId } = request;
+export async function attackImage<I>(engine: Engine<I>, image: RgbaImage, target: RgbaImage | null, request: AttackRequest, options: AttackJobOptions = {}): Promise<AttackOutcome> {
+  const { model, objective } = request;
+  const { signal, onStep } = options;
   if (objective === 'pull-together' && !target) throw new RclipError('INVALID_ARGUMENT', 'pull-together needs a second image (B) to pull towards.');
   const session = await engine.attackSession(model);
   const input = session.manifest.input;
   const clean = toModelPixels(image, input);
   const reference = objective === 'push-apart' ? clean : toModelPixels(target!, input);
-  const [referenceEmbedding, cleanEmbedding] = await engine.embedPixels(model, [reference, clean], jobId);
-  const result = await runAttack(
-    clean.data,
-    objective,
-    request.settings,
-    async (pixels) => {
-      const { distance, grad } = await engine.run(jobId, () => session.attackGradient(normalize({ size: clean.size, data: pixels }, input), referenceEmbedding));
-      return { distance, grad: pixelGradient(grad, input.std) };
-    },
-    { onStep, checkCancelled: () => engine.throwIfCancelled(jobId) },
-  );
+  const [referenceEmbedding, cleanEmbedding] = await engine.embedPixels(model, [reference, clean], { signal });
+  const result = await runAttack(clean.data, objective, request.settings, (pixels) => engine.distanceGradient(model, pixels, referenceEmbedding, { signal }), {
+    onStep,
+    checkCancelled: () => throwIfAborted(signal),
+  });
   const adversarial = { size: clean.size, data: result.adversarial };
   const adversarialRgba = pixelsToRgba(adversarial);
   const attacked = { model, clean: cosineDistance(cleanEmbedding, referenceEmbedding), after: result.steps[result.steps.length - 1].distance };
@@ -62,7 +58,7 @@ export async function attackImage<I>(engine: Engine<I>, image: RgbaImage, target
     // The other model sees the adversarial image as an image: resized to its own input if its size differs.
     const otherInput = (await engine.loadModel(request.otherModel)).manifest.input;
     const asImage = (p: PixelTensor | RgbaImage) => ('size' in p ? (p.size === otherInput.size ? p : toModelPixels(pixelsToRgba(p), otherInput)) : toModelPixels(p, otherInput));
-    const [adv, cleanOther, refOther] = await engine.embedPixels(request.otherModel, [asImage(adversarial), asImage(clean), asImage(objective === 'push-apart' ? clean : target!)], jobId);
+    const [adv, cleanOther, refOther] = await engine.embedPixels(request.otherModel, [asImage(adversarial), asImage(clean), asImage(objective === 'push-apart' ? clean : target!)], { signal });
     other = { model: request.otherModel, clean: cosineDistance(cleanOther, refOther), after: cosineDistance(adv, refOther) };
   }
   return { adversarial, adversarialRgba, perturbation: result.delta, steps: result.steps, attacked, other };

@@ -2,8 +2,10 @@ import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { ModelIndex, ModelManifest } from '../core/manifest';
 import { normalize, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
+import { attackImage, type AttackOutcome, type AttackRequest } from './attack';
+import { throwIfAborted, type AttackJobOptions, type JobOptions } from './jobs';
 import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
-import { ModelSession, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
+import { ModelSession, type AttackGradient, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
 
 export interface BackendChoice {
   ep: ExecutionProvider;
@@ -95,7 +97,6 @@ export class Engine<Image> {
   private indexPromise: Promise<ModelIndex> | null = null;
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly cancelled = new Set<string>();
 
   constructor(private readonly deps: EngineDeps<Image>) {}
 
@@ -132,7 +133,7 @@ export class Engine<Image> {
     let fallbackReason: string | null = null;
     // Sessions are created one at a time, through the job queue: two concurrent creations on the
     // WebGPU EP never resolve (seen with onnxruntime-web 1.30 in Chromium).
-    const session = await this.run(undefined, async () => {
+    const session = await this.run(async () => {
       try {
         return await ModelSession.create(this.deps.ort, verified, { ...common, ep: backend.ep });
       } catch (err) {
@@ -168,34 +169,21 @@ export class Engine<Image> {
       throw new RclipError('ATTACK_UNAVAILABLE', `Model "${ref}" ships no attack graph (manifest files.attack), so it cannot be attacked in the page.`);
     }
     const verified = await loadVerifiedModel(this.deps.source, m.folder, { withAttack: true, onProgress });
-    await this.run(undefined, () => m.session.attachAttackGraph(verified.attack!));
+    await this.run(() => m.session.attachAttackGraph(verified.attack!));
     return m.session;
   }
 
-  /** Queues `task`; a job whose id was cancelled before it started fails with CANCELLED instead of running. */
-  run<T>(jobId: string | undefined, task: () => Promise<T>): Promise<T> {
+  /** Queues `task`; when `signal` was aborted before its turn, it fails with CANCELLED instead of running. */
+  run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const result = this.tail.then(async () => {
-      // A macrotask turn between jobs lets the worker read its messages (a cancel, another request);
+      // A macrotask turn between jobs lets the worker read its messages (an abort, another request);
       // a chain of ORT runs that resolve as microtasks would otherwise hold them until it ends.
       await nextMacrotask();
-      this.throwIfCancelled(jobId);
+      throwIfAborted(signal);
       return task();
     });
     this.tail = result.catch(() => undefined);
     return result;
-  }
-
-  cancel(jobId: string): void {
-    this.cancelled.add(jobId);
-  }
-
-  /** Ends a job's life: forget its cancellation mark so ids can be reused. */
-  finish(jobId: string | undefined): void {
-    if (jobId) this.cancelled.delete(jobId);
-  }
-
-  throwIfCancelled(jobId: string | undefined): void {
-    if (jobId && this.cancelled.has(jobId)) throw new RclipError('CANCELLED', 'The request was cancelled.');
   }
 
   async decode(image: Image): Promise<{ rgba: RgbaImage; decodeMs: number }> {
@@ -211,42 +199,56 @@ export class Engine<Image> {
   }
 
   /** Embeds model-input pixels (already resized and cropped); unit length. */
-  async embedPixels(ref: string, pixels: PixelTensor[], jobId?: string): Promise<Float32Array[]> {
+  async embedPixels(ref: string, pixels: PixelTensor[], options: JobOptions = {}): Promise<Float32Array[]> {
     const m = await this.loaded(ref);
-    return this.run(jobId, () => m.session.embed(pixels.map((p) => normalize(p, m.info.manifest.input))));
+    return this.run(() => m.session.embed(pixels.map((p) => normalize(p, m.info.manifest.input))), options.signal);
   }
 
-  async embed(image: Image, ref: string, jobId?: string): Promise<EmbedResult> {
-    const { embeddings, ...rest } = await this.embedImages([image], ref, jobId);
+  /**
+   * 1 − cos(f(pixels), target) and its gradient w.r.t. model-input pixels, from the model's attack
+   * graph (attached on first use), as one queued job: one attack step.
+   */
+  async distanceGradient(ref: string, pixels: Float32Array, target: Float32Array, options: JobOptions = {}): Promise<AttackGradient> {
+    const session = await this.attackSession(ref);
+    return this.run(() => session.pixelGradient(pixels, target), options.signal);
+  }
+
+  async embed(image: Image, ref: string, options: JobOptions = {}): Promise<EmbedResult> {
+    const { embeddings, ...rest } = await this.embedImages([image], ref, options);
     return { embedding: embeddings[0], ...rest };
   }
 
-  async distance(a: Image, b: Image, ref: string, jobId?: string): Promise<DistanceResult> {
-    const { embeddings: [ea, eb], ...rest } = await this.embedImages([a, b], ref, jobId);
+  async distance(a: Image, b: Image, ref: string, options: JobOptions = {}): Promise<DistanceResult> {
+    const { embeddings: [ea, eb], ...rest } = await this.embedImages([a, b], ref, options);
     const distance = cosineDistance(ea, eb);
     return { distance, similarity: 1 - distance, ...rest };
   }
 
+  /**
+   * FGSM/PGD on `image` against a loaded model's attack graph (src/engine/attack.ts): each step is its
+   * own queued job, so other requests interleave and an abort lands between steps.
+   */
+  async attack(image: Image, target: Image | null, request: AttackRequest, options: AttackJobOptions = {}): Promise<AttackOutcome> {
+    const [a, b] = await Promise.all([this.decode(image), target === null ? null : this.decode(target)]);
+    return attackImage(this, a.rgba, b?.rgba ?? null, request, options);
+  }
+
   /** Decodes (in parallel), preprocesses and embeds images as one job; decodeMs is the slowest decode. */
-  private async embedImages(images: Image[], ref: string, jobId?: string) {
-    try {
-      const t0 = now();
-      const m = await this.loaded(ref);
-      const decoded = await Promise.all(images.map((image) => this.decode(image)));
-      const t1 = now();
-      const pixels = decoded.map((d) => toModelPixels(d.rgba, m.info.manifest.input));
-      const t2 = now();
-      const embeddings = await this.embedPixels(ref, pixels, jobId);
-      const t3 = now();
-      return {
-        embeddings,
-        model: m.info.id,
-        ep: m.info.ep,
-        timings: { decodeMs: Math.max(...decoded.map((d) => d.decodeMs)), preprocessMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
-      };
-    } finally {
-      this.finish(jobId);
-    }
+  private async embedImages(images: Image[], ref: string, options: JobOptions) {
+    const t0 = now();
+    const m = await this.loaded(ref);
+    const decoded = await Promise.all(images.map((image) => this.decode(image)));
+    const t1 = now();
+    const pixels = decoded.map((d) => toModelPixels(d.rgba, m.info.manifest.input));
+    const t2 = now();
+    const embeddings = await this.embedPixels(ref, pixels, options);
+    const t3 = now();
+    return {
+      embeddings,
+      model: m.info.id,
+      ep: m.info.ep,
+      timings: { decodeMs: Math.max(...decoded.map((d) => d.decodeMs)), preprocessMs: t2 - t1, inferenceMs: t3 - t2, totalMs: t3 - t0 },
+    };
   }
 
   async unloadModel(ref: string): Promise<void> {
@@ -254,6 +256,6 @@ export class Engine<Image> {
     if (!pending) return;
     this.models.delete(ref);
     const m = await pending;
-    await this.run(undefined, () => m.session.release());
+    await this.run(() => m.session.release());
   }
 }

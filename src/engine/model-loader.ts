@@ -1,11 +1,20 @@
 import { RclipError } from '../core/errors';
 import { validateManifest, validateModelIndex, type ModelFile, type ModelIndex, type ModelManifest } from '../core/manifest';
 
+/**
+ * Model loading progress, in the manner of transformers.js's ProgressInfo: `status` says what happened,
+ * `loaded`/`total` count the current file's bytes, `overall` every file this load reads.
+ */
 export interface LoadProgress {
+  /** 'progress': bytes of `file` arrived; 'done': `file` is in and verified; 'ready': all of the model's files are. */
+  status: 'progress' | 'done' | 'ready';
   model: string;
+  /** The file ('encoder.onnx', …); for 'ready', the last one read. */
   file: string;
   loaded: number;
   total: number;
+  /** Bytes of all the files this load reads (sizes from the manifest) and how many of them are in. */
+  overall: { loaded: number; total: number };
   /** Where the bytes came from: the network or the verified local cache. */
   from: 'network' | 'cache' | 'disk';
 }
@@ -26,7 +35,7 @@ export interface ModelSource {
 
 export interface ReadBytesOptions {
   verify: (bytes: Uint8Array) => Promise<void>;
-  onProgress?: (p: Omit<LoadProgress, 'model' | 'file'>) => void;
+  onProgress?: (p: Pick<LoadProgress, 'loaded' | 'total' | 'from'>) => void;
 }
 
 export interface VerifiedModel {
@@ -82,13 +91,29 @@ export async function loadVerifiedModel(
   options: { withAttack?: boolean; onProgress?: (p: LoadProgress) => void } = {},
 ): Promise<VerifiedModel> {
   const manifest = await readManifest(source, folder);
+  const attackFile = options.withAttack ? manifest.files.attack : undefined;
+  const overall = { loaded: 0, total: manifest.files.encoder.bytes + (attackFile?.bytes ?? 0) };
+  let last: Pick<LoadProgress, 'file' | 'from'> = { file: manifest.files.encoder.path, from: 'disk' };
+  const emit = (status: LoadProgress['status'], file: string, p: Pick<LoadProgress, 'loaded' | 'total' | 'from'>, before: number) => {
+    last = { file, from: p.from };
+    options.onProgress?.({ status, model: manifest.id, file, ...p, overall: { loaded: before + p.loaded, total: overall.total } });
+  };
   const read = async (file: ModelFile) => {
-    return source.readBytes(`${folder}${file.path}`, file, {
-      verify: (bytes) => verifyFile(bytes, file, manifest.id),
-      onProgress: (p) => options.onProgress?.({ ...p, model: manifest.id, file: file.path }),
+    const before = overall.loaded;
+    let from: LoadProgress['from'] = 'disk';
+    const bytes = await source.readBytes(`${folder}${file.path}`, file, {
+      verify: (b) => verifyFile(b, file, manifest.id),
+      onProgress: (p) => {
+        from = p.from;
+        emit('progress', file.path, p, before);
+      },
     });
+    overall.loaded = before + file.bytes;
+    emit('done', file.path, { loaded: file.bytes, total: file.bytes, from }, before);
+    return bytes;
   };
   const encoder = await read(manifest.files.encoder);
-  const attack = options.withAttack && manifest.files.attack ? await read(manifest.files.attack) : null;
+  const attack = attackFile ? await read(attackFile) : null;
+  options.onProgress?.({ status: 'ready', model: manifest.id, ...last, loaded: overall.total, total: overall.total, overall: { ...overall } });
   return { manifest, folder, encoder, attack };
 }

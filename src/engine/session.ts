@@ -1,7 +1,9 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { RclipError } from '../core/errors';
+import { pixelGradient } from '../core/attack';
 import { l2Normalize } from '../core/distance';
 import type { ModelManifest } from '../core/manifest';
+import { normalize } from '../core/preprocess';
 import type { VerifiedModel } from './model-loader';
 
 /** The part of onnxruntime's API the engine uses; onnxruntime-web and onnxruntime-node both provide it. */
@@ -126,6 +128,16 @@ export class ModelSession {
       },
     );
     return result!;
+  }
+
+  /**
+   * The same objective with its gradient w.r.t. model-input pixels in [0,1] (CHW): normalises, runs
+   * attack.onnx and applies the chain rule through (p − mean)/std. What every attack perturbs.
+   */
+  async pixelGradient(pixels: Float32Array, target: Float32Array): Promise<AttackGradient> {
+    const input = this.manifest.input;
+    const { distance, grad } = await this.attackGradient(normalize({ size: input.size, data: pixels }, input), target);
+    return { distance, grad: pixelGradient(grad, input.std) };
   }
 
   async release(): Promise<void> {

@@ -8,8 +8,9 @@
  */
 import { createMetric, type BackendChoice, type ImageInput, type LoadProgress, type ModelInfo } from '../client/metric';
 import { RclipError, toRclipError } from '../core/errors';
+import { simulateWorkerCrash } from '../client/test-hooks';
 import { mountAttackPanel } from './attack-panel';
-import { describeBands, verdict } from './verdict';
+import { describeBands, verdict } from '../core/calibration';
 
 type Slot = 'a' | 'b';
 
@@ -68,9 +69,9 @@ async function loadModels() {
   const load = $('#load');
   const bar = $<HTMLProgressElement>('#load-progress');
   const label = $('#load-label');
-  const progress = new Map<string, LoadProgress>();
+  const progress = new Map<string, LoadProgress['overall']>();
   const onProgress = (p: LoadProgress) => {
-    progress.set(`${p.model}/${p.file}`, p);
+    progress.set(p.model, p.overall);
     const loaded = [...progress.values()].reduce((s, x) => s + x.loaded, 0);
     const total = [...progress.values()].reduce((s, x) => s + x.total, 0);
     bar.value = total ? loaded / total : 0;
@@ -86,6 +87,9 @@ async function loadModels() {
     models = { robust, baseline };
     $('#robust-model').textContent = `${robust.name} · robustness: ${robust.manifest.robustness.method}`;
     $('#baseline-model').textContent = `${baseline.name} · robustness: ${baseline.manifest.robustness.method}`;
+    // The bands are the robust model's own (manifest calibration), measured by bench/calibrate.ts.
+    const calibration = robust.manifest.calibration;
+    $('#thresholds').textContent = calibration ? `Verdict bands (robust distance): ${describeBands(calibration)}.` : '';
     showBackend(await metric.backend(), [robust, baseline]);
     document.body.dataset.ready = 'true';
   } catch (err) {
@@ -187,7 +191,10 @@ async function compare() {
     const base = await metric.distance(a, b, { model: baseline.id, signal: controller.signal });
     out.baseline.textContent = fmt(base.distance);
     out.baseline.dataset.value = String(base.distance);
-    $('#verdict').textContent = `The images look ${verdict(r.distance).split(':')[0]} to the robust model.`;
+    const calibration = robust.manifest.calibration;
+    $('#verdict').textContent = calibration
+      ? `The images look ${verdict(r.distance, calibration).split(':')[0]} to the robust model.`
+      : `No verdict: the robust model's manifest has no calibration.`;
     $('#timings').textContent = `Robust: ${r.timings.totalMs.toFixed(0)} ms (inference ${r.timings.inferenceMs.toFixed(0)} ms) · baseline: ${base.timings.totalMs.toFixed(0)} ms, on ${r.ep === 'webgpu' ? 'WebGPU' : 'wasm'}`;
     clearError();
     document.body.dataset.state = 'done';
@@ -207,8 +214,7 @@ async function compare() {
 wireZone('a');
 wireZone('b');
 mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models, showError });
-$('#thresholds').textContent = `Verdict bands (robust distance): ${describeBands()}.`;
 void loadModels().then(compare);
 
-// For end-to-end tests: the live metric (crash simulation) and the current models.
-Object.assign(window, { __rclip: { metric, get models() { return models; } } });
+// For end-to-end tests (only in builds with __RCLIP_TEST_HOOKS__): the live metric, the current models, a worker crash.
+if (__RCLIP_TEST_HOOKS__) Object.assign(window, { __rclip: { metric, get models() { return models; }, simulateCrash: () => simulateWorkerCrash(metric) } });

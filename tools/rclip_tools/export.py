@@ -23,7 +23,7 @@ from . import gradgraph
 from .checkpoints import CheckpointError, check_state_dict, load_torch_file
 from .convnet import ConvEncoder, ConvEncoderConfig, count_parameters
 from .keras_mobilenet import PooledEmbedding
-from .manifest import Robustness, build_manifest, parse_eps, register, write_json
+from .manifest import Robustness, build_manifest, existing_calibration, parse_eps, read_calibration, register, write_json
 from .openclip_vit import (ACTIVATIONS, ARCHITECTURES, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, VisionTransformer,
                            architecture, config_from_open_clip_json, load_vision_tower)
 from .verify import verify_export
@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     folder.add_argument("--recipe", default="not stated", help="provenance.recipe")
     folder.add_argument("--data", default="not stated", help="provenance.data")
     folder.add_argument("--licence", default="not stated", help="licence of the weights")
+    folder.add_argument("--calibration", type=Path,
+                        help="JSON file with the model's calibration (verdict bands, dedupe threshold), as "
+                             "bench/calibrate.ts prints it; without it a re-export keeps the folder's current one")
     graphs = common.add_argument_group("graphs")
     graphs.add_argument("--no-attack", action="store_true", help="skip attack.onnx (the gradient graph)")
     graphs.add_argument("--verify", action="store_true",
@@ -189,6 +192,8 @@ def check_args(args) -> Path:
 
 def export(args) -> dict:
     out = check_args(args)
+    # Read (and validate) before any work, so a bad file fails fast; a re-export keeps the old calibration.
+    calibration = read_calibration(args.calibration) if args.calibration else existing_calibration(out / "manifest.json")
     robustness = Robustness(args.robustness, args.norm, parse_eps(args.eps) if args.eps is not None else None)
     source = args.source or (f"random init (seed {args.seed})" if args.random_init else args.checkpoint.name)
     log(f"building {args.kind} encoder from {source}")
@@ -238,8 +243,10 @@ def export(args) -> dict:
         model_id=args.id, name=args.name,
         description=args.description or f"{info['architecture']}; weights: {source}.", architecture=info["architecture"],
         size=info["size"], mean=info["mean"], std=info["std"], embedding_size=info["embedding_size"],
-        files=installed, robustness=robustness, provenance=provenance, licence=args.licence)
+        files=installed, robustness=robustness, provenance=provenance, licence=args.licence, calibration=calibration)
     write_json(out / "manifest.json", manifest)
+    if calibration is not None:
+        log(f"calibration: {'from ' + str(args.calibration) if args.calibration else 'kept from the previous manifest (re-measure it if the weights changed: bench/calibrate.ts)'}")
     for role, entry in manifest["files"].items():
         log(f"{out / entry['path']}: {entry['bytes'] / 1e6:.2f} MB, sha256 {entry['sha256'][:16]}…")
     log(f"wrote {out / 'manifest.json'}")

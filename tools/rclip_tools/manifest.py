@@ -49,10 +49,57 @@ class Robustness:
         return {"method": self.method, "norm": self.norm, "eps": self.eps, "measured": None}
 
 
+def validate_calibration(calibration, where: str = "calibration") -> dict:
+    """The manifest's optional ``calibration`` (verdict bands and dedupe threshold), checked by the same
+    rules as src/core/manifest.ts: bands with strictly increasing upper bounds in (0, 2], the last one's
+    ``below`` null; ``dedupeThreshold`` in (0, 2]; an optional ``source`` string."""
+    def bad(problem: str):
+        raise ValueError(f"{where}: {problem}")
+
+    def is_distance(x) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x <= 2
+
+    if not isinstance(calibration, dict):
+        bad("must be an object")
+    bands = calibration.get("bands")
+    if not isinstance(bands, list) or not bands:
+        bad("bands must be a non-empty array")
+    previous = 0
+    for i, band in enumerate(bands):
+        if not isinstance(band, dict) or not isinstance(band.get("label"), str) or not band["label"]:
+            bad(f"bands[{i}] must be an object with a non-empty label")
+        below = band.get("below", "missing")
+        if i == len(bands) - 1:
+            if below is not None:
+                bad(f"bands[{i}].below must be null (the last band has no upper bound)")
+        elif not is_distance(below) or below <= previous:
+            bad(f"bands[{i}].below must be a distance in (0, 2] above the previous bound ({previous})")
+        else:
+            previous = below
+    if not is_distance(calibration.get("dedupeThreshold")):
+        bad("dedupeThreshold must be a distance in (0, 2]")
+    if "source" in calibration and not isinstance(calibration["source"], str):
+        bad("source must be a string")
+    return calibration
+
+
+def read_calibration(path: Path) -> dict:
+    """A calibration file (the object bench/calibrate.ts prints), validated."""
+    return validate_calibration(json.loads(Path(path).read_text()), str(path))
+
+
+def existing_calibration(manifest_path: Path) -> dict | None:
+    """The calibration of the manifest being replaced, if any: a re-export keeps it."""
+    if not manifest_path.exists():
+        return None
+    calibration = json.loads(manifest_path.read_text()).get("calibration")
+    return None if calibration is None else validate_calibration(calibration, f"{manifest_path}: calibration")
+
+
 def build_manifest(*, model_id: str, name: str, description: str, architecture: str, size: int,
                    mean, std, embedding_size: int, files: dict[str, Path], robustness: Robustness,
-                   provenance: dict, licence: str) -> dict:
-    return {
+                   provenance: dict, licence: str, calibration: dict | None = None) -> dict:
+    manifest = {
         "formatVersion": FORMAT_VERSION,
         "id": model_id,
         "name": name,
@@ -73,6 +120,9 @@ def build_manifest(*, model_id: str, name: str, description: str, architecture: 
         "provenance": provenance,
         "licence": licence,
     }
+    if calibration is not None:
+        manifest["calibration"] = validate_calibration(calibration)
+    return manifest
 
 
 def write_json(path: Path, data: dict) -> None:

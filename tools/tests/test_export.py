@@ -20,7 +20,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 from rclip_tools import export, gradgraph
 from rclip_tools.checkpoints import CheckpointError, read_safetensors
 from rclip_tools.convnet import ConvEncoder, ConvEncoderConfig
-from rclip_tools.manifest import register
+from rclip_tools.manifest import register, validate_calibration
 from rclip_tools.openclip_vit import (ARCHITECTURES, SelfAttention, VisionTowerConfig, VisionTransformer,
                                       config_from_open_clip_json, load_vision_tower)
 from rclip_tools.ort import ort_node_available, run_onnx
@@ -362,3 +362,29 @@ def test_register_updates_in_place(tmp_path):
     index = json.loads(index_path.read_text())
     assert index == {"default": "a", "baseline": "b",
                      "models": [{"id": "a", "path": "a/", "name": "A renamed"}, {"id": "b", "path": "b/", "name": "B"}]}
+
+
+CALIBRATION = {"bands": [{"below": 0.01, "label": "near-identical"}, {"below": 0.1, "label": "similar"},
+                         {"below": None, "label": "different"}], "dedupeThreshold": 0.1, "source": "test"}
+
+
+def test_calibration_is_validated_like_the_runtime_does():
+    assert validate_calibration(CALIBRATION) == CALIBRATION
+    for broken in ({**CALIBRATION, "bands": []}, {**CALIBRATION, "dedupeThreshold": 0},
+                   {**CALIBRATION, "bands": [{"below": 0.1, "label": "a"}, {"below": 0.05, "label": "b"}, {"below": None, "label": "c"}]},
+                   {**CALIBRATION, "bands": [{"below": 0.1, "label": "a"}, {"below": 3, "label": "c"}]}):
+        with pytest.raises(ValueError):
+            validate_calibration(broken)
+
+
+def test_cli_writes_calibration_from_file_and_keeps_it_on_reexport(tmp_path, capsys):
+    (tmp_path / "calibration.json").write_text(json.dumps(CALIBRATION))
+    args = ("convnet", "--random-init", "--id", "tiny-cal", "--name", "tiny cal", "--no-attack")
+    assert cli(tmp_path, *args, "--calibration", str(tmp_path / "calibration.json")) == 0
+    manifest_path = tmp_path / "models" / "tiny-cal" / "manifest.json"
+    assert json.loads(manifest_path.read_text())["calibration"] == CALIBRATION
+    assert cli(tmp_path, *args) == 0, "a re-export without --calibration"
+    assert json.loads(manifest_path.read_text())["calibration"] == CALIBRATION
+    (tmp_path / "bad.json").write_text(json.dumps({**CALIBRATION, "dedupeThreshold": 5}))
+    assert cli(tmp_path, *args, "--calibration", str(tmp_path / "bad.json")) != 0
+    assert json.loads(manifest_path.read_text())["calibration"] == CALIBRATION, "a bad file changes nothing"

@@ -1,11 +1,11 @@
-/** Image files for the CLI: listing folders, and the sharp-backed pieces the 2AFC benchmark needs. */
+/** Image files in Node (the CLI and the bench): listing folders, and the sharp-backed pieces the 2AFC benchmark needs. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { RclipError } from '../core/errors';
 import { pixelsToRgba, toModelPixels, type PixelTensor } from '../core/preprocess';
 import { sortByBytes, WORK_BACKGROUND, WORK_SIZE, type TripletSources } from '../core/twoafc';
-import { decodeImageFile } from './node-engine';
+import { decodeImageFile } from './node';
 
 /** The formats sniffImage accepts, by extension: what a folder argument picks up. */
 const IMAGE_FILE = /\.(jpe?g|png|webp|gif|bmp|avif)$/i;

@@ -2,12 +2,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { pixelGradient } from '../core/attack';
 import { RclipError } from '../core/errors';
-import { normalize } from '../core/preprocess';
 import type { TwoAfcModel } from '../core/twoafc';
-import type { Engine, ModelInfo } from '../engine/engine';
-import { createNodeEngine, DEFAULT_MODELS_DIR, type NodeImage } from './node-engine';
+import type { Engine, ModelInfo } from './engine';
+import { createNodeEngine, DEFAULT_MODELS_DIR, type NodeImage } from './node';
 
 export interface OpenModel {
   engine: Engine<NodeImage>;
@@ -37,15 +35,13 @@ export async function openModel(spec: string | undefined, options: { modelsDir?:
 
 /** The model as the 2AFC benchmark drives it: embeddings, and attack.onnx's gradient brought back to pixel space. */
 export async function twoAfcModel({ engine, ref, info }: OpenModel, withAttack: boolean): Promise<TwoAfcModel> {
-  const input = info.manifest.input;
-  const session = withAttack ? await engine.attackSession(ref) : null;
+  if (withAttack) await engine.attackSession(ref);
   return {
-    input,
+    input: info.manifest.input,
     embed: (pixels) => engine.embedPixels(ref, pixels),
     distanceGradient: async (pixels, target) => {
-      if (!session) throw new RclipError('ATTACK_UNAVAILABLE', 'The attack graph was not loaded.');
-      const { distance, grad } = await engine.run(undefined, () => session.attackGradient(normalize({ size: input.size, data: pixels }, input), target));
-      return { distance, grad: pixelGradient(grad, input.std) };
+      if (!withAttack) throw new RclipError('ATTACK_UNAVAILABLE', 'The attack graph was not loaded.');
+      return engine.distanceGradient(ref, pixels, target);
     },
   };
 }

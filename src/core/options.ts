@@ -1,5 +1,9 @@
-/** Option values: parsed strictly, refused with INVALID_ARGUMENT naming the option. */
-import { RclipError } from '../core/errors';
+/** Option values (the CLI's and the bench's): parsed strictly, refused with INVALID_ARGUMENT naming the option. */
+import type { AttackNorm, AttackSettings } from './attack';
+import { RclipError } from './errors';
+
+/** Parsed command-line values, as node:util parseArgs gives them. */
+export type Values = Record<string, string | boolean | undefined>;
 
 const bad = (message: string): never => {
   throw new RclipError('INVALID_ARGUMENT', message);
@@ -35,4 +39,22 @@ export function requiredString(name: string, raw: string | boolean | undefined):
 
 export function positionalCount(positionals: string[], min: number, max: number, what: string): void {
   if (positionals.length < min || positionals.length > max) bad(`expected ${what}, got ${positionals.length} argument(s)${positionals.length ? `: ${positionals.join(' ')}` : ''}.`);
+}
+
+/** L2 radius when --eps is not given: at 64×64×3 an L∞ ball of 4/255 reaches L2 ≈ 1.74, so 0.5 is the milder threat. */
+export const DEFAULT_L2_EPS = 0.5;
+
+export function attackFromOptions(values: Values): AttackSettings | null {
+  const method = choiceOption('attack', values.attack, ['none', 'fgsm', 'pgd'] as const, 'none');
+  const norm = choiceOption<AttackNorm>('norm', values.norm, ['linf', 'l2'], 'linf');
+  const eps = numberOption('eps', values.eps, norm === 'linf' ? 4 / 255 : DEFAULT_L2_EPS);
+  const steps = integerOption('steps', values.steps, 10, 1);
+  const seed = integerOption('seed', values.seed, 0, 0);
+  if (method === 'none') {
+    const given = ['norm', 'eps', 'steps'].filter((k) => values[k] !== undefined);
+    if (given.length) throw new RclipError('INVALID_ARGUMENT', `--${given.join(', --')} only mean(s) something with --attack fgsm or pgd.`);
+    return null;
+  }
+  if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
+  return { method, norm, eps, steps: method === 'fgsm' ? 1 : steps, stepSize: (2.5 * eps) / steps, seed };
 }
