@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     mobilenet = kinds.add_parser(
         "mobilenet", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
         help="nsfwjs's MobileNetV2 truncated and pooled (tools/rclip_tools/keras_mobilenet.py), e.g. "
-             "runs/<distill run>/teacher.pt or final.pt")
+             "runs/<distill run>/teacher.pt, final.pt, or last.pt (its student)")
     mobilenet.add_argument("--nsfwjs", type=Path, default=REPO_ROOT / "tools" / "runs" / "nsfwjs" / "mobilenet_v2",
                            help="folder written by `node tools/nsfwjs_dump.mjs` (the graph; weights come from --checkpoint)")
     return parser
@@ -165,6 +165,9 @@ def build_mobilenet(args) -> tuple[nn.Module, dict]:
     if args.random_init:
         raise UsageError("mobilenet takes --checkpoint (a PooledEmbedding checkpoint), not --random-init")
     checkpoint = load_torch_file(args.checkpoint, args.trust_pickle)
+    if isinstance(checkpoint, dict) and "student" in checkpoint:  # a train_distill state (last.pt)
+        log(f"{args.checkpoint}: the student of a train_distill state at step {checkpoint.get('step')}")
+        checkpoint = checkpoint["student"]
     if not isinstance(checkpoint, dict) or checkpoint.get("kind") != "pooled_embedding":
         raise CheckpointError(f"{args.checkpoint}: expected a PooledEmbedding checkpoint (PooledEmbedding.checkpoint())")
     model = PooledEmbedding.from_checkpoint(checkpoint, args.nsfwjs).eval()

@@ -16,7 +16,7 @@ if [ ! -f "$RUN/last.pt" ] && [ -f checkpoints/distill96-last.pt ]; then cp chec
 
 # Teacher = baseline: MobileNetV2 blocks 0-10 (ImageNet weights), pooled block_10_expand_relu at 160 px.
 # Student: the same layers at 96 px, robust distillation at L-inf 4/255 (ramped over 600 steps),
-# FGSM with random start (step 5/255), batch 32, AdamW 1e-4 on an 8000-step cosine schedule.
+# FGSM with random start (step 5/255), batch 32, AdamW 1e-4 on a 4000-step cosine schedule.
 $PY -m rclip_tools.train_distill --run "$RUN" --data "$DATA" --seed 0 --resume \
-    --steps 8000 --minutes "$MINUTES" --student-size 96 --teacher-size 160 \
+    --steps 4000 --minutes "$MINUTES" --student-size 96 --teacher-size 160 \
     --pgd-steps 1 --pgd-step-size 5/255 --eps-warmup-steps 600 --proxy-every 400 --log-every 20
