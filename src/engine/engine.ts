@@ -64,6 +64,12 @@ export interface EngineDeps<Image> {
   decode: (image: Image) => Promise<RgbaImage>;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   sessionOptions?: SessionOptions['extra'];
+  /**
+   * When L∞ attacks run through attack_step.onnx (the projection in the graph, the image kept in GPU
+   * buffers between steps) instead of attack.onnx + the JS projection: 'webgpu' (default) on the WebGPU
+   * EP when the manifest lists files.attackStep; 'always' wherever it is listed (tests); 'never'.
+   */
+  attackStepGraph?: 'webgpu' | 'always' | 'never';
 }
 
 interface LoadedModel {
@@ -178,6 +184,17 @@ export class Engine<Image> {
     }
     const verified = await loadVerifiedModel(this.deps.source, m.folder, { withAttack: true, onProgress });
     await this.run(() => m.session.attachAttackGraph(verified.attack!));
+    return m.session;
+  }
+
+  /** The model's session with attack_step.onnx attached when this engine should use it for `norm`, else null. */
+  async stepSession(ref: string, norm: 'linf' | 'l2', onProgress?: (p: LoadProgress) => void): Promise<ModelSession | null> {
+    const m = await this.loaded(ref);
+    const mode = this.deps.attackStepGraph ?? 'webgpu';
+    if (norm !== 'linf' || mode === 'never' || (mode === 'webgpu' && m.session.ep !== 'webgpu') || !m.info.manifest.files.attackStep) return null;
+    if (m.session.hasStepGraph) return m.session;
+    const verified = await loadVerifiedModel(this.deps.source, m.folder, { withAttackStep: true, onProgress });
+    await this.run(() => m.session.attachStepGraph(verified.attackStep!));
     return m.session;
   }
 
