@@ -9,21 +9,13 @@ import * as ortWeb from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
 import type { RgbaImage } from '../src/core/preprocess';
+import { testPattern } from './fixtures/pattern';
 import { DiskModelSource } from '../src/engine/disk-source';
 import { Engine } from '../src/engine/engine';
 
 const FIXTURE = path.resolve(__dirname, '../e2e/fixtures/models');
 
-function pattern(seed: number, width = 24, height = 20): RgbaImage {
-  const data = new Uint8Array(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    data[i * 4] = ((i % width) * 9 + seed * 40) & 255;
-    data[i * 4 + 1] = (Math.floor(i / width) * 11 + seed * 7) & 255;
-    data[i * 4 + 2] = (i * seed * 13) & 255;
-    data[i * 4 + 3] = 255;
-  }
-  return { width, height, data };
-}
+const pattern = (seed: number) => testPattern(seed, 24, 20);
 
 function engineWith(attackStepGraph: 'always' | 'never') {
   ortWeb.env.wasm.numThreads = 1;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as ortWeb from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RgbaImage } from '../src/core/preprocess';
+import { testPattern } from './fixtures/pattern';
 import { DiskModelSource } from '../src/engine/disk-source';
 import { Engine } from '../src/engine/engine';
 
@@ -24,16 +25,7 @@ vi.mock('../src/core/preprocess', async (importOriginal) => {
 
 const MODELS = path.resolve(__dirname, '../public/models');
 
-function pattern(seed: number, width = 90, height = 70): RgbaImage {
-  const data = new Uint8Array(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    data[i * 4] = ((i % width) * 3 + seed * 40) & 255;
-    data[i * 4 + 1] = (Math.floor(i / width) * 4 + seed * 7) & 255;
-    data[i * 4 + 2] = (i * seed * 13) & 255;
-    data[i * 4 + 3] = 255;
-  }
-  return { width, height, data };
-}
+const pattern = (seed: number) => testPattern(seed, 90, 70);
 
 describe('Engine.compare (several models, one pair)', () => {
   const decoded: RgbaImage[] = [];

@@ -8,6 +8,7 @@ import { chooseBackend, decodeImage } from '../../src/engine/browser';
 import { Engine, type BackendChoice } from '../../src/engine/engine';
 import { FetchModelSource } from '../../src/engine/fetch-source';
 import { attackStepCost, msPerAttackStep } from '../attack-timing';
+import { readbackCounter } from './gpu-readbacks';
 import { latencyStats, type LatencyStats } from '../stats';
 
 export type BenchBackend = 'wasm-1' | 'wasm-threads' | 'webgpu';
@@ -31,15 +32,7 @@ if ('gpu' in navigator && typeof GPUDevice !== 'undefined') {
   };
 }
 
-// GPU→CPU readbacks: ORT's WebGPU EP downloads through a staging buffer mapped for reading.
-let readbacks = 0;
-if (typeof GPUBuffer !== 'undefined') {
-  const mapAsync = GPUBuffer.prototype.mapAsync;
-  GPUBuffer.prototype.mapAsync = function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
-    if (args[0] & GPUMapMode.READ) readbacks++;
-    return mapAsync.apply(this, args);
-  };
-}
+const readbacks = readbackCounter();
 
 async function backendFor(kind: BenchBackend): Promise<BackendChoice> {
   if (kind === 'webgpu') {
@@ -117,7 +110,7 @@ async function latency(kind: BenchBackend, models: string[], images: string[], r
     }
     const rgba = (await engine.decode(bytes[0])).rgba;
     await msPerAttackStep(engine, model, rgba, 1);
-    const cost = await attackStepCost(engine, model, rgba, steps, info.ep === 'webgpu' ? () => readbacks : undefined);
+    const cost = await attackStepCost(engine, model, rgba, steps, info.ep === 'webgpu' ? readbacks : undefined);
     out.push({ model, ep: info.ep, reason: backend.reason, threads: backend.threads, adapter: backend.adapter, loadMs: info.loadMs, embed: latencyStats(total), inference: latencyStats(inference), attackStepMs: cost.msPerStep, readbacksPerAttackStep: cost.readbacksPerStep });
     await engine.unloadModel(model);
   }
@@ -131,9 +124,9 @@ async function comparison(kind: BenchBackend, models: string[], images: string[]
   for (const model of models) ep = (await engine.loadModel(model)).ep;
   await engine.compare(bytes[0], bytes[1], models); // warm-up
   const total: number[] = [];
-  const before = readbacks;
+  const before = readbacks();
   for (let i = 0; i < runs; i++) total.push((await engine.compare(bytes[i % bytes.length], bytes[(i + 1) % bytes.length], models)).timings.totalMs);
-  const perCompare = (readbacks - before) / runs;
+  const perCompare = (readbacks() - before) / runs;
   for (const model of models) await engine.unloadModel(model);
   return { ep, models, compare: latencyStats(total), readbacksPerCompare: ep === 'webgpu' ? perCompare : null };
 }
