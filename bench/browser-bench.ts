@@ -1,8 +1,9 @@
 /** Drives bench/browser/ in headless Chromium: a Vite server on port 4176 (COOP/COEP from vite.config.ts), Playwright, CDP heap metrics. */
 import { chromium, type Browser, type Page } from '@playwright/test';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
-import type { BenchBackend, BrowserModelResult, MemoryResult } from './browser/bench-page';
+import type { BenchBackend, BrowserModelResult, ComparisonResult, MemoryResult } from './browser/bench-page';
 
 export const PORT = 4176;
 const root = path.resolve(import.meta.dirname, '..');
@@ -15,7 +16,8 @@ export interface BrowserSession {
 }
 
 export async function startBrowserBench(): Promise<BrowserSession> {
-  const server: ViteDevServer = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1' } });
+  // node_modules may be a symlink out of the checkout (a git worktree): Vite must be allowed its real folder.
+  const server: ViteDevServer = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1', fs: { allow: [root, realpathSync(path.join(root, 'node_modules'))] } } });
   await server.listen();
   const browsers = new Map<boolean, Browser>();
   const browserFor = async (webgpu: boolean) => {
@@ -52,6 +54,10 @@ export async function startBrowserBench(): Promise<BrowserSession> {
 
 export function browserLatency(session: BrowserSession, backend: BenchBackend, models: string[], images: string[], runs: number, steps: number): Promise<BrowserModelResult[]> {
   return session.run(backend, (page) => page.evaluate(({ backend, models, images, runs, steps }) => window.rclipBench.latency(backend, models, images, runs, steps), { backend, models, images, runs, steps }));
+}
+
+export function browserComparison(session: BrowserSession, backend: BenchBackend, models: string[], images: string[], runs: number): Promise<ComparisonResult> {
+  return session.run(backend, (page) => page.evaluate(({ backend, models, images, runs }) => window.rclipBench.comparison(backend, models, images, runs), { backend, models, images, runs }));
 }
 
 export interface HeapMark {

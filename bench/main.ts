@@ -9,9 +9,10 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { attackFromOptions } from '../src/core/options';
-import { browserLatency, browserMemory, startBrowserBench, type HeapMark } from './browser-bench';
-import type { BenchBackend, BrowserModelResult, MemoryResult } from './browser/bench-page';
-import { batchScaling, nodeLatency, quality, type BatchScaling, type NodeLatency, type QualityRow } from './node-bench';
+import { browserComparison, browserLatency, browserMemory, startBrowserBench, type HeapMark } from './browser-bench';
+import type { BenchBackend, BrowserModelResult, ComparisonResult, MemoryResult } from './browser/bench-page';
+import { batchScaling, nodeComparison, nodeLatency, quality, type BatchScaling, type NodeLatency, type QualityRow } from './node-bench';
+import type { LatencyStats } from './stats';
 
 const root = path.resolve(import.meta.dirname, '..');
 const version = (pkg: string) => JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
@@ -57,11 +58,14 @@ export async function main(argv: string[]): Promise<void> {
   log(`Node: latency (${size.runs} embeddings per model), attack step cost (${size.steps} steps)`);
   const nodeImages = samples.map((s) => path.join(root, 'public/samples', s));
   const node: NodeLatency[] = await nodeLatency(models, nodeImages, size.runs, size.steps);
+  log('Node: one comparison (2 images × both models)');
+  const nodeCompare: LatencyStats = await nodeComparison(models, nodeImages, size.runs);
   log('Node: batch scaling');
   const scaling: BatchScaling[] = [];
   for (const m of models) scaling.push(...(await batchScaling(m, nodeImages[0], [1, 8, 32], size.scalingImages)));
 
   const browser: Array<{ backend: BenchBackend; results: BrowserModelResult[] } | { backend: BenchBackend; error: string }> = [];
+  const comparisons: Array<{ backend: BenchBackend; result: ComparisonResult } | { backend: BenchBackend; error: string }> = [];
   const memory: Array<(MemoryResult & { backend: BenchBackend; heap: HeapMark[] }) | { backend: BenchBackend; error: string }> = [];
   if (!values['no-browser']) {
     const session = await startBrowserBench();
@@ -74,6 +78,15 @@ export async function main(argv: string[]): Promise<void> {
           browser.push({ backend: b.id, results: await browserLatency(session, b.id, models, samples.map((s) => `/samples/${s}`), webgpu ? size.webgpuRuns : size.runs, webgpu ? size.webgpuSteps : size.steps) });
         } catch (err) {
           browser.push({ backend: b.id, error: (err as Error).message });
+        }
+      }
+      for (const b of BACKENDS) {
+        const webgpu = b.id === 'webgpu';
+        log(`Chromium ${b.id}: one comparison (2 images × both models)`);
+        try {
+          comparisons.push({ backend: b.id, result: await browserComparison(session, b.id, models, samples.map((s) => `/samples/${s}`), webgpu ? size.webgpuRuns : size.runs) });
+        } catch (err) {
+          comparisons.push({ backend: b.id, error: (err as Error).message });
         }
       }
       for (const b of ['wasm-threads', 'webgpu'] as const) {
@@ -123,6 +136,21 @@ export async function main(argv: string[]): Promise<void> {
     '### Embedding latency and attack step cost (ms)',
     'embed = decode + preprocess + inference of one image; ratio = inference median / onnxruntime-node\'s; one attack step = attack.onnx (distance + gradient) + projection.',
     table(['model', 'backend', 'embed median', 'embed p90', 'inference median', 'ratio', 'PGD step'], latencyRows),
+    '### One comparison (2 images × both models) and GPU→CPU readbacks',
+    'compare = Engine.compare of a pair under both models (each image decoded once, one run of 2 per model), decode included; ratio = median / onnxruntime-node\'s; readbacks = GPUBuffer.mapAsync(READ) calls (WebGPU only).',
+    table(
+      ['backend', 'compare median', 'compare p90', 'ratio', 'readbacks per comparison', 'readbacks per PGD step (per model)'],
+      [
+        ['onnxruntime-node (CPU)', ms(nodeCompare.median), ms(nodeCompare.p90), '1.00', '—', '—'],
+        ...comparisons.map((c) => {
+          const label = BACKENDS.find((x) => x.id === c.backend)!.label;
+          if ('error' in c) return [label, `failed: ${c.error}`, '', '', '', ''];
+          const steps = browser.find((b) => b.backend === c.backend);
+          const perStep = steps && 'results' in steps ? steps.results.map((r) => `${r.model}: ${r.readbacksPerAttackStep ?? '—'}`).join(', ') : '—';
+          return [label, ms(c.result.compare.median), ms(c.result.compare.p90), (c.result.compare.median / nodeCompare.median).toFixed(2), c.result.readbacksPerCompare === null ? '—' : String(c.result.readbacksPerCompare), c.result.ep === 'webgpu' ? perStep : '—'];
+        }),
+      ],
+    ),
     '### Memory in Chromium (default model)',
     table(
       ['backend', 'embeddings', 'attack steps', 'JS heap after warm-up', 'after embeddings', 'after attack', 'live GPU buffers (warm-up → embeddings → attack)'],
@@ -144,6 +172,6 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(`${tables}\n`);
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   const file = path.join(root, 'bench/results', `bench-${quick ? 'quick' : 'full'}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), mode: quick ? 'quick' : 'full', sizes: size, machine, node, browser, memory, scaling, quality: qualityRows }, null, 1) + '\n');
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), mode: quick ? 'quick' : 'full', sizes: size, machine, node, nodeCompare, browser, comparisons, memory, scaling, quality: qualityRows }, null, 1) + '\n');
   log(`written: ${path.relative(root, file)}`);
 }

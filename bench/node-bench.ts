@@ -2,6 +2,8 @@
 import type { AttackSettings } from '../src/core/attack';
 import { evaluationImageNames, runTwoAfc, type TwoAfcReport } from '../src/core/twoafc';
 import { folderEntries, folderTripletSources } from '../src/engine/node-images';
+import { availableParallelism } from 'node:os';
+import { createNodeEngine } from '../src/engine/node';
 import { openModel, twoAfcModel } from '../src/engine/node-model';
 import { msPerAttackStep } from './attack-timing';
 import { latencyStats, type LatencyStats } from './stats';
@@ -33,6 +35,17 @@ export async function nodeLatency(models: string[], images: string[], runs: numb
     await m.engine.unloadModel(m.ref);
   }
   return out;
+}
+
+/** One comparison as the page makes it: 2 images × all `models` in one Engine.compare (one decode per image). */
+export async function nodeComparison(models: string[], images: string[], runs: number): Promise<LatencyStats> {
+  const engine = createNodeEngine({ threads: Math.max(1, Math.min(4, availableParallelism())) });
+  for (const m of models) await engine.loadModel(m);
+  await engine.compare(images[0], images[1], models);
+  const total: number[] = [];
+  for (let i = 0; i < runs; i++) total.push((await engine.compare(images[i % images.length], images[(i + 1) % images.length], models)).timings.totalMs);
+  for (const m of models) await engine.unloadModel(m);
+  return latencyStats(total);
 }
 
 export interface BatchScaling {

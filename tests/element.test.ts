@@ -10,13 +10,25 @@ const calls: Array<{ a: unknown; b: unknown; model?: string }> = [];
 let failWith: RclipError | null = null;
 const released: string[] = [];
 
+const TIMINGS = { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: 3 };
+const stubDistance = (model?: string) => ({ distance: model === 'base' ? 0.5 : 0.25, similarity: model === 'base' ? 0.5 : 0.75, model, ep: 'wasm', timings: TIMINGS });
+/** Requests to the metric: the element asks for all its models in one compare() (one decode per image). */
+const requests: Array<{ method: string; models: Array<string | undefined> }> = [];
+
 vi.mock('../src/element/metric-registry', () => ({
   acquireMetric: () => ({
     loadModel: async (id?: string) => ({ id: id ?? 'robust-default' }),
     distance: async (a: unknown, b: unknown, opts: { model?: string }) => {
+      requests.push({ method: 'distance', models: [opts.model] });
       calls.push({ a, b, model: opts.model });
       if (failWith) throw failWith;
-      return { distance: opts.model === 'base' ? 0.5 : 0.25, similarity: opts.model === 'base' ? 0.5 : 0.75, model: opts.model, ep: 'wasm', timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: 3 } };
+      return stubDistance(opts.model);
+    },
+    compare: async (a: unknown, b: unknown, opts: { models: string[] }) => {
+      requests.push({ method: 'compare', models: opts.models });
+      for (const model of opts.models) calls.push({ a, b, model });
+      if (failWith) throw failWith;
+      return { results: opts.models.map(stubDistance), timings: TIMINGS };
     },
   }),
   releaseMetric: (base: string) => released.push(base),
@@ -33,6 +45,7 @@ describe('<rclip-distance>', () => {
 
   beforeEach(() => {
     calls.length = 0;
+    requests.length = 0;
     released.length = 0;
     failWith = null;
     el = document.createElement('rclip-distance') as InstanceType<typeof RclipDistanceElement>;
@@ -105,6 +118,7 @@ describe('<rclip-distance>', () => {
     el.setAttribute('b', 'd.png');
     await again;
     expect(calls.map((c) => c.model)).toEqual(['robust-default', 'base']);
+    expect(requests.slice(-1)).toEqual([{ method: 'compare', models: ['robust-default', 'base'] }]);
   });
 
   it('fires rclip-error with code and message, and clears the distance', async () => {

@@ -71,6 +71,10 @@ const api = {
   distance(a: ImageInput, b: ImageInput, options: JobOptions) {
     return job(options.jobId, (signal) => current().distance(a, b, options.model, { signal }));
   },
+  /** d(a, b) under several models (robust and baseline): each image decoded once in the worker. */
+  compare(a: ImageInput, b: ImageInput, options: Omit<JobOptions, 'model'> & { models: string[] }) {
+    return job(options.jobId, (signal) => current().compare(a, b, options.models, { signal }));
+  },
   /** onStep is its own argument: Comlink proxies only top-level arguments. */
   attack(image: ImageInput, target: ImageInput | null, request: AttackRequest, options: Omit<JobOptions, 'model'>, onStep?: (s: AttackStep) => void) {
     return job(options.jobId, async (signal) => {

@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { chooseBackend, decodeImage } from '../../src/engine/browser';
 import { Engine, type BackendChoice } from '../../src/engine/engine';
 import { FetchModelSource } from '../../src/engine/fetch-source';
-import { msPerAttackStep } from '../attack-timing';
+import { attackStepCost, msPerAttackStep } from '../attack-timing';
+import { readbackCounter } from './gpu-readbacks';
 import { latencyStats, type LatencyStats } from '../stats';
 
 export type BenchBackend = 'wasm-1' | 'wasm-threads' | 'webgpu';
@@ -30,6 +31,8 @@ if ('gpu' in navigator && typeof GPUDevice !== 'undefined') {
     return buffer;
   };
 }
+
+const readbacks = readbackCounter();
 
 async function backendFor(kind: BenchBackend): Promise<BackendChoice> {
   if (kind === 'webgpu') {
@@ -66,8 +69,19 @@ export interface BrowserModelResult {
   /** Whole engine.embed (decode + preprocess + inference) per image. */
   embed: LatencyStats;
   inference: LatencyStats;
-  /** One PGD step = one attack.onnx run (distance + gradient) plus the projection in JS. */
+  /** One PGD step = one attack.onnx run (distance + gradient) plus the projection in JS, or one attack_step.onnx run on WebGPU when the model ships it. */
   attackStepMs: number;
+  /** GPU→CPU readbacks (GPUBuffer.mapAsync for reading) per PGD step; null on wasm. */
+  readbacksPerAttackStep: number | null;
+}
+
+export interface ComparisonResult {
+  ep: string;
+  models: string[];
+  /** Engine.compare of 2 images under all models: decode once per image, one run of 2 per model. */
+  compare: LatencyStats;
+  /** GPU→CPU readbacks per comparison; null on wasm. */
+  readbacksPerCompare: number | null;
 }
 
 export interface MemoryResult {
@@ -96,11 +110,25 @@ async function latency(kind: BenchBackend, models: string[], images: string[], r
     }
     const rgba = (await engine.decode(bytes[0])).rgba;
     await msPerAttackStep(engine, model, rgba, 1);
-    const attackStepMs = await msPerAttackStep(engine, model, rgba, steps);
-    out.push({ model, ep: info.ep, reason: backend.reason, threads: backend.threads, adapter: backend.adapter, loadMs: info.loadMs, embed: latencyStats(total), inference: latencyStats(inference), attackStepMs });
+    const cost = await attackStepCost(engine, model, rgba, steps, info.ep === 'webgpu' ? readbacks : undefined);
+    out.push({ model, ep: info.ep, reason: backend.reason, threads: backend.threads, adapter: backend.adapter, loadMs: info.loadMs, embed: latencyStats(total), inference: latencyStats(inference), attackStepMs: cost.msPerStep, readbacksPerAttackStep: cost.readbacksPerStep });
     await engine.unloadModel(model);
   }
   return out;
+}
+
+async function comparison(kind: BenchBackend, models: string[], images: string[], runs: number): Promise<ComparisonResult> {
+  const engine = createEngine(kind);
+  const bytes = await Promise.all(images.map(imageBytes));
+  let ep = '';
+  for (const model of models) ep = (await engine.loadModel(model)).ep;
+  await engine.compare(bytes[0], bytes[1], models); // warm-up
+  const total: number[] = [];
+  const before = readbacks();
+  for (let i = 0; i < runs; i++) total.push((await engine.compare(bytes[i % bytes.length], bytes[(i + 1) % bytes.length], models)).timings.totalMs);
+  const perCompare = (readbacks() - before) / runs;
+  for (const model of models) await engine.unloadModel(model);
+  return { ep, models, compare: latencyStats(total), readbacksPerCompare: ep === 'webgpu' ? perCompare : null };
 }
 
 async function memory(kind: BenchBackend, model: string, image: string, embeddings: number, steps: number, mark: (label: string) => Promise<void>): Promise<MemoryResult> {
@@ -124,7 +152,7 @@ async function memory(kind: BenchBackend, model: string, image: string, embeddin
 
 declare global {
   interface Window {
-    rclipBench: { latency: typeof latency; memory: (kind: BenchBackend, model: string, image: string, embeddings: number, steps: number) => Promise<MemoryResult>; crossOriginIsolated: boolean };
+    rclipBench: { latency: typeof latency; comparison: typeof comparison; memory: (kind: BenchBackend, model: string, image: string, embeddings: number, steps: number) => Promise<MemoryResult>; crossOriginIsolated: boolean };
     /** Exposed by Playwright: lets the runner read CDP heap metrics at the page's checkpoints. */
     rclipMark?: (label: string) => Promise<void>;
   }
@@ -132,6 +160,7 @@ declare global {
 
 window.rclipBench = {
   latency,
+  comparison,
   memory: (kind, model, image, embeddings, steps) => memory(kind, model, image, embeddings, steps, async (label) => window.rclipMark?.(label)),
   crossOriginIsolated: self.crossOriginIsolated,
 };

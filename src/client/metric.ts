@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { RclipError, toRclipError } from '../core/errors';
 import type { ModelIndex } from '../core/manifest';
 import type { BackendPreference, ImageInput } from '../engine/browser';
-import type { BackendChoice, DistanceResult, EmbedResult, ModelInfo } from '../engine/engine';
+import type { BackendChoice, CompareResult, DistanceResult, EmbedResult, ModelInfo } from '../engine/engine';
 import type { LoadProgress } from '../engine/model-loader';
 import { installErrorTransfer } from '../../workers/errors';
 import type { WorkerApi } from '../../workers/rclip.worker';
@@ -17,7 +17,7 @@ import type { AttackOutcome } from '../engine/attack';
 // Errors thrown in the worker arrive as RclipError with their code.
 installErrorTransfer();
 
-export type { AttackOutcome, AttackSettings, AttackStep, BackendChoice, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
+export type { AttackOutcome, AttackSettings, AttackStep, BackendChoice, CompareResult, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
 
 export interface AttackOptions extends Partial<AttackSettings> {
   /** The attacked model; default: the default (robust) model. */
@@ -44,6 +44,12 @@ export interface MetricOptions {
 
 export interface CallOptions {
   model?: string;
+  signal?: AbortSignal;
+}
+
+export interface CompareOptions {
+  /** The models to measure with, in order; default: the default (robust) model and the index's baseline. */
+  models?: string[];
   signal?: AbortSignal;
 }
 
@@ -169,6 +175,18 @@ export class Metric {
     await this.loadModel(model);
     const jobId = `job-${++jobCounter}`;
     return this.call((r) => r.distance(transferable(a), transferable(b), { model, jobId }), options.signal, () => this.remote?.cancel(jobId));
+  }
+
+  /**
+   * d(a, b) under several models in one request: the worker decodes each image once and preprocesses
+   * it once per distinct model input, and each model embeds both images in one run.
+   */
+  async compare(a: ImageInput, b: ImageInput, options: CompareOptions = {}): Promise<CompareResult> {
+    const index = options.models ? null : await this.models();
+    const models = options.models ?? [index!.default, ...(index!.baseline && index!.baseline !== index!.default ? [index!.baseline] : [])];
+    for (const model of models) await this.loadModel(model);
+    const jobId = `job-${++jobCounter}`;
+    return this.call((r) => r.compare(transferable(a), transferable(b), { models, jobId }), options.signal, () => this.remote?.cancel(jobId));
   }
 
   /** FGSM/PGD against a model's attack graph; settings default to the paper's (L∞, 4/255, 10 steps). */

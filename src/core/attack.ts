@@ -134,6 +134,30 @@ function step(delta: Float32Array, grad: Float32Array, norm: AttackNorm, size: n
   for (let i = 0; i < delta.length; i++) delta[i] += k * grad[i];
 }
 
+export interface AttackStart {
+  direction: 1 | -1;
+  /** The first δ, projected. */
+  delta: Float32Array;
+  /** Gradient steps after the starting point (FGSM: 1). */
+  iterations: number;
+  stepSize: number;
+}
+
+/** Validates the settings and gives the starting point and schedule runAttack uses (shared with the engine's step-graph path). */
+export function attackStart(clean: Float32Array, objective: AttackObjective, settings: AttackSettings): AttackStart {
+  validateAttackSettings(settings, clean.length);
+  const { norm, eps } = settings;
+  const randomStart = settings.method === 'pgd' || objective === 'push-apart';
+  const delta = randomStart ? randomPoint(clean.length, norm, eps, seededRandom(settings.seed)) : new Float32Array(clean.length);
+  project(delta, clean, norm, eps);
+  return {
+    direction: objective === 'push-apart' ? 1 : -1,
+    delta,
+    iterations: settings.method === 'fgsm' ? 1 : settings.steps,
+    stepSize: settings.method === 'fgsm' ? eps : settings.stepSize,
+  };
+}
+
 /**
  * Runs FGSM or PGD from `clean`. PGD starts from a seeded random point in the ball. FGSM starts at
  * δ = 0 and takes one step of size eps, except for push-apart: there the distance to the clean
@@ -147,14 +171,8 @@ export async function runAttack(
   distanceGradient: (pixels: Float32Array) => Promise<DistanceGradient>,
   hooks: { onStep?: (s: AttackStep, pixels: Float32Array) => void; checkCancelled?: () => void } = {},
 ): Promise<AttackResult> {
-  validateAttackSettings(settings, clean.length);
   const { norm, eps } = settings;
-  const direction = objective === 'push-apart' ? 1 : -1;
-  const randomStart = settings.method === 'pgd' || objective === 'push-apart';
-  const delta = randomStart ? randomPoint(clean.length, norm, eps, seededRandom(settings.seed)) : new Float32Array(clean.length);
-  project(delta, clean, norm, eps);
-  const iterations = settings.method === 'fgsm' ? 1 : settings.steps;
-  const stepSize = settings.method === 'fgsm' ? eps : settings.stepSize;
+  const { direction, delta, iterations, stepSize } = attackStart(clean, objective, settings);
   const x = new Float32Array(clean.length);
   const steps: AttackStep[] = [];
   for (let k = 0; ; k++) {

@@ -30,7 +30,8 @@ export interface ModelManifest {
   architecture: string;
   input: InputSpec;
   embeddingSize: number;
-  files: { encoder: ModelFile; attack?: ModelFile };
+  /** attackStep (optional): attack_step.onnx, one L∞ PGD step with its projection (tools/rclip_tools/stepgraph.py), used on WebGPU. */
+  files: { encoder: ModelFile; attack?: ModelFile; attackStep?: ModelFile };
   robustness: {
     method: RobustnessMethod;
     norm: Norm | null;
@@ -170,6 +171,7 @@ export function validateManifest(raw: unknown, where = 'manifest.json'): ModelMa
     files: {
       encoder: modelFile(files.encoder, where, 'files.encoder'),
       ...(files.attack === undefined ? {} : { attack: modelFile(files.attack, where, 'files.attack') }),
+      ...(files.attackStep === undefined ? {} : { attackStep: modelFile(files.attackStep, where, 'files.attackStep') }),
     },
     robustness: { method, norm, eps: eps as number | null, measured },
     provenance: obj(m.provenance, where, 'provenance'),

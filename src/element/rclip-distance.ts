@@ -163,13 +163,12 @@ export class RclipDistanceElement extends HTMLElement {
       const [ia, ib] = await Promise.all([toInput(a), toInput(b)]);
       const onProgress = (p: LoadProgress) => this.emit('rclip-progress', p);
       const model = (await metric.loadModel(this.model ?? undefined, { onProgress })).id;
-      const r = await metric.distance(ia, ib, { model, signal });
-      let baseline: RclipDistanceDetail['baseline'] = null;
-      if (this.baseline) {
-        await metric.loadModel(this.baseline, { onProgress });
-        const base = await metric.distance(ia, ib, { model: this.baseline, signal });
-        baseline = { distance: base.distance, similarity: base.similarity, model: base.model };
-      }
+      if (this.baseline) await metric.loadModel(this.baseline, { onProgress });
+      // One request for the model and its baseline: each image is decoded once in the worker.
+      const {
+        results: [r, base],
+      } = await metric.compare(ia, ib, { models: this.baseline ? [model, this.baseline] : [model], signal });
+      const baseline: RclipDistanceDetail['baseline'] = base ? { distance: base.distance, similarity: base.similarity, model: base.model } : null;
       if (signal.aborted) return;
       this.value = r.distance;
       this.els.value.textContent = r.distance.toFixed(4);

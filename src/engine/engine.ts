@@ -48,6 +48,14 @@ export interface DistanceResult {
   timings: Timings;
 }
 
+/** Several models' distances of one pair: each image decoded once, preprocessed once per distinct model input. */
+export interface CompareResult {
+  /** One per model, in the order asked. Each model's timings: the shared decode, its own preprocessing (0 when it reused another model's pixels) and inference. */
+  results: DistanceResult[];
+  /** The whole comparison. */
+  timings: Timings;
+}
+
 export interface EngineDeps<Image> {
   ort: OrtRuntime;
   source: ModelSource;
@@ -56,6 +64,12 @@ export interface EngineDeps<Image> {
   decode: (image: Image) => Promise<RgbaImage>;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   sessionOptions?: SessionOptions['extra'];
+  /**
+   * When L∞ attacks run through attack_step.onnx (the projection in the graph, the image kept in GPU
+   * buffers between steps) instead of attack.onnx + the JS projection: 'webgpu' (default) on the WebGPU
+   * EP when the manifest lists files.attackStep; 'always' wherever it is listed (tests); 'never'.
+   */
+  attackStepGraph?: 'webgpu' | 'always' | 'never';
 }
 
 interface LoadedModel {
@@ -173,6 +187,17 @@ export class Engine<Image> {
     return m.session;
   }
 
+  /** The model's session with attack_step.onnx attached when this engine should use it for `norm`, else null. */
+  async stepSession(ref: string, norm: 'linf' | 'l2', onProgress?: (p: LoadProgress) => void): Promise<ModelSession | null> {
+    const m = await this.loaded(ref);
+    const mode = this.deps.attackStepGraph ?? 'webgpu';
+    if (norm !== 'linf' || mode === 'never' || (mode === 'webgpu' && m.session.ep !== 'webgpu') || !m.info.manifest.files.attackStep) return null;
+    if (m.session.hasStepGraph) return m.session;
+    const verified = await loadVerifiedModel(this.deps.source, m.folder, { withAttackStep: true, onProgress });
+    await this.run(() => m.session.attachStepGraph(verified.attackStep!));
+    return m.session;
+  }
+
   /** Queues `task`; when `signal` was aborted before its turn, it fails with CANCELLED instead of running. */
   run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const result = this.tail.then(async () => {
@@ -219,9 +244,51 @@ export class Engine<Image> {
   }
 
   async distance(a: Image, b: Image, ref: string, options: JobOptions = {}): Promise<DistanceResult> {
-    const { embeddings: [ea, eb], ...rest } = await this.embedImages([a, b], ref, options);
-    const distance = cosineDistance(ea, eb);
-    return { distance, similarity: 1 - distance, ...rest };
+    const { results } = await this.compare(a, b, [ref], options);
+    return results[0];
+  }
+
+  /**
+   * d(a, b) under each model in `refs`: both images are decoded once (in parallel) and preprocessed
+   * (resize, crop) once per distinct model input, whatever the number of models; each model then
+   * embeds both images in one run (a batch of 2), as its own queued job.
+   */
+  async compare(a: Image, b: Image, refs: readonly string[], options: JobOptions = {}): Promise<CompareResult> {
+    if (refs.length === 0) throw new RclipError('INVALID_ARGUMENT', 'compare needs at least one model.');
+    const t0 = now();
+    const models = await Promise.all(refs.map((ref) => this.loaded(ref)));
+    throwIfAborted(options.signal);
+    const decoded = await Promise.all([this.decode(a), this.decode(b)]);
+    const decodeMs = Math.max(...decoded.map((d) => d.decodeMs));
+    // toModelPixels depends only on the input size and the background: models that share those share pixels.
+    const pixelsByInput = new Map<string, PixelTensor[]>();
+    const results: DistanceResult[] = [];
+    for (const m of models) {
+      const input = m.info.manifest.input;
+      const key = `${input.size}|${input.background.join(',')}`;
+      const p0 = now();
+      let pixels = pixelsByInput.get(key);
+      if (!pixels) {
+        pixels = decoded.map((d) => toModelPixels(d.rgba, input));
+        pixelsByInput.set(key, pixels);
+      }
+      const p1 = now();
+      const [ea, eb] = await this.run(() => m.session.embed(pixels.map((p) => normalize(p, input))), options.signal);
+      const p2 = now();
+      const distance = cosineDistance(ea, eb);
+      results.push({
+        distance,
+        similarity: 1 - distance,
+        model: m.info.id,
+        ep: m.info.ep,
+        timings: { decodeMs, preprocessMs: p1 - p0, inferenceMs: p2 - p1, totalMs: decodeMs + (p2 - p0) },
+      });
+    }
+    const t2 = now();
+    const preprocessMs = results.reduce((sum, r) => sum + r.timings.preprocessMs, 0);
+    const inferenceMs = results.reduce((sum, r) => sum + r.timings.inferenceMs, 0);
+    if (results.length === 1) results[0].timings.totalMs = t2 - t0;
+    return { results, timings: { decodeMs, preprocessMs, inferenceMs, totalMs: t2 - t0 } };
   }
 
   /**

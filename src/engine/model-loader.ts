@@ -44,6 +44,8 @@ export interface VerifiedModel {
   folder: string;
   encoder: Uint8Array;
   attack: Uint8Array | null;
+  /** attack_step.onnx, when asked for (withAttackStep) and the manifest lists it. */
+  attackStep?: Uint8Array | null;
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -88,11 +90,12 @@ export async function readManifest(source: ModelSource, folder: string): Promise
 export async function loadVerifiedModel(
   source: ModelSource,
   folder: string,
-  options: { withAttack?: boolean; onProgress?: (p: LoadProgress) => void } = {},
+  options: { withAttack?: boolean; withAttackStep?: boolean; onProgress?: (p: LoadProgress) => void } = {},
 ): Promise<VerifiedModel> {
   const manifest = await readManifest(source, folder);
   const attackFile = options.withAttack ? manifest.files.attack : undefined;
-  const overall = { loaded: 0, total: manifest.files.encoder.bytes + (attackFile?.bytes ?? 0) };
+  const stepFile = options.withAttackStep ? manifest.files.attackStep : undefined;
+  const overall = { loaded: 0, total: manifest.files.encoder.bytes + (attackFile?.bytes ?? 0) + (stepFile?.bytes ?? 0) };
   let last: Pick<LoadProgress, 'file' | 'from'> = { file: manifest.files.encoder.path, from: 'disk' };
   const emit = (status: LoadProgress['status'], file: string, p: Pick<LoadProgress, 'loaded' | 'total' | 'from'>, before: number) => {
     last = { file, from: p.from };
@@ -114,6 +117,7 @@ export async function loadVerifiedModel(
   };
   const encoder = await read(manifest.files.encoder);
   const attack = attackFile ? await read(attackFile) : null;
+  const attackStep = stepFile ? await read(stepFile) : null;
   options.onProgress?.({ status: 'ready', model: manifest.id, ...last, loaded: overall.total, total: overall.total, overall: { ...overall } });
-  return { manifest, folder, encoder, attack };
+  return { manifest, folder, encoder, attack, ...(options.withAttackStep ? { attackStep } : {}) };
 }

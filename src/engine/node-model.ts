@@ -46,8 +46,13 @@ export async function twoAfcModel({ engine, ref, info }: OpenModel, withAttack: 
   };
 }
 
-/** Embeds files in batches (decode, preprocess, one ORT run per batch); errors name the file. */
-export async function embedFiles({ engine, ref }: OpenModel, files: readonly string[], onDone?: (done: number) => void, batchSize = 16): Promise<Float32Array[]> {
+/**
+ * Embeds files in batches (decode, preprocess, one ORT run per batch); errors name the file.
+ * Default batch 1: in onnxruntime-node on the CPU, batching does not speed up inference of these
+ * convnets (MobileNetV2 160 px: 13.5 ms/image at batch 1 and 12.7-13.7 at 16) and end to end
+ * batch 16 was ~25% slower than 1 (bench/embed-batch.ts; numbers in bench/README.md).
+ */
+export async function embedFiles({ engine, ref }: OpenModel, files: readonly string[], onDone?: (done: number) => void, batchSize = 1): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < files.length; i += batchSize) {
     const batch = files.slice(i, i + batchSize);

@@ -30,10 +30,11 @@ export interface AttackGradient {
   grad: Float32Array;
 }
 
-async function createSession(ort: OrtRuntime, bytes: Uint8Array, what: string, options: SessionOptions) {
+async function createSession(ort: OrtRuntime, bytes: Uint8Array, what: string, options: SessionOptions, more: Partial<InferenceSession.SessionOptions> = {}) {
   try {
     return await ort.InferenceSession.create(bytes, {
       ...options.extra,
+      ...more,
       executionProviders: [options.ep],
       graphOptimizationLevel: 'all',
       logSeverityLevel: options.logSeverityLevel ?? 3,
@@ -58,9 +59,19 @@ async function runAndDispose(session: InferenceSession, feeds: Record<string, Te
   }
 }
 
-/** One loaded model: its encoder session and, when asked for, its attack-gradient session. */
+/** What one run of attack_step.onnx gives: the next iterate (on the GPU on WebGPU) and the two scalars read back. */
+export interface StepOutput {
+  /** d(x) = 1 − cos(f(x), target) and ‖x − x0‖∞, at the input x (before the step). */
+  distance: number;
+  deltaNorm: number;
+  /** x_next, a GPU-buffer tensor on WebGPU: feed it back as x, dispose it when done. */
+  next: Tensor;
+}
+
+/** One loaded model: its encoder session and, when asked for, its attack-gradient and attack-step sessions. */
 export class ModelSession {
   private attackSession: InferenceSession | null = null;
+  private stepSession: InferenceSession | null = null;
 
   private constructor(
     private readonly ort: OrtRuntime,
@@ -84,6 +95,49 @@ export class ModelSession {
   async attachAttackGraph(bytes: Uint8Array): Promise<void> {
     if (this.attackSession) return;
     this.attackSession = await createSession(this.ort, bytes, `${this.manifest.id}/attack`, this.options);
+  }
+
+  get hasStepGraph(): boolean {
+    return this.stepSession !== null;
+  }
+
+  /** attack_step.onnx; on WebGPU its x_next stays in a GPU buffer ('gpu-buffer'), so steps chain without a readback. */
+  async attachStepGraph(bytes: Uint8Array): Promise<void> {
+    if (this.stepSession) return;
+    const more: Partial<InferenceSession.SessionOptions> = this.ep === 'webgpu' ? { preferredOutputLocation: { x_next: 'gpu-buffer', stats: 'cpu' } } : {};
+    this.stepSession = await createSession(this.ort, bytes, `${this.manifest.id}/attack_step`, this.options, more);
+  }
+
+  /** A float32 tensor of pixels shaped as the model's input, for attackStep. */
+  pixelTensor(pixels: Float32Array): Tensor {
+    const s = this.manifest.input.size;
+    return new this.ort.Tensor('float32', pixels, [1, 3, s, s]);
+  }
+
+  /**
+   * One L∞ step from x (a tensor from pixelTensor or a previous step's `next`, which the caller owns
+   * and disposes): one run; only `stats` (2 floats) is read back. alpha is signed: + ascends.
+   */
+  async attackStep(x: Tensor, x0: Float32Array, target: Float32Array, eps: number, alpha: number): Promise<StepOutput> {
+    if (!this.stepSession) throw new RclipError('ATTACK_UNAVAILABLE', `Model "${this.manifest.id}" has no attack step graph loaded (manifest files.attackStep).`);
+    const feeds = {
+      x0: this.pixelTensor(x0),
+      target: new this.ort.Tensor('float32', target, [1, this.manifest.embeddingSize]),
+      eps: new this.ort.Tensor('float32', Float32Array.of(eps), [1]),
+      alpha: new this.ort.Tensor('float32', Float32Array.of(alpha), [1]),
+    };
+    let outputs: InferenceSession.ReturnType | undefined;
+    try {
+      outputs = await this.stepSession.run({ x, ...feeds });
+      const stats = outputs.stats.data as Float32Array;
+      return { distance: stats[0], deltaNorm: stats[1], next: outputs.x_next };
+    } catch (err) {
+      outputs?.x_next?.dispose();
+      throw new RclipError('INFERENCE_FAILED', `Attack step failed: ${(err as Error).message ?? err}`, { cause: err });
+    } finally {
+      for (const t of Object.values(feeds)) t.dispose();
+      outputs?.stats?.dispose();
+    }
   }
 
   /** Embeds a batch of normalised CHW tensors; returns unit-length embeddings. */
@@ -144,5 +198,7 @@ export class ModelSession {
     await this.encoder.release();
     await this.attackSession?.release();
     this.attackSession = null;
+    await this.stepSession?.release();
+    this.stepSession = null;
   }
 }

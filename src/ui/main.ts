@@ -185,17 +185,20 @@ async function compare() {
   out.robust.textContent = out.baseline.textContent = '…';
   document.body.dataset.state = 'computing';
   try {
-    const r = await metric.distance(a, b, { model: robust.id, signal: controller.signal });
+    // One request for both models: the worker decodes each image once.
+    const {
+      results: [r, base],
+      timings,
+    } = await metric.compare(a, b, { models: [robust.id, baseline.id], signal: controller.signal });
     out.robust.textContent = fmt(r.distance);
     out.robust.dataset.value = String(r.distance);
-    const base = await metric.distance(a, b, { model: baseline.id, signal: controller.signal });
     out.baseline.textContent = fmt(base.distance);
     out.baseline.dataset.value = String(base.distance);
     const calibration = robust.manifest.calibration;
     $('#verdict').textContent = calibration
       ? `The images look ${verdict(r.distance, calibration).split(':')[0]} to the robust model.`
       : `No verdict: the robust model's manifest has no calibration.`;
-    $('#timings').textContent = `Robust: ${r.timings.totalMs.toFixed(0)} ms (inference ${r.timings.inferenceMs.toFixed(0)} ms) · baseline: ${base.timings.totalMs.toFixed(0)} ms, on ${r.ep === 'webgpu' ? 'WebGPU' : 'wasm'}`;
+    $('#timings').textContent = `Both models: ${timings.totalMs.toFixed(0)} ms (decode ${timings.decodeMs.toFixed(0)} ms once · inference robust ${r.timings.inferenceMs.toFixed(0)} ms, baseline ${base.timings.inferenceMs.toFixed(0)} ms), on ${r.ep === 'webgpu' ? 'WebGPU' : 'wasm'}`;
     clearError();
     document.body.dataset.state = 'done';
   } catch (err) {

@@ -1,6 +1,6 @@
 """Export an image encoder into the project's model folder format (docs/model-format.md).
 
-Writes ``encoder.onnx``, ``attack.onnx`` (unless --no-attack) and ``manifest.json`` into
+Writes ``encoder.onnx``, ``attack.onnx`` (unless --no-attack; with --attack-step also ``attack_step.onnx``) and ``manifest.json`` into
 ``public/models/<id>/``; --verify checks both graphs in onnxruntime-node against PyTorch before
 anything is moved into place; --register adds the model to ``public/models/index.json``.
 Progress goes to stderr; with --verify the figures are printed on stdout as JSON.
@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import gradgraph
+from . import gradgraph, stepgraph
 from .checkpoints import CheckpointError, check_state_dict, load_torch_file
 from .convnet import ConvEncoder, ConvEncoderConfig, count_parameters
 from .keras_mobilenet import PooledEmbedding
@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "bench/calibrate.ts prints it; without it a re-export keeps the folder's current one")
     graphs = common.add_argument_group("graphs")
     graphs.add_argument("--no-attack", action="store_true", help="skip attack.onnx (the gradient graph)")
+    graphs.add_argument("--attack-step", action="store_true",
+                        help="also write attack_step.onnx (one L-inf PGD step with its projection, around attack.onnx; "
+                             "the engine uses it on WebGPU): tools/rclip_tools/stepgraph.py")
     graphs.add_argument("--verify", action="store_true",
                         help="run both graphs in onnxruntime-node and compare with PyTorch before installing")
     index = common.add_argument_group("index.json")
@@ -216,6 +219,10 @@ def export(args) -> dict:
             log("tracing and exporting attack.onnx (distance and its gradient w.r.t. the input)")
             files["attack"] = staging / "attack.onnx"
             gradgraph.export_attack(model, info["size"], info["embedding_size"], files["attack"])
+            if args.attack_step:
+                log("writing attack_step.onnx (one L-inf PGD step with its projection, around attack.onnx)")
+                files["attackStep"] = staging / "attack_step.onnx"
+                stepgraph.build_step_graph(files["attack"], info["mean"], info["std"], files["attackStep"])
         figures = None
         if args.verify:
             log("verifying in onnxruntime-node")
@@ -230,10 +237,10 @@ def export(args) -> dict:
         for role, path in files.items():
             installed[role] = out / path.name
             os.replace(path, installed[role])
-    stale = out / "attack.onnx"
-    if args.no_attack and stale.exists():
-        log(f"removing {stale} (left from an earlier export; --no-attack)")
-        stale.unlink()
+    for stale, why in ((out / "attack.onnx", args.no_attack), (out / "attack_step.onnx", args.no_attack or not args.attack_step)):
+        if why and stale.exists():
+            log(f"removing {stale} (left from an earlier export; not asked for this time)")
+            stale.unlink()
 
     provenance = {
         "source": source,

@@ -388,3 +388,33 @@ def test_cli_writes_calibration_from_file_and_keeps_it_on_reexport(tmp_path, cap
     (tmp_path / "bad.json").write_text(json.dumps({**CALIBRATION, "dedupeThreshold": 5}))
     assert cli(tmp_path, *args, "--calibration", str(tmp_path / "bad.json")) != 0
     assert json.loads(manifest_path.read_text())["calibration"] == CALIBRATION, "a bad file changes nothing"
+
+
+@needs_ort
+def test_attack_step_graph_is_one_projected_linf_step(tmp_path, capsys):
+    """--attack-step: attack_step.onnx, listed with its hash, computes the JS step of src/core/attack.ts."""
+    torch.manual_seed(0)
+    encoder = ConvEncoder(ConvEncoderConfig(widths=(8, 16), depths=(1, 1), embed_dim=16, image_size=16, groups=4))
+    torch.save(encoder.checkpoint(), tmp_path / "encoder.pt")
+    assert cli(tmp_path, "convnet", "--checkpoint", str(tmp_path / "encoder.pt"), "--trust-pickle", "--id", "tiny-step",
+               "--name", "tiny step", "--attack-step") == 0
+    folder = tmp_path / "models" / "tiny-step"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["files"]["attackStep"] == {"path": "attack_step.onnx", "sha256": file_sha256(folder / "attack_step.onnx"),
+                                               "bytes": (folder / "attack_step.onnx").stat().st_size}
+    mean = np.array(manifest["input"]["mean"], dtype=np.float32).reshape(1, 3, 1, 1)
+    std = np.array(manifest["input"]["std"], dtype=np.float32).reshape(1, 3, 1, 1)
+    rng = np.random.default_rng(0)
+    x0 = rng.random((1, 3, 16, 16), dtype=np.float32)
+    eps, alpha = 4 / 255, -1 / 255
+    x = np.clip(x0 + rng.uniform(-eps, eps, x0.shape).astype(np.float32), 0, 1)
+    target = rng.standard_normal((1, 16)).astype(np.float32)
+    target /= np.linalg.norm(target)
+    step = run_onnx(folder / "attack_step.onnx", {"x": x, "x0": x0, "target": target, "eps": np.array([eps], np.float32),
+                                                  "alpha": np.array([alpha], np.float32)})
+    ref = run_onnx(folder / "attack.onnx", {"input": (x - mean) / std, "target": target})
+    expected = np.clip(x0 + np.clip(x + alpha * np.sign(ref["grad"]) - x0, -eps, eps), 0, 1)
+    assert np.abs(step["x_next"] - expected).max() <= 1e-6
+    assert abs(step["stats"][0] - ref["distance"][0]) <= 1e-6
+    assert abs(step["stats"][1] - np.abs(x - x0).max()) <= 1e-7
+    assert np.abs(step["x_next"] - x0).max() <= eps + 1e-6

@@ -1,0 +1,64 @@
+/**
+ * WebGPU: an L∞ PGD step through attack_step.onnx reads back at most one small tensor (the distance
+ * and ‖δ‖∞) per step; the image stays in GPU buffers between steps and comes back once at the end.
+ * Fixture: e2e/fixtures/models (a random 16 px ConvEncoder with its step graph). Served by Vite's dev
+ * server, because the page runs the engine's TypeScript on the main thread so it can count mapAsync.
+ */
+import { expect, test } from '@playwright/test';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { createServer, type ViteDevServer } from 'vite';
+import type { AttackRun } from './fixtures/attack-step-page';
+
+const root = path.resolve(import.meta.dirname, '..');
+let server: ViteDevServer;
+let base: string;
+
+test.beforeAll(async ({}, testInfo) => {
+  if (testInfo.project.name !== 'webgpu') return;
+  // node_modules may be a symlink out of the checkout (a worktree): allow its real folder too.
+  server = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1', fs: { allow: [root, realpathSync(path.join(root, 'node_modules'))] } } });
+  await server.listen();
+  base = server.resolvedUrls!.local[0];
+});
+
+test.afterAll(async () => {
+  await server?.close();
+});
+
+test('PGD on WebGPU through attack_step.onnx: ≤ 1 readback per step, the same distances as wasm', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'webgpu', 'needs the --enable-unsafe-webgpu project');
+  test.setTimeout(300_000);
+  const steps = 5;
+  await page.goto(`${base}e2e/fixtures/attack-step.html`);
+  await page.waitForFunction(() => 'rclipStep' in window, null, { timeout: 120_000 });
+  const run = (kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never') =>
+    page.evaluate(([k, g, n]) => (window as unknown as { rclipStep: { attack: (...a: unknown[]) => Promise<AttackRun> } }).rclipStep.attack(k, g, n), [kind, graph, steps] as const);
+
+  // RCLIP_DEBUG_STEP=1 prints ORT's node placement and the readback counts (a node on the CPU costs a readback).
+  if (process.env.RCLIP_DEBUG_STEP) {
+    page.on('console', (m) => /placed on|VerifyEachNode/.test(m.text()) && console.log(`[page] ${m.text()}`));
+    await page.evaluate(() => ((window as any).placementLog = true));
+  }
+  const gpu = await run('webgpu', 'webgpu');
+  const gpuJs = await run('webgpu', 'never');
+  const wasm = await run('wasm', 'never');
+  if (process.env.RCLIP_DEBUG_STEP) console.log(JSON.stringify({ gpu: gpu.readbacksAtStep, gpuEnd: gpu.readbacksAtEnd, js: gpuJs.readbacksAtStep, jsEnd: gpuJs.readbacksAtEnd }));
+  await testInfo.attach('readbacks.json', { body: JSON.stringify({ stepGraph: gpu.readbacksAtStep, jsProjection: gpuJs.readbacksAtStep, endStepGraph: gpu.readbacksAtEnd, endJs: gpuJs.readbacksAtEnd }), contentType: 'application/json' });
+  expect(gpu.ep).toBe('webgpu');
+  expect(gpu.steps).toHaveLength(steps + 1);
+
+  // Readbacks between consecutive step records: the step graph reads back one tensor (stats) per step.
+  const perStep = gpu.readbacksAtStep.slice(1).map((n, i) => n - gpu.readbacksAtStep[i]);
+  expect(perStep.every((n) => n <= 1), `readbacks per step: ${perStep}`).toBe(true);
+  // …and the image once at the end.
+  expect(gpu.readbacksAtEnd - gpu.readbacksAtStep[steps]).toBeLessThanOrEqual(1);
+  // The JS projection needs the gradient on the CPU every step: more readbacks than the step graph.
+  const perStepJs = gpuJs.readbacksAtStep.slice(1).map((n, i) => n - gpuJs.readbacksAtStep[i]);
+  expect(perStepJs.reduce((a, b) => a + b, 0)).toBeGreaterThan(perStep.reduce((a, b) => a + b, 0));
+
+  for (const [i, s] of gpu.steps.entries()) {
+    expect(Math.abs(s.distance - wasm.steps[i].distance), `step ${i}`).toBeLessThan(1e-3);
+    expect(Math.abs(s.deltaNorm - wasm.steps[i].deltaNorm)).toBeLessThan(1e-6);
+  }
+});
