@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { nearestRow, toMatrix } from '../src/core/nearest';
 import { hammingDistance, phash, PHASH_MATCH_BITS } from '../src/core/phash';
 import { evaluationImageNames } from '../src/core/twoafc';
+import type { RgbaImage } from '../src/core/preprocess';
 import { attackImage } from '../src/engine/attack';
 import { decodeImageFile } from '../src/engine/node';
 import { folderEntries } from '../src/engine/node-images';
@@ -34,7 +35,7 @@ const lists = {
 const hashes = await Promise.all(files.map(async (f) => phash(await decodeImageFile(f))));
 const threshold = { robust: robust.info.manifest.calibration!.dedupeThreshold, baseline: baseline.info.manifest.calibration!.dedupeThreshold };
 
-async function png(rgba: { width: number; height: number; data: Uint8ClampedArray }): Promise<Uint8Array> {
+async function png(rgba: RgbaImage): Promise<Uint8Array> {
   return new Uint8Array(await sharp(Buffer.from(rgba.data), { raw: { width: rgba.width, height: rgba.height, channels: 4 } }).png().toBuffer());
 }
 

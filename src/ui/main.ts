@@ -11,6 +11,7 @@ import { RclipError, toRclipError } from '../core/errors';
 import { simulateWorkerCrash } from '../client/test-hooks';
 import { mountAttackPanel } from './attack-panel';
 import { mountBlocklistPanel } from './blocklist-panel';
+import { mountInversionPanel } from './inversion-panel';
 import { describeBands, verdict } from '../core/calibration';
 
 type Slot = 'a' | 'b';
@@ -215,6 +216,7 @@ async function compare() {
 wireZone('a');
 wireZone('b');
 mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models, showError });
+mountInversionPanel($('#inversion-panel'), { metric, models: () => models, showError });
 const blocklist = mountBlocklistPanel($('#blocklist-panel'), { metric, models: () => models, showError });
 void loadModels().then(() => {
   blocklist.refresh();
