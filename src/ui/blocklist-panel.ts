@@ -167,6 +167,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     td.dataset.distance = String(v.distance);
     row.dataset[column === 'clean' ? 'match' : 'matchAfter'] = String(v.match);
     if (column === 'clean') row.querySelector<HTMLElement>('.nearest')!.textContent = v.nearest;
+    else if (v.nearest !== row.querySelector<HTMLElement>('.nearest')!.textContent) td.insertAdjacentText('beforeend', ` nearest: ${v.nearest}`);
   }
 
   function renderList() {
