@@ -70,7 +70,10 @@ test('an image added to the list by the file picker is matched; the panel works 
   test.skip(testInfo.project.name !== 'wasm', 'does not depend on the EP');
   await page.setViewportSize({ width: 375, height: 800 });
   await openWithUpload(page, 'sunset-shifted.jpg');
-  await page.setInputFiles(`${panel} .add-listed`, path.join(root, 'public/samples/sunset-shifted.jpg'));
+  // Keyboard: Enter on the focused list zone opens the file chooser.
+  await page.locator(`${panel} .blocklist-list`).focus();
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  await chooser.setFiles(path.join(root, 'public/samples/sunset-shifted.jpg'));
   await expect(page.locator(`${panel} .listed li`)).toHaveCount(3);
   await expect(row(page, 'robust').locator('.nearest')).toHaveText('sunset-shifted.jpg', { timeout: 60_000 });
   await expect(row(page, 'robust')).toHaveAttribute('data-match', 'true');
