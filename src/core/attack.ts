@@ -7,8 +7,11 @@ import { gaussianSamples, seededRandom } from './random';
 
 export type AttackNorm = 'linf' | 'l2';
 export type AttackMethod = 'fgsm' | 'pgd';
-/** push-apart: maximise d(x+δ, clean x). pull-together: minimise d(x+δ, other image). */
-export type AttackObjective = 'push-apart' | 'pull-together';
+/**
+ * push-apart: maximise d(x+δ, clean x). pull-together: minimise d(x+δ, other image).
+ * push-from-target: maximise d(x+δ, other image) (evading a match: away from the listed image).
+ */
+export type AttackObjective = 'push-apart' | 'pull-together' | 'push-from-target';
 
 export interface AttackSettings {
   method: AttackMethod;
@@ -149,7 +152,7 @@ export async function runAttack(
 ): Promise<AttackResult> {
   validateAttackSettings(settings, clean.length);
   const { norm, eps } = settings;
-  const direction = objective === 'push-apart' ? 1 : -1;
+  const direction = objective === 'pull-together' ? -1 : 1;
   const randomStart = settings.method === 'pgd' || objective === 'push-apart';
   const delta = randomStart ? randomPoint(clean.length, norm, eps, seededRandom(settings.seed)) : new Float32Array(clean.length);
   project(delta, clean, norm, eps);
