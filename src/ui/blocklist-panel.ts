@@ -28,6 +28,8 @@ interface Listed {
 
 interface Verdict {
   nearest: string;
+  /** Index into the list (−1: none). */
+  row: number;
   /** Cosine distance (encoders) or differing bits (pHash). */
   distance: number;
   threshold: number;
@@ -50,7 +52,7 @@ const TEMPLATE = `
   <p class="hint">A filter matches an upload against a list of known images (here: safe samples; add your own). Each filter
   reports the nearest listed image and matches at its own threshold (each encoder's <code>calibration.dedupeThreshold</code>,
   pHash: ≤ ${PHASH_MATCH_BITS} of ${PHASH_BITS} bits). <strong>Evade</strong> perturbs the upload by at most ε (PGD, L∞) to push it away
-  from itself under each encoder (white-box). The pHash has no gradient: it is shown the copy crafted against the
+  from its nearest listed image under each encoder (white-box, each encoder's own gradient). The pHash has no gradient: it is shown the copy crafted against the
   <em>baseline</em> encoder (a transfer attack).</p>
   <div class="blocklist-grid">
     <div class="zone blocklist-list" tabindex="0" aria-label="Listed images: drop images here, or press Enter to add files">
@@ -123,6 +125,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
   const cancel = $<HTMLButtonElement>('.cancel');
   const listed: Listed[] = [];
   let upload: { name: string; blob: Blob; hash: string } | null = null;
+  /** Each encoder's nearest listed image for the current upload: what Evade pushes away from. */
+  let matchOf: Partial<Record<Encoder, Listed>> = {};
   let controller: AbortController | null = null;
   let generation = 0;
 
@@ -141,15 +145,15 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     const models = ctx.models()!;
     const t = thresholdOf(models[side]);
     const n = nearestRow(embedding, toMatrix(listed.map((l) => l.embedding[side]!), embedding.length));
-    return { nearest: listed[n.index]?.name ?? '—', distance: n.distance, threshold: t ?? NaN, match: t !== null && n.distance <= t };
+    return { nearest: listed[n.index]?.name ?? '—', row: n.index, distance: n.distance, threshold: t ?? NaN, match: t !== null && n.distance <= t };
   }
 
   function nearestHash(hash: string): Verdict {
-    let best = { nearest: '—', distance: Infinity };
-    for (const l of listed) {
+    let best = { nearest: '—', row: -1, distance: Infinity };
+    listed.forEach((l, row) => {
       const d = hammingDistance(hash, l.hash);
-      if (d < best.distance) best = { nearest: l.name, distance: d };
-    }
+      if (d < best.distance) best = { nearest: l.name, row, distance: d };
+    });
     return { ...best, threshold: PHASH_MATCH_BITS, match: best.distance <= PHASH_MATCH_BITS };
   }
 
@@ -191,6 +195,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
 
   async function setUpload(name: string, blob: Blob) {
     controller?.abort();
+    matchOf = {};
+    evade.disabled = true;
     upload = { name, blob, hash: phash(await blobRgba(blob)) };
     const thumb = $<HTMLImageElement>('.upload-thumb');
     if (thumb.src.startsWith('blob:')) URL.revokeObjectURL(thumb.src);
@@ -222,6 +228,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
         phash: nearestHash(u.hash),
       };
       if (mine !== generation) return;
+      matchOf = { robust: listed[verdicts.robust.row], baseline: listed[verdicts.baseline.row] };
       for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'clean', verdicts[f]);
       const caught = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => verdicts[f].match).map((f) => LABEL[f]);
       status.textContent = `${u.name}: ${caught.length ? `matched by ${caught.join(', ')}` : 'no filter matches it'} (${listed.length} listed).`;
@@ -238,7 +245,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const models = ctx.models();
-    if (!models || !upload) return;
+    if (!models || !upload || !matchOf.robust || !matchOf.baseline) return;
     const eps = Number(field('eps').value) / 255;
     const steps = Number(field('steps').value);
     const seed = Number(field('seed').value);
@@ -258,7 +265,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       ctx.metric.attack(u.blob, {
         ...settings,
         model: models[side].id,
-        objective: 'push-apart',
+        objective: 'push-from-target',
+        target: matchOf[side]!.blob,
         signal,
         onStep: (s) => {
           if (signal.aborted) return;
