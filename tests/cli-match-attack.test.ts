@@ -133,10 +133,13 @@ describe('rclip attack', () => {
     }
   });
 
-  it('pull brings the copy closer to the target; bad --out and --objective pull without --target exit 2', async () => {
+  it('pull brings the copy closer to the target, push with --target moves it away from it; bad --out and --objective pull without --target exit 2', async () => {
     const r = json(await rclip('attack', sunset, '--target', meadow, '--model', index.baseline, '--out', path.join(dir, 'pull.png'), '--json'));
     expect(r.objective).toBe('pull-together');
     expect(r.attacked.written).toBeLessThan(r.attacked.clean);
+    const away = json(await rclip('attack', sunset, '--target', meadow, '--objective', 'push', '--model', index.baseline, '--steps', '3', '--out', path.join(dir, 'away.png'), '--json'));
+    expect(away.objective).toBe('push-from-target');
+    expect(away.attacked.written).toBeGreaterThan(away.attacked.clean);
     expect((await rclip('attack', sunset, '--out', path.join(dir, 'x.jpg'))).code).toBe(2);
     expect((await rclip('attack', sunset, '--objective', 'pull', '--out', path.join(dir, 'x.png'))).code).toBe(2);
   });

@@ -25,9 +25,10 @@ export async function attackCommand(values: Values, positionals: string[]): Prom
   const out = requiredString('out', values.out);
   if (!/\.png$/i.test(out)) throw new RclipError('INVALID_ARGUMENT', `--out must end in .png: the copy is written losslessly (got "${out}").`);
   const target = typeof values.target === 'string' ? values.target : null;
-  const objective: AttackObjective = choiceOption('objective', values.objective, ['push', 'pull'] as const, target ? 'pull' : 'push') === 'push' ? 'push-apart' : 'pull-together';
+  const choice = choiceOption('objective', values.objective, ['push', 'pull'] as const, target ? 'pull' : 'push');
+  // push without a target: away from the image itself; push with --target B: away from B (evading a match).
+  const objective: AttackObjective = choice === 'pull' ? 'pull-together' : target ? 'push-from-target' : 'push-apart';
   if (objective === 'pull-together' && !target) throw new RclipError('INVALID_ARGUMENT', '--objective pull needs --target B, the image to pull towards.');
-  if (objective === 'push-apart' && target) throw new RclipError('INVALID_ARGUMENT', '--target only means something with --objective pull (push moves the image away from itself).');
   const norm = choiceOption('norm', values.norm, ['linf', 'l2'] as const, 'linf');
   const eps = numberOption('eps', values.eps, norm === 'linf' ? 4 / 255 : DEFAULT_L2_EPS);
   const steps = integerOption('steps', values.steps, 10, 1);

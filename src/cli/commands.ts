@@ -93,7 +93,8 @@ ${MODEL_HELP}
 Writes an adversarial copy of <image> made with PGD against the model's attack graph, to test your own
 pipeline with. The copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
 centre-cropped to it first, as for every distance), not at the original size.
-  --objective push push the copy's embedding away from the original's (default without --target)
+  --objective push push the copy's embedding away from the original's (default without --target),
+                   or, with --target B, away from B's (to evade a match against B)
               pull pull it towards --target B's (default with --target)
   --norm           linf (default) or l2
   --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2)
