@@ -3,7 +3,8 @@ import { defineConfig } from '@playwright/test';
 // Debian's Chromium: Playwright cannot download its own browsers here. Without the
 // background-networking flags Chromium floods the closed network with refused connections.
 const chromiumArgs = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const PORT = 4173;
+// RCLIP_E2E_PORT: another port when several checkouts test at once (reuseExistingServer would pick up theirs).
+const PORT = Number(process.env.RCLIP_E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',

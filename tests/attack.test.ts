@@ -178,3 +178,15 @@ describe('Engine.attack (one job lifecycle: an AbortSignal)', () => {
     expect((await engine.distance(path.join(samples, 'sunset.jpg'), path.join(samples, 'meadow.jpg'), baseline)).distance).toBeGreaterThan(0);
   });
 });
+
+describe('push-from-target (evading a match)', () => {
+  it('with the image itself as target it is push-apart; with another image it raises d(x+δ, B) and needs B', async () => {
+    const settings = { ...PAPER_DEFAULTS, steps: 3 };
+    const self = await attackImage(engine, sunset, sunset, { model: baseline, objective: 'push-from-target', settings });
+    const apart = await attackImage(engine, sunset, null, { model: baseline, objective: 'push-apart', settings });
+    expect(self.attacked.after).toBeCloseTo(apart.attacked.after, 6);
+    const away = await attackImage(engine, sunset, meadow, { model: baseline, objective: 'push-from-target', settings });
+    expect(away.attacked.after).toBeGreaterThan(away.attacked.clean);
+    await expect(attackImage(engine, sunset, null, { model: baseline, objective: 'push-from-target', settings })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});

@@ -57,6 +57,55 @@ ${MODEL_HELP}
   --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }] }`,
     run: async (v, p) => (await import('./dedupe')).dedupeCommand(v, p),
   },
+  match: {
+    options: { model, json, against: { type: 'string' }, threshold: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' } },
+    help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--model ID] [--json]
+
+For each image, the nearest image in <folder> (the list: jpg/jpeg/png/webp/gif/bmp/avif, not
+recursive) and whether it matches (distance ≤ T). Exact search (brute force over unit embeddings).
+The folder's embeddings are cached and rebuilt when its files (names, sizes, mtimes) or the model's
+weights (sha256) change.
+  --against DIR    the listed images
+  --threshold T    distance at or below which an image matches (default: the model's
+                   calibration.dedupeThreshold, from its manifest)
+  --cache DIR      where the index is cached (default $RCLIP_CACHE_DIR, else $XDG_CACHE_HOME/rclip,
+                   else ~/.cache/rclip)
+  --rebuild        ignore the cache and rebuild the index
+${MODEL_HELP}
+  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }] }`,
+    run: async (v, p) => (await import('./match')).matchCommand(v, p),
+  },
+  attack: {
+    options: {
+      model,
+      json,
+      out: { type: 'string' },
+      target: { type: 'string' },
+      objective: { type: 'string' },
+      norm: { type: 'string' },
+      eps: { type: 'string' },
+      steps: { type: 'string' },
+      seed: { type: 'string' },
+    },
+    help: `Usage: rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--model ID]
+                    [--norm linf|l2] [--eps 4/255] [--steps 10] [--seed S] [--json]
+
+Writes an adversarial copy of <image> made with PGD against the model's attack graph, to test your own
+pipeline with. The copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
+centre-cropped to it first, as for every distance), not at the original size.
+  --objective push push the copy's embedding away from the original's (default without --target),
+                   or, with --target B, away from B's (to evade a match against B)
+              pull pull it towards --target B's (default with --target)
+  --norm           linf (default) or l2
+  --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2)
+  --steps          PGD iterations (default 10; step size 2.5·eps/steps)
+  --seed S         random start (default 0)
+${MODEL_HELP}
+The output gives the distance before and after, for the float attack and for the 8-bit PNG as
+written, and (for the index's robust/baseline pair) the other model's distance to the same PNG.
+  --json           print { "model", "out", "width", "height", "objective", "settings", "attacked", "other" }`,
+    run: async (v, p) => (await import('./attack')).attackCommand(v, p),
+  },
   models: {
     options: { json },
     help: `Usage: rclip models copy <dir> [--json]

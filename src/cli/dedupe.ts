@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cosineDistance } from '../core/distance';
+import { pairsWithin, toMatrix } from '../core/nearest';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { expandImageArgs, isFolder } from '../engine/node-images';
@@ -19,14 +19,11 @@ export function duplicateGroups(files: readonly string[], embeddings: readonly F
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
   const linkMax = new Map<number, number>();
   const links: Array<[number, number, number]> = [];
-  for (let i = 0; i < files.length; i++)
-    for (let j = i + 1; j < files.length; j++) {
-      const d = cosineDistance(embeddings[i], embeddings[j]);
-      if (d <= threshold) {
-        links.push([i, j, d]);
-        parent[find(i)] = find(j);
-      }
-    }
+  // Exact all-pairs search (src/core/nearest.ts): ~N²/2 dot products, see docs/applications.md for the scale.
+  pairsWithin(toMatrix(embeddings, embeddings[0]?.length ?? 0, true), threshold, (i, j, d) => {
+    links.push([i, j, d]);
+    parent[find(i)] = find(j);
+  });
   for (const [i, , d] of links) linkMax.set(find(i), Math.max(linkMax.get(find(i)) ?? 0, d));
   const members = new Map<number, string[]>();
   files.forEach((f, i) => members.set(find(i), [...(members.get(find(i)) ?? []), f]));

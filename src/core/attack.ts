@@ -7,8 +7,11 @@ import { gaussianSamples, seededRandom } from './random';
 
 export type AttackNorm = 'linf' | 'l2';
 export type AttackMethod = 'fgsm' | 'pgd';
-/** push-apart: maximise d(x+δ, clean x). pull-together: minimise d(x+δ, other image). */
-export type AttackObjective = 'push-apart' | 'pull-together';
+/**
+ * push-apart: maximise d(x+δ, clean x). pull-together: minimise d(x+δ, other image).
+ * push-from-target: maximise d(x+δ, other image) (evading a match: away from the listed image).
+ */
+export type AttackObjective = 'push-apart' | 'pull-together' | 'push-from-target';
 
 export interface AttackSettings {
   method: AttackMethod;
@@ -151,7 +154,7 @@ export function attackStart(clean: Float32Array, objective: AttackObjective, set
   const delta = randomStart ? randomPoint(clean.length, norm, eps, seededRandom(settings.seed)) : new Float32Array(clean.length);
   project(delta, clean, norm, eps);
   return {
-    direction: objective === 'push-apart' ? 1 : -1,
+    direction: objective === 'pull-together' ? -1 : 1,
     delta,
     iterations: settings.method === 'fgsm' ? 1 : settings.steps,
     stepSize: settings.method === 'fgsm' ? eps : settings.stepSize,

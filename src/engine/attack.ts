@@ -17,7 +17,7 @@ export interface AttackRequest {
 
 export interface ModelDistances {
   model: string;
-  /** Distance before the attack: 0 for push-apart (the image and itself), d(A, B) for pull-together. */
+  /** Distance before the attack: 0 for push-apart (the image and itself), d(A, B) for pull-together and push-from-target. */
   clean: number;
   after: number;
 }
@@ -44,6 +44,7 @@ export async function attackImage<I>(engine: Engine<I>, image: RgbaImage, target
   const { model, objective } = request;
   const { signal, onStep } = options;
   if (objective === 'pull-together' && !target) throw new RclipError('INVALID_ARGUMENT', 'pull-together needs a second image (B) to pull towards.');
+  if (objective === 'push-from-target' && !target) throw new RclipError('INVALID_ARGUMENT', 'push-from-target needs a second image (B) to push away from.');
   const session = await engine.attackSession(model);
   const input = session.manifest.input;
   const clean = toModelPixels(image, input);

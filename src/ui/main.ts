@@ -10,6 +10,8 @@ import { createMetric, type BackendChoice, type ImageInput, type LoadProgress, t
 import { RclipError, toRclipError } from '../core/errors';
 import { simulateWorkerCrash } from '../client/test-hooks';
 import { mountAttackPanel } from './attack-panel';
+import { mountBlocklistPanel } from './blocklist-panel';
+import { mountInversionPanel } from './inversion-panel';
 import { describeBands, verdict } from '../core/calibration';
 
 type Slot = 'a' | 'b';
@@ -217,7 +219,12 @@ async function compare() {
 wireZone('a');
 wireZone('b');
 mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models, showError });
-void loadModels().then(compare);
+mountInversionPanel($('#inversion-panel'), { metric, models: () => models, showError });
+const blocklist = mountBlocklistPanel($('#blocklist-panel'), { metric, models: () => models, showError });
+void loadModels().then(() => {
+  blocklist.refresh();
+  return compare();
+});
 
 // For end-to-end tests (only in builds with __RCLIP_TEST_HOOKS__): the live metric, the current models, a worker crash.
 if (__RCLIP_TEST_HOOKS__) Object.assign(window, { __rclip: { metric, get models() { return models; }, simulateCrash: () => simulateWorkerCrash(metric) } });

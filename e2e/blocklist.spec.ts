@@ -1,0 +1,84 @@
+/**
+ * The blocklist panel in real Chromium: a listed sample is matched by every filter; Evade (PGD L∞
+ * 4/255, 10 steps, seed 0) makes the baseline miss while the robust encoder still catches it, with the
+ * attacks' distances equal to the same seeded attack run in Node; cancel works.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import path from 'node:path';
+import { PAPER_DEFAULTS } from '../src/core/attack';
+import { attackImage } from '../src/engine/attack';
+import { createNodeEngine, decodeImageFile } from '../src/engine/node';
+import { saveScreenshot } from './artifacts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const panel = '#blocklist-panel';
+
+async function openWithUpload(page: Page, sample: string) {
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 90_000 });
+  await page.locator(`${panel} .upload-samples button[data-sample="${sample}"]`).click();
+  await expect(page.locator(panel)).toHaveAttribute('data-state', 'matched', { timeout: 60_000 });
+}
+
+const row = (page: Page, filter: string) => page.locator(`${panel} tr[data-filter="${filter}"]`);
+
+test('a listed image is matched; after Evade the baseline misses it while the robust encoder still catches it', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'SwiftShader WebGPU is too slow for 2×11 attack steps');
+  await openWithUpload(page, 'sunset.jpg');
+  for (const f of ['robust', 'baseline', 'phash']) {
+    await expect(row(page, f)).toHaveAttribute('data-match', 'true');
+    await expect(row(page, f).locator('.nearest')).toHaveText('sunset.jpg');
+  }
+  await page.locator(`${panel} .evade`).click();
+  await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 90_000 });
+  await expect(row(page, 'baseline')).toHaveAttribute('data-match-after', 'false');
+  await expect(row(page, 'robust')).toHaveAttribute('data-match-after', 'true');
+  await expect(page.locator(`${panel} .blocklist-verdict`)).toContainText('transfer');
+  const robustAfter = Number(await row(page, 'robust').locator('.after').getAttribute('data-distance'));
+  const baselineAfter = Number(await row(page, 'baseline').locator('.after').getAttribute('data-distance'));
+  expect(baselineAfter).toBeGreaterThan(robustAfter);
+
+  // The same seeded attacks in Node give the page's numbers (float attack, before the PNG round trip).
+  const engine = createNodeEngine();
+  const index = await engine.index();
+  const image = await decodeImageFile(path.join(root, 'public/samples/sunset.jpg'));
+  for (const [side, model] of [['robust', index.default], ['baseline', index.baseline]] as const) {
+    await engine.loadModel(model);
+    // The upload is the listed sunset itself, so its match is sunset.jpg: pushed away from that.
+    const expected = await attackImage(engine, image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
+    const got = Number(await page.locator(`${panel} .evade-images figure[data-side="${side}"]`).getAttribute('data-attack-after'));
+    expect(Math.abs(got - expected.attacked.after), `${side}: page ${got} vs Node ${expected.attacked.after}`).toBeLessThan(1e-3);
+  }
+  await saveScreenshot(testInfo, 'blocklist-panel.png', page.locator(panel));
+});
+
+test('Evade can be cancelled, and the panel stays usable', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'cancellation does not depend on the EP');
+  await openWithUpload(page, 'meadow.jpg');
+  await page.locator(`${panel} input[name="steps"]`).fill('300');
+  await page.locator(`${panel} .evade`).click();
+  await expect(page.locator(`${panel} .blocklist-status`)).toContainText(/robust [1-9]\d*\/300/, { timeout: 60_000 });
+  await page.locator(`${panel} .cancel`).click();
+  await expect(page.locator(panel)).toHaveAttribute('data-state', 'cancelled');
+  await expect(page.locator(`${panel} .blocklist-status`)).toHaveText('Cancelled.');
+  await expect(page.locator(`${panel} .evade`)).toBeEnabled();
+  await page.locator(`${panel} .upload-samples button[data-sample="sunset-shifted.jpg"]`).click();
+  await expect(page.locator(panel)).toHaveAttribute('data-state', 'matched', { timeout: 60_000 });
+  await expect(row(page, 'robust').locator('.nearest')).toHaveText('sunset.jpg');
+});
+
+test('an image added to the list by the file picker is matched; the panel works at phone width', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'does not depend on the EP');
+  await page.setViewportSize({ width: 375, height: 800 });
+  await openWithUpload(page, 'sunset-shifted.jpg');
+  // Keyboard: Enter on the focused list zone opens the file chooser.
+  await page.locator(`${panel} .blocklist-list`).focus();
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  await chooser.setFiles(path.join(root, 'public/samples/sunset-shifted.jpg'));
+  await expect(page.locator(`${panel} .listed li`)).toHaveCount(3);
+  await expect(row(page, 'robust').locator('.nearest')).toHaveText('sunset-shifted.jpg', { timeout: 60_000 });
+  await expect(row(page, 'robust')).toHaveAttribute('data-match', 'true');
+  const width = await page.locator(panel).evaluate((el) => el.scrollWidth <= document.documentElement.clientWidth + 1);
+  expect(width, 'the panel fits the phone-width viewport').toBe(true);
+  await saveScreenshot(testInfo, 'blocklist-panel-phone.png', page.locator(panel));
+});

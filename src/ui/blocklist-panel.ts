@@ -1,0 +1,374 @@
+/**
+ * The blocklist panel (issue 13): an uploaded image matched against a list of "blocked" images by the
+ * robust encoder, the baseline encoder and a perceptual hash, side by side; Evade runs PGD (L∞) on the
+ * upload under each encoder and shows which filters still catch it. The pHash is not differentiable,
+ * so it gets the copy crafted against the baseline (transfer), as the page says.
+ */
+import type { Metric, ModelInfo } from '../client/metric';
+import { toRclipError } from '../core/errors';
+import { nearestRow, toMatrix } from '../core/nearest';
+import { hammingDistance, phash, PHASH_BITS, PHASH_MATCH_BITS } from '../core/phash';
+import type { RgbaImage } from '../core/preprocess';
+
+export interface BlocklistPanelContext {
+  metric: Metric;
+  models: () => { robust: ModelInfo; baseline: ModelInfo } | null;
+  showError: (err: unknown) => void;
+}
+
+type Filter = 'robust' | 'baseline' | 'phash';
+type Encoder = 'robust' | 'baseline';
+
+interface Listed {
+  name: string;
+  blob: Blob;
+  hash: string;
+  embedding: Partial<Record<Encoder, Float32Array>>;
+}
+
+interface Verdict {
+  nearest: string;
+  /** Index into the list (−1: none). */
+  row: number;
+  /** Cosine distance (encoders) or differing bits (pHash). */
+  distance: number;
+  threshold: number;
+  match: boolean;
+}
+
+/** The bundled list: safe samples standing in for known images. */
+const BUNDLED = ['sunset.jpg', 'meadow.jpg'];
+/** Samples offered as the upload. */
+const UPLOAD_SAMPLES = [
+  { file: 'sunset.jpg', label: 'Sunset (listed)' },
+  { file: 'sunset-shifted.jpg', label: 'Sunset, shifted' },
+  { file: 'meadow.jpg', label: 'Meadow (listed)' },
+];
+
+const LABEL: Record<Filter, string> = { robust: 'Robust encoder', baseline: 'Baseline encoder', phash: 'Perceptual hash (pHash)' };
+
+const TEMPLATE = `
+  <h2>Blocklist: does a perturbed copy slip through?</h2>
+  <p class="hint">A filter matches an upload against a list of known images (here: safe samples; add your own). Each filter
+  reports the nearest listed image and matches at its own threshold (each encoder's <code>calibration.dedupeThreshold</code>,
+  pHash: ≤ ${PHASH_MATCH_BITS} of ${PHASH_BITS} bits). <strong>Evade</strong> perturbs the upload by at most ε (PGD, L∞) to push it away
+  from its nearest listed image under each encoder (white-box, each encoder's own gradient). The pHash has no gradient: it is shown the copy crafted against the
+  <em>baseline</em> encoder (a transfer attack).</p>
+  <div class="blocklist-grid">
+    <div class="zone blocklist-list" tabindex="0" aria-label="Listed images: drop images here, or press Enter to add files">
+      <h3>Listed images</h3>
+      <ul class="listed" aria-live="polite"></ul>
+      <label class="pick">Add images to the list… <input type="file" class="visually-hidden add-listed" accept="image/*" multiple /></label>
+    </div>
+    <div class="zone blocklist-upload" tabindex="0" aria-label="Upload: drop an image here, or press Enter to choose a file">
+      <h3>Upload</h3>
+      <img class="thumb upload-thumb" alt="" hidden />
+      <label class="pick">Choose an upload… <input type="file" class="visually-hidden pick-upload" accept="image/*" /></label>
+      <div class="samples upload-samples" role="group" aria-label="Sample uploads"></div>
+    </div>
+  </div>
+  <form class="attack-form evade-form" novalidate>
+    <label><span>ε = <output name="epsOut">4</output>/255</span>
+      <input type="range" name="eps" min="1" max="16" step="1" value="4" />
+    </label>
+    <label>Steps <input type="number" name="steps" min="1" max="500" value="10" /></label>
+    <label>Seed <input type="number" name="seed" min="0" max="999999" value="0" /></label>
+    <div class="actions">
+      <button type="submit" class="evade" disabled>Evade</button>
+      <button type="button" class="cancel" disabled>Cancel</button>
+    </div>
+  </form>
+  <p class="blocklist-status" role="status" aria-live="polite">Choose an upload.</p>
+  <div class="table-scroll">
+  <table class="blocklist-table">
+    <caption class="visually-hidden">Nearest listed image and match, per filter, before and after Evade</caption>
+    <thead><tr><th scope="col">Filter</th><th scope="col">Nearest listed</th><th scope="col">Upload</th><th scope="col">After Evade</th></tr></thead>
+    <tbody>
+      ${(['robust', 'baseline', 'phash'] as Filter[]).map((f) => `<tr data-filter="${f}"><th scope="row">${LABEL[f]}</th><td class="nearest">—</td><td class="clean">—</td><td class="after">—</td></tr>`).join('')}
+    </tbody>
+  </table>
+  </div>
+  <div class="attack-results evade-images">
+    <figure data-side="robust"><canvas width="64" height="64" aria-label="Copy crafted against the robust encoder"></canvas><figcaption>Crafted against robust</figcaption></figure>
+    <figure data-side="baseline"><canvas width="64" height="64" aria-label="Copy crafted against the baseline encoder (also shown to the pHash)"></canvas><figcaption>Crafted against baseline (also given to pHash)</figcaption></figure>
+  </div>
+  <p class="blocklist-verdict"></p>
+`;
+
+async function blobRgba(blob: Blob, maxSide = 512): Promise<RgbaImage> {
+  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+  const width = Math.max(1, Math.round(bitmap.width * scale));
+  const height = Math.max(1, Math.round(bitmap.height * scale));
+  const canvas = new OffscreenCanvas(width, height);
+  const g = canvas.getContext('2d')!;
+  g.drawImage(bitmap, 0, 0, width, height);
+  bitmap.close();
+  return { width, height, data: g.getImageData(0, 0, width, height).data };
+}
+
+/** The adversarial pixels as an 8-bit PNG: what an attacker would upload (so the check sees the rounding too). */
+async function rgbaPng(image: RgbaImage): Promise<Blob> {
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelContext): { refresh: () => void } {
+  section.innerHTML = TEMPLATE;
+  section.classList.add('attack', 'blocklist');
+  const $ = <T extends Element>(s: string) => section.querySelector(s) as T;
+  const form = $<HTMLFormElement>('.evade-form');
+  const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+  const status = $<HTMLElement>('.blocklist-status');
+  const evade = $<HTMLButtonElement>('.evade');
+  const cancel = $<HTMLButtonElement>('.cancel');
+  const listed: Listed[] = [];
+  let upload: { name: string; blob: Blob; hash: string } | null = null;
+  /** Each encoder's nearest listed image for the current upload: what Evade pushes away from. */
+  let matchOf: Partial<Record<Encoder, Listed>> = {};
+  let controller: AbortController | null = null;
+  let generation = 0;
+
+  const thresholdOf = (m: ModelInfo) => m.manifest.calibration?.dedupeThreshold ?? null;
+
+  async function embed(blob: Blob, side: Encoder, signal?: AbortSignal): Promise<Float32Array> {
+    const models = ctx.models()!;
+    return (await ctx.metric.embed(blob, { model: models[side].id, signal })).embedding;
+  }
+
+  async function ensureListEmbeddings(signal?: AbortSignal) {
+    for (const item of listed) for (const side of ['robust', 'baseline'] as Encoder[]) item.embedding[side] ??= await embed(item.blob, side, signal);
+  }
+
+  function nearestEncoder(embedding: Float32Array, side: Encoder): Verdict {
+    const models = ctx.models()!;
+    const t = thresholdOf(models[side]);
+    const n = nearestRow(embedding, toMatrix(listed.map((l) => l.embedding[side]!), embedding.length));
+    return { nearest: listed[n.index]?.name ?? '—', row: n.index, distance: n.distance, threshold: t ?? NaN, match: t !== null && n.distance <= t };
+  }
+
+  function nearestHash(hash: string): Verdict {
+    let best = { nearest: '—', row: -1, distance: Infinity };
+    listed.forEach((l, row) => {
+      const d = hammingDistance(hash, l.hash);
+      if (d < best.distance) best = { nearest: l.name, row, distance: d };
+    });
+    return { ...best, threshold: PHASH_MATCH_BITS, match: best.distance <= PHASH_MATCH_BITS };
+  }
+
+  function cell(filter: Filter, column: 'clean' | 'after', v: Verdict | null) {
+    const row = $<HTMLTableRowElement>(`tr[data-filter="${filter}"]`);
+    const td = row.querySelector<HTMLElement>(`.${column}`)!;
+    if (!v) {
+      td.textContent = '—';
+      delete row.dataset[column === 'clean' ? 'match' : 'matchAfter'];
+      return;
+    }
+    const d = filter === 'phash' ? `${v.distance} bits` : v.distance.toFixed(4);
+    const t = filter === 'phash' ? `${v.threshold}` : Number.isNaN(v.threshold) ? 'no threshold' : v.threshold.toString();
+    td.innerHTML = `<span class="${v.match ? 'caught' : 'missed'}">${v.match ? 'MATCH' : 'no match'}</span> <span class="num">${d} (≤ ${t})</span>`;
+    td.dataset.distance = String(v.distance);
+    row.dataset[column === 'clean' ? 'match' : 'matchAfter'] = String(v.match);
+    if (column === 'clean') row.querySelector<HTMLElement>('.nearest')!.textContent = v.nearest;
+    else if (v.nearest !== row.querySelector<HTMLElement>('.nearest')!.textContent) td.insertAdjacentText('beforeend', ` nearest: ${v.nearest}`);
+  }
+
+  function renderList() {
+    const ul = $<HTMLUListElement>('.listed');
+    ul.innerHTML = '';
+    for (const l of listed) {
+      const li = document.createElement('li');
+      const img = document.createElement('img');
+      img.src = URL.createObjectURL(l.blob);
+      img.alt = l.name;
+      li.append(img, document.createTextNode(l.name));
+      ul.append(li);
+    }
+  }
+
+  async function addListed(name: string, blob: Blob) {
+    listed.push({ name, blob, hash: phash(await blobRgba(blob)), embedding: {} });
+    renderList();
+    if (upload) await check();
+  }
+
+  async function setUpload(name: string, blob: Blob) {
+    controller?.abort();
+    matchOf = {};
+    evade.disabled = true;
+    upload = { name, blob, hash: phash(await blobRgba(blob)) };
+    const thumb = $<HTMLImageElement>('.upload-thumb');
+    if (thumb.src.startsWith('blob:')) URL.revokeObjectURL(thumb.src);
+    thumb.src = URL.createObjectURL(blob);
+    thumb.alt = `Upload: ${name}`;
+    thumb.hidden = false;
+    for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'after', null);
+    $<HTMLElement>('.blocklist-verdict').textContent = '';
+    await check();
+  }
+
+  /** Matches the clean upload under the three filters. */
+  async function check() {
+    const models = ctx.models();
+    if (!upload) return;
+    if (!models) {
+      status.textContent = 'Waiting for the models to load…';
+      return;
+    }
+    const mine = ++generation;
+    section.dataset.state = 'matching';
+    status.textContent = 'Matching…';
+    try {
+      await ensureListEmbeddings();
+      const u = upload;
+      const verdicts = {
+        robust: nearestEncoder(await embed(u.blob, 'robust'), 'robust'),
+        baseline: nearestEncoder(await embed(u.blob, 'baseline'), 'baseline'),
+        phash: nearestHash(u.hash),
+      };
+      if (mine !== generation) return;
+      matchOf = { robust: listed[verdicts.robust.row], baseline: listed[verdicts.baseline.row] };
+      for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'clean', verdicts[f]);
+      const caught = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => verdicts[f].match).map((f) => LABEL[f]);
+      status.textContent = `${u.name}: ${caught.length ? `matched by ${caught.join(', ')}` : 'no filter matches it'} (${listed.length} listed).`;
+      section.dataset.state = 'matched';
+      evade.disabled = false;
+    } catch (err) {
+      if (mine !== generation) return;
+      section.dataset.state = 'error';
+      status.textContent = '';
+      ctx.showError(err);
+    }
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const models = ctx.models();
+    if (!models || !upload || !matchOf.robust || !matchOf.baseline) return;
+    const eps = Number(field('eps').value) / 255;
+    const steps = Number(field('steps').value);
+    const seed = Number(field('seed').value);
+    // Step eps/4 (1/255 at the paper's 4/255, 10 steps: the attack panel's and `rclip eval`'s default).
+    const settings = { method: 'pgd' as const, norm: 'linf' as const, eps, steps, stepSize: eps / 4, seed };
+    controller?.abort();
+    controller = new AbortController();
+    const signal = controller.signal;
+    const done = { robust: 0, baseline: 0 };
+    section.dataset.state = 'evading';
+    evade.disabled = true;
+    cancel.disabled = false;
+    const progress = () => (status.textContent = `Evading… robust ${done.robust}/${steps}, baseline ${done.baseline}/${steps} steps`);
+    progress();
+    const u = upload;
+    const attack = (side: Encoder) =>
+      ctx.metric.attack(u.blob, {
+        ...settings,
+        model: models[side].id,
+        objective: 'push-from-target',
+        target: matchOf[side]!.blob,
+        signal,
+        onStep: (s) => {
+          if (signal.aborted) return;
+          done[side] = s.step;
+          progress();
+        },
+      });
+    try {
+      const [r, b] = await Promise.all([attack('robust'), attack('baseline')]);
+      const pngs = { robust: await rgbaPng(r.adversarialRgba), baseline: await rgbaPng(b.adversarialRgba) };
+      const after = {
+        robust: nearestEncoder(await embed(pngs.robust, 'robust', signal), 'robust'),
+        baseline: nearestEncoder(await embed(pngs.baseline, 'baseline', signal), 'baseline'),
+        phash: nearestHash(phash(await blobRgba(pngs.baseline))),
+      };
+      for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'after', after[f]);
+      for (const [side, o] of [['robust', r], ['baseline', b]] as const) {
+        const fig = section.querySelector<HTMLElement>(`.evade-images figure[data-side="${side}"]`)!;
+        const canvas = fig.querySelector('canvas')!;
+        canvas.width = o.adversarialRgba.width;
+        canvas.height = o.adversarialRgba.height;
+        canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(o.adversarialRgba.data), o.adversarialRgba.width, o.adversarialRgba.height), 0, 0);
+        fig.dataset.attackAfter = String(o.attacked.after);
+      }
+      const still = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => after[f].match).map((f) => LABEL[f]);
+      const evaded = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => !after[f].match).map((f) => LABEL[f]);
+      $<HTMLElement>('.blocklist-verdict').textContent =
+        `After Evade (PGD L∞ ε = ${Math.round(eps * 255)}/255, ${steps} steps, seed ${seed}; each copy re-read as an 8-bit PNG): ` +
+        `${still.length ? `still caught by ${still.join(', ')}` : 'no filter catches it'}${evaded.length ? `; evaded ${evaded.join(', ')}` : ''}. The pHash was given the baseline-crafted copy (transfer).`;
+      status.textContent = 'Done.';
+      section.dataset.state = 'evaded';
+    } catch (err) {
+      const e = toRclipError(err);
+      status.textContent = e.code === 'CANCELLED' ? 'Cancelled.' : '';
+      section.dataset.state = e.code === 'CANCELLED' ? 'cancelled' : 'error';
+      if (e.code !== 'CANCELLED') ctx.showError(e);
+    } finally {
+      cancel.disabled = true;
+      evade.disabled = false;
+    }
+  });
+  cancel.addEventListener('click', () => controller?.abort());
+  field('eps').addEventListener('input', () => ((form.elements.namedItem('epsOut') as HTMLOutputElement).value = field('eps').value));
+
+  const fail = (err: unknown) => ctx.showError(err);
+  // Adding to the list: pick or drop (several files at once).
+  const addInput = $<HTMLInputElement>('.add-listed');
+  addInput.addEventListener('change', () => {
+    const files = [...(addInput.files ?? [])];
+    addInput.value = '';
+    void (async () => {
+      for (const f of files) await addListed(f.name, f);
+    })().catch(fail);
+  });
+  const uploadInput = $<HTMLInputElement>('.pick-upload');
+  uploadInput.addEventListener('change', () => {
+    const f = uploadInput.files?.[0];
+    uploadInput.value = '';
+    if (f) setUpload(f.name, f).catch(fail);
+  });
+  const wireDrop = (zone: HTMLElement, input: HTMLInputElement, onFiles: (files: File[]) => Promise<void>) => {
+    zone.addEventListener('keydown', (e) => {
+      if (e.target === zone && (e.key === 'Enter' || e.key === ' ')) {
+        e.preventDefault();
+        input.click();
+      }
+    });
+    zone.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      zone.classList.add('over');
+    });
+    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+    zone.addEventListener('drop', (e) => {
+      e.preventDefault();
+      zone.classList.remove('over');
+      const files = [...(e.dataTransfer?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+      if (files.length) onFiles(files).catch(fail);
+      else fail(new Error('Nothing usable was dropped: drop image files.'));
+    });
+  };
+  wireDrop($('.blocklist-list'), addInput, async (files) => {
+    for (const f of files) await addListed(f.name, f);
+  });
+  wireDrop($('.blocklist-upload'), uploadInput, (files) => setUpload(files[0].name, files[0]));
+
+  const fetchSample = async (file: string) => {
+    const res = await fetch(new URL(`samples/${file}`, location.href));
+    if (!res.ok) throw new Error(`Could not load the sample ${file} (HTTP ${res.status}).`);
+    return res.blob();
+  };
+  const samples = $<HTMLElement>('.upload-samples');
+  for (const s of UPLOAD_SAMPLES) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = s.label;
+    button.dataset.sample = s.file;
+    button.addEventListener('click', () => void fetchSample(s.file).then((blob) => setUpload(s.file, blob)).catch(fail));
+    samples.append(button);
+  }
+  void (async () => {
+    for (const file of BUNDLED) await addListed(file, await fetchSample(file));
+  })().catch(fail);
+
+  return { refresh: () => void check() };
+}
