@@ -11,7 +11,7 @@ import { folderEntries, folderTripletSources } from '../src/engine/node-images';
 import { openModel, twoAfcModel } from '../src/engine/node-model';
 
 const root = path.resolve(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-tiny-fare' }, limit: { type: 'string' } } });
+const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-mnv2-robust' }, limit: { type: 'string' } } });
 const dir = path.resolve(root, '../shared/data/imagenet-sample');
 const all = evaluationImageNames(folderEntries(dir));
 const images = values.limit ? all.slice(0, Number(values.limit)) : all;

@@ -37,10 +37,10 @@ describe('LoadProgress', () => {
   it("reports 'progress' and 'done' per file, then 'ready', with the overall bytes of every file read", async () => {
     const source = new DiskModelSource(path.resolve(import.meta.dirname, '../public/models'));
     const events: LoadProgress[] = [];
-    const model = await loadVerifiedModel(source, 'rclip-tiny-fare/', { withAttack: true, onProgress: (p) => events.push(p) });
+    const model = await loadVerifiedModel(source, 'rclip-mnv2-robust/', { withAttack: true, onProgress: (p) => events.push(p) });
     const total = model.manifest.files.encoder.bytes + model.manifest.files.attack!.bytes;
     expect(events.map((e) => `${e.status} ${e.file}`)).toEqual(['progress encoder.onnx', 'done encoder.onnx', 'progress attack.onnx', 'done attack.onnx', 'ready attack.onnx']);
-    expect(events.every((e) => e.overall.total === total && e.model === 'rclip-tiny-fare' && e.from === 'disk')).toBe(true);
+    expect(events.every((e) => e.overall.total === total && e.model === 'rclip-mnv2-robust' && e.from === 'disk')).toBe(true);
     expect(events.map((e) => e.overall.loaded)).toEqual([model.manifest.files.encoder.bytes, model.manifest.files.encoder.bytes, total, total, total]);
   });
 });

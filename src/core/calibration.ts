@@ -75,7 +75,9 @@ function floorOneDigit(x: number): number {
 
 /**
  * The rule that set the shipped bands, applied to a model's distance bands (bench/distance-bands.ts):
- *  - near-identical below the largest mild blur/JPEG/noise distance, rounded up to 1, 2 or 5 × 10^k;
+ *  - near-identical below the largest mild blur/JPEG/noise distance, rounded up to 1, 2 or 5 × 10^k,
+ *    but at most half the "similar" bound (rounded down): a model whose mild copies already fall as
+ *    far as other photos (a non-robust one: re-encodes move it a lot) must not call them identical;
  *  - similar below the larger of the largest strong distortion and the augmented copies' p90, rounded
  *    up the same way, but never above the closest unrelated photo (rounded down): that bound is also the
  *    dedupe threshold, so no unrelated pair of the evaluation photos is linked;
@@ -90,8 +92,8 @@ export function calibrationFromBands(rows: readonly BandRow[], source?: string):
   const mild = Math.max(...['blur, mild', 'jpeg, mild', 'noise, mild'].map((c) => row(c).max));
   const strong = Math.max(...rows.filter((r) => r.copy.endsWith(', strong')).map((r) => r.max), row('augmented copy').p90);
   const other = row('another photo');
-  const nearIdentical = niceUp(mild);
   const similar = Math.min(niceUp(strong), niceDown(other.min));
+  const nearIdentical = Math.min(niceUp(mild), niceDown(similar / 2));
   const related = Math.max(floorOneDigit(other.p10), similar);
   return {
     bands: [
