@@ -60,7 +60,7 @@ describe('manifest calibration', () => {
     }
   });
 
-  it('the rule reproduces the bands the page used before they moved into the manifest (on the earlier 64 px robust model's measured bands: 0.01, 0.1, 0.3; dedupe 0.1)', () => {
+  it('the rule reproduces the bands the page used before they moved into the manifest (on the measured bands of the earlier 64 px robust model: 0.01, 0.1, 0.3; dedupe 0.1)', () => {
     const bands = JSON.parse(readFileSync(path.join(root, 'bench/results/distance-bands-rclip-tiny-fare.json'), 'utf8'));
     const c = calibrationFromBands(bands.rows);
     expect(c.bands.map((b) => b.below)).toEqual([0.01, 0.1, 0.3, null]);
