@@ -1,8 +1,7 @@
 /** The Node half of `npm run bench`: onnxruntime-node latency, attack step cost, batch scaling, and 2AFC quality. */
 import type { AttackSettings } from '../src/core/attack';
-import { evaluationImageNames, runTwoAfc, type TwoAfcReport } from '../src/core/twoafc';
-import { folderEntries, folderTripletSources } from '../src/cli/images';
-import { openModel, twoAfcModel } from '../src/cli/model';
+import type { TwoAfcReport } from '../src/core/twoafc';
+import { openModel, runFolderTwoAfc, twoAfcModel } from '../src/engine/node-eval';
 import { msPerAttackStep } from './attack-timing';
 import { latencyStats, type LatencyStats } from './stats';
 
@@ -73,15 +72,13 @@ export interface QualityRow {
 }
 
 export async function quality(models: string[], dir: string, limit: number | undefined, attacks: Array<{ label: string; args: string; settings: AttackSettings }>): Promise<QualityRow[]> {
-  const all = evaluationImageNames(folderEntries(dir));
-  const images = limit === undefined ? all : all.slice(0, limit);
   const rows: QualityRow[] = [];
   for (const id of models) {
     const opened = await openModel(id);
     const model = await twoAfcModel(opened, true);
     for (const a of attacks) {
       const t0 = performance.now();
-      const { report } = await runTwoAfc(model, folderTripletSources(dir, all), { images, seed: 0, attack: a.settings });
+      const { report, images } = await runFolderTwoAfc(model, dir, { limit, seed: 0, attack: a.settings });
       const command = `rclip eval --images ${dir} --model ${id} ${a.args}${limit === undefined ? '' : ` --limit ${limit}`} --json`;
       rows.push({ model: id, attack: a.label, command, report, seconds: (performance.now() - t0) / 1000 });
       process.stderr.write(`  quality ${id} ${a.label}: clean ${report.clean_accuracy.toFixed(3)} robust ${report.robust_accuracy?.toFixed(3)} (${images.length} images)\n`);

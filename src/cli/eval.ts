@@ -1,8 +1,8 @@
-import type { AttackNorm, AttackSettings } from '../core/attack';
+import { attackSettings, type AttackNorm, type AttackSettings } from '../core/attack';
 import { RclipError } from '../core/errors';
-import { evaluationImageNames, KINDS, runTwoAfc } from '../core/twoafc';
+import { KINDS } from '../core/twoafc';
+import { runFolderTwoAfc } from '../engine/node-eval';
 import type { Output, Values } from './commands';
-import { folderEntries, folderTripletSources } from './images';
 import { openModel, twoAfcModel } from './model';
 import { createProgress } from './progress';
 import { choiceOption, integerOption, numberOption, requiredString } from './values';
@@ -22,7 +22,7 @@ export function attackFromOptions(values: Values): AttackSettings | null {
     return null;
   }
   if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
-  return { method, norm, eps, steps: method === 'fgsm' ? 1 : steps, stepSize: (2.5 * eps) / steps, seed };
+  return attackSettings(method, norm, eps, steps, seed);
 }
 
 const pct = (x: number | null) => (x === null ? '   —  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
@@ -33,15 +33,17 @@ export async function evalCommand(values: Values, positionals: string[]): Promis
   const attack = attackFromOptions(values);
   const seed = integerOption('seed', values.seed, 0, 0);
   const limit = values.limit === undefined ? undefined : integerOption('limit', values.limit, 0, 1);
-  const all = evaluationImageNames(folderEntries(dir));
-  if (all.length < 2) throw new RclipError('INVALID_ARGUMENT', `"${dir}" has ${all.length} evaluation image(s) (sorted index i % 5 == 4 of its jpg/jpeg/png/webp files); at least 2 are needed.`);
-  const images = limit === undefined ? all : all.slice(0, limit);
   const opened = await openModel(values.model as string | undefined);
   if (attack && !opened.info.hasAttackGraph) throw new RclipError('ATTACK_UNAVAILABLE', `Model "${opened.info.id}" ships no attack graph, so it cannot be attacked.`);
   const model = await twoAfcModel(opened, attack !== null);
-  const progress = createProgress(`eval ${opened.info.id}${attack ? ` (${attack.method} ${attack.norm})` : ''}`, images.length);
-  const { report } = await runTwoAfc(model, folderTripletSources(dir, all), { images, seed, attack, onImage: (done) => progress.tick(done) });
-  progress.end();
+  let progress: ReturnType<typeof createProgress> | undefined;
+  const { report } = await runFolderTwoAfc(model, dir, {
+    limit,
+    seed,
+    attack,
+    onImage: (done, total) => (progress ??= createProgress(`eval ${opened.info.id}${attack ? ` (${attack.method} ${attack.norm})` : ''}`, total)).tick(done),
+  });
+  progress?.end();
   const attackJson = attack ? { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, seed: attack.seed, target: 'reference' } : { method: 'none' };
   const json = { model: opened.info.id, n: report.n, images: report.images, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy, attack: attackJson, seed, per_kind: report.per_kind };
   const header = `2AFC on ${report.images} evaluation images of ${dir} (${report.n} triplets, seed ${seed}), model ${opened.info.id}`;
