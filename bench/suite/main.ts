@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]`:
+ * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
+ *  [--tasks semantic,knn,copy,distortion] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
  * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
  * default and the baseline encoder (public/models/index.json, or --model/--baseline) and three peers
@@ -39,15 +40,32 @@ export interface SuiteTaskReport {
   per_kind?: Record<string, Record<string, { n: number; clean: number; attacked_n: number; robust: number | null }>>;
 }
 
+export interface SuiteJson {
+  suite: string;
+  version: number;
+  date: string;
+  mode: 'quick' | 'full';
+  seed: number;
+  sizes: { items: number | null; attacked: number };
+  attack: Record<string, unknown>;
+  models: Array<{ id: string; role: string; input_size: number; embedding_size: number }>;
+  metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
+  tasks: SuiteTaskReport[];
+  speed_ms_per_pair: Record<string, number | null>;
+  machine: { cpu: string; cores: number; node: string };
+  seconds: number;
+  table: string;
+}
+
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
 const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? [...xs] : xs.slice(0, n));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-export async function suiteMain(argv: string[]): Promise<void> {
+export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, tasks: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
@@ -188,9 +206,8 @@ export async function suiteMain(argv: string[]): Promise<void> {
       : []),
   ].join('\n\n');
   process.stdout.write(`${text}\n`);
-  mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-  const file = path.join(root, 'bench/results', `suite-${mode}.json`);
-  const json = {
+  const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
+  const json: SuiteJson = {
     suite: 'rclip-web benchmark suite',
     version: 1,
     date: new Date().toISOString(),
@@ -206,6 +223,8 @@ export async function suiteMain(argv: string[]): Promise<void> {
     seconds: +seconds.toFixed(1),
     table: text,
   };
+  mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(json, null, 1) + '\n');
   log(`written: ${path.relative(root, file)} (${(seconds / 60).toFixed(1)} min)`);
+  return json;
 }
