@@ -12,7 +12,7 @@ import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { attackSettings } from '../../src/core/attack';
-import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, type SuiteTask, type TaskScore } from '../../src/core/suite';
+import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
 import { folderEntries, folderTripletSources, indexModels, jpegRoundTrip, openModel, twoAfcModel } from '../../src/engine/node-eval';
@@ -36,8 +36,9 @@ export interface SuiteTaskReport {
   data?: string;
   definition?: string;
   seconds?: number;
+  seconds_per_metric?: Record<string, number>;
   scores?: Record<string, TaskScore>;
-  per_kind?: Record<string, Record<string, { n: number; clean: number; attacked_n: number; robust: number | null }>>;
+  per_kind?: Record<string, Record<string, TaskScore>>;
 }
 
 export interface SuiteJson {
@@ -60,7 +61,6 @@ export interface SuiteJson {
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
 const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? [...xs] : xs.slice(0, n));
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
@@ -103,7 +103,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     log(`  ${task}: ${definition}`);
     const t0 = performance.now();
     const result = await body();
-    reports.push({ task, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), scores: result.scores, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
+    reports.push({ task, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
   };
   const noImagenet = imagenetEval.length ? null : `${DATA.imagenet} is absent`;
 
@@ -156,15 +156,16 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         itemsOf.push({ id: `distortion|${image}|${t.kind}`, kind: t.kind, ref: t.ref, correct: t.p[t.correct], wrong: t.p[1 - t.correct] });
       }
     }
-    const result = await runTriplets(itemsOf, encoders, PEERS, opts);
+    const result = await runTriplets(take(itemsOf, items), encoders, PEERS, opts);
     const per_kind: NonNullable<SuiteTaskReport['per_kind']> = {};
     for (const m of metrics) {
       const { clean, robust } = result.items[m.id];
       per_kind[m.id] = Object.fromEntries(
         KINDS.map((kind) => {
-          const idx = itemsOf.map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
+          const idx = take(itemsOf, items).map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
           const att = idx.filter((i) => i < robust.length);
-          return [kind, { n: idx.length, clean: mean(idx.map((i) => clean[i])), attacked_n: att.length, robust: att.length ? mean(att.map((i) => Math.min(clean[i], robust[i]))) : null }];
+          // Attacked items first, as taskScore expects.
+          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), m.kind === 'peer')];
         }),
       );
     }
@@ -197,10 +198,10 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under attack, attacked on each encoder's own input pixels through its attack.onnx; an item wrong on clean images counts wrong. † transfer: SSIM, pixelmatch and pHash have no gradient, so they are scored on the adversarial images made against both encoders (an item counts only if right on both). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`).join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
     ...(distortion
       ? [
-          '### Distortion 2AFC per kind: clean / attacked (%)',
+          '### Distortion 2AFC per kind: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)',
           table(
             ['metric', ...KINDS],
-            metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)} / ${pct(c.robust)} (n ${c.n}/${c.attacked_n})`; })]),
+            metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${c.transfer ? ' †' : ''} (${c.n}/${c.attacked_n})`; })]),
           ),
         ]
       : []),

@@ -41,6 +41,8 @@ export interface GalleryQuery {
 
 export interface TaskResult {
   scores: Record<string, TaskScore>;
+  /** Seconds each metric took on the task (attacks included for the encoders, transfer scoring for the peers). */
+  seconds: Record<string, number>;
   /** Per-item scores (clean; robust for attacked items), per metric: for breakdowns and checks. */
   items: Record<string, { clean: number[]; robust: number[] }>;
 }
@@ -50,14 +52,18 @@ type Adversarials = Map<string, PixelTensor[]>;
 const attackSeed = (opts: RunOptions, id: string) => ({ ...opts.attack, seed: hashSeed(`${opts.seed}|${id}|attack`) });
 
 async function finish(metrics: readonly SuiteMetric[], perMetric: (m: SuiteMetric) => Promise<{ clean: number[]; robust: number[] }>): Promise<TaskResult> {
-  const result: TaskResult = { scores: {}, items: {} };
+  const result: TaskResult = { scores: {}, seconds: {}, items: {} };
   for (const m of metrics) {
+    const t0 = performance.now();
     const r = await perMetric(m);
+    result.seconds[m.id] = +((performance.now() - t0) / 1000).toFixed(1);
     result.items[m.id] = r;
     result.scores[m.id] = taskScore(r.clean, r.robust, m.kind === 'peer');
   }
   return result;
 }
+
+const merge = (a: TaskResult, b: TaskResult): TaskResult => ({ scores: { ...a.scores, ...b.scores }, seconds: { ...a.seconds, ...b.seconds }, items: { ...a.items, ...b.items } });
 
 export async function runTriplets(items: readonly TripletItem[], encoders: readonly SuiteEncoder[], peers: readonly SuiteMetric[], opts: RunOptions): Promise<TaskResult> {
   const attacked = Math.min(opts.attacked, items.length);
@@ -97,7 +103,7 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
     opts.log(`    ${peer.id}: ${items.length} items, ${attacked} by transfer`);
     return { clean, robust };
   });
-  return { scores: { ...encoderResult.scores, ...peerResult.scores }, items: { ...encoderResult.items, ...peerResult.items } };
+  return merge(encoderResult, peerResult);
 }
 
 export async function runGallery(gallery: readonly PixelTensor[], queries: readonly GalleryQuery[], encoders: readonly SuiteEncoder[], peers: readonly SuiteMetric[], opts: RunOptions): Promise<TaskResult> {
@@ -143,7 +149,7 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
     opts.log(`    ${peer.id}: ${queries.length} queries against ${gallery.length}, ${attacked} by transfer`);
     return { clean, robust };
   });
-  return { scores: { ...encoderResult.scores, ...peerResult.scores }, items: { ...encoderResult.items, ...peerResult.items } };
+  return merge(encoderResult, peerResult);
 }
 
 /** Median milliseconds per image pair: features of both images + the distance (decoding excluded, images already at WORK_SIZE). */
