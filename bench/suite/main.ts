@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
- *  [--tasks semantic,knn,copy,distortion] [--out FILE]`:
+ *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
  * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
  * default and the baseline encoder (public/models/index.json, or --model/--baseline) and three peers
@@ -26,7 +26,7 @@ const DATA = {
   wordnet: '/usr/share/wordnet/data.noun',
 };
 /** Sizes: quick must stay under 10 min on 2 cores with a 224 px model (see bench/README.md). */
-const SIZES = { quick: { items: 40, attacked: 20 }, full: { items: undefined as number | undefined, attacked: 100 } };
+const SIZES = { quick: { items: 30, attacked: 15, gallery: 100 }, full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined } };
 const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
 
 export interface SuiteTaskReport {
@@ -47,7 +47,7 @@ export interface SuiteJson {
   date: string;
   mode: 'quick' | 'full';
   seed: number;
-  sizes: { items: number | null; attacked: number };
+  sizes: { items: number | null; attacked: number; gallery: number | null };
   attack: Record<string, unknown>;
   models: Array<{ id: string; role: string; input_size: number; embedding_size: number }>;
   metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
@@ -65,12 +65,14 @@ const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
   const items = values.items !== undefined ? Number(values.items) : SIZES[mode].items;
   const attacked = values.attacked !== undefined ? Number(values.attacked) : SIZES[mode].attacked;
+  /** k-NN and copy retrieval: how many evaluation photos (seeded order) form the gallery; all in the full form. */
+  const gallerySize = values.gallery !== undefined ? Number(values.gallery) : SIZES[mode].gallery;
   const tasks = (values.tasks?.split(',') ?? [...SUITE_TASKS]) as SuiteTask[];
   const attack = attackSettings('pgd', 'linf', 4 / 255, 10, seed);
   const started = performance.now();
@@ -117,12 +119,12 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   });
 
   const flowersEval = existsSync(DATA.flowers) ? evaluationImageNames(folderEntries(DATA.flowers)) : [];
-  await run('knn', flowersEval.length ? null : `${DATA.flowers} is absent`, DATA.flowers, `leave-one-out ${KNN_K}-NN over the ${flowersEval.length} evaluation flower photos (5 species); the attack pushes the query out of its class`, async () => {
+  const flowersGallery = take(seededOrder(flowersEval, seed, 'knn'), gallerySize);
+  await run('knn', flowersEval.length ? null : `${DATA.flowers} is absent`, DATA.flowers, `leave-one-out ${KNN_K}-NN over ${flowersGallery.length} of the ${flowersEval.length} evaluation flower photos (5 species); the attack pushes the query out of its class`, async () => {
     const flowers = folderTripletSources(DATA.flowers, flowersEval);
-    const gallery = await Promise.all(flowersEval.map((n) => flowers.load(n)));
-    const labels = flowersEval.map((n) => n.split('_')[0]);
-    const queries: GalleryQuery[] = take(seededOrder(flowersEval, seed, 'knn'), items).map((name) => {
-      const i = flowersEval.indexOf(name);
+    const gallery = await Promise.all(flowersGallery.map((n) => flowers.load(n)));
+    const labels = flowersGallery.map((n) => n.split('_')[0]);
+    const queries: GalleryQuery[] = take(flowersGallery, items).map((name, i) => {
       return {
         id: `knn|${name}`,
         pixels: gallery[i],
@@ -133,11 +135,11 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     return runGallery(gallery, queries, encoders, PEERS, opts);
   });
 
-  await run('copy', noImagenet, DATA.imagenet, `gallery = the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async () => {
-    const gallery = await Promise.all(imagenetEval.map((n) => imagenet.load(n)));
+  const copyGallery = take(seededOrder(imagenetEval, seed, 'copy'), gallerySize);
+  await run('copy', noImagenet, DATA.imagenet, `gallery = ${copyGallery.length} of the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async () => {
+    const gallery = await Promise.all(copyGallery.map((n) => imagenet.load(n)));
     const queries: GalleryQuery[] = [];
-    for (const name of take(seededOrder(imagenetEval, seed, 'copy'), items)) {
-      const own = imagenetEval.indexOf(name);
+    for (const [own, name] of take(copyGallery, items).entries()) {
       queries.push({
         id: `copy|${name}`,
         pixels: await applyCopyEdit(gallery[own], copyEdit(seed, name), jpegRoundTrip),
@@ -190,7 +192,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     }),
     speed[m.id] === null ? '—' : speed[m.id]!.toFixed(2),
   ]);
-  const counts = ran.map((r) => `${TITLES[r.task]}: ${Object.values(r.scores!)[0].n} items, ${Object.values(r.scores!)[0].attacked_n} attacked`).join('; ');
+  const counts = ran.map((r) => `${TITLES[r.task]}: ${Object.values(r.scores!)[0].n} items, ${Object.values(r.scores!)[0].attacked_n} attacked${r.task === 'knn' ? `, gallery ${flowersGallery.length}` : r.task === 'copy' ? `, gallery ${copyGallery.length}` : ''}`).join('; ');
   const distortion = reports.find((r) => r.task === 'distortion' && r.per_kind);
   const text = [
     `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under PGD-10 L∞ 4/255`,
@@ -214,7 +216,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     date: new Date().toISOString(),
     mode,
     seed,
-    sizes: { items: items ?? null, attacked },
+    sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null },
     attack: { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core PGD (src/core/suite.ts attackMargin)' },
     models: modelInfo,
     metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
