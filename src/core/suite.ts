@@ -165,3 +165,9 @@ export function taskScore(clean: readonly number[], robust: readonly number[], t
     transfer,
   };
 }
+
+/** A seeded order of names for one task (sorted by hash of seed|task|name): the first N are a fair sample, whatever N is. */
+export function seededOrder(names: readonly string[], seed: number, task: string): string[] {
+  const keyed = names.map((n) => ({ n, k: hashSeed(`${seed}|${task}|${n}`) }));
+  return keyed.sort((a, b) => a.k - b.k || (a.n < b.n ? -1 : 1)).map((e) => e.n);
+}
