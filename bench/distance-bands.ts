@@ -6,22 +6,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluationImageNames, KINDS, runTwoAfc } from '../src/core/twoafc';
-import { folderEntries, folderTripletSources } from '../src/engine/node-images';
+import { summarize } from '../src/core/stats';
+import { KINDS } from '../src/core/twoafc';
+import { runFolderTwoAfc } from '../src/engine/node-eval';
 import { openModel, twoAfcModel } from '../src/engine/node-model';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-mnv2-robust' }, limit: { type: 'string' } } });
 const dir = path.resolve(root, '../shared/data/imagenet-sample');
-const all = evaluationImageNames(folderEntries(dir));
-const images = values.limit ? all.slice(0, Number(values.limit)) : all;
 const opened = await openModel(values.model!);
-const { results } = await runTwoAfc(await twoAfcModel(opened, false), folderTripletSources(dir, all), { images, seed: 0, attack: null });
+const { results, images } = await runFolderTwoAfc(await twoAfcModel(opened, false), dir, { limit: values.limit ? Number(values.limit) : undefined, seed: 0, attack: null });
 
 const quantiles = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { n: s.length, min: s[0], p10: q(0.1), median: q(0.5), p90: q(0.9), max: s[s.length - 1] };
+  const { n, min, p10, median, p90, max } = summarize(xs);
+  return { n, min, p10, median, p90, max };
 };
 const rows = KINDS.flatMap((kind) => {
   const rs = results.filter((r) => r.triplet.kind === kind);

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { attackFromOptions } from '../src/core/options';
+import { attackSettings } from '../src/core/attack';
 import { browserComparison, browserLatency, browserMemory, startBrowserBench, type HeapMark } from './browser-bench';
 import type { BenchBackend, BrowserModelResult, ComparisonResult, MemoryResult } from './browser/bench-page';
 import { batchScaling, nodeComparison, nodeLatency, quality, type BatchScaling, type NodeLatency, type QualityRow } from './node-bench';
@@ -108,8 +108,8 @@ export async function main(argv: string[]): Promise<void> {
   if (!values['no-quality']) {
     try {
       const attacks = [
-        { label: 'PGD-10 L∞ ε=4/255', args: '--attack pgd --norm linf --eps 4/255 --steps 10', settings: attackFromOptions({ attack: 'pgd', norm: 'linf' })! },
-        { label: 'PGD-10 L2 ε=0.5', args: '--attack pgd --norm l2 --eps 0.5 --steps 10', settings: attackFromOptions({ attack: 'pgd', norm: 'l2' })! },
+        { label: 'PGD-10 L∞ ε=4/255', args: '--attack pgd --norm linf --eps 4/255 --steps 10', settings: attackSettings('pgd', 'linf', 4 / 255) },
+        { label: 'PGD-10 L2 ε=0.5', args: '--attack pgd --norm l2 --eps 0.5 --steps 10', settings: attackSettings('pgd', 'l2', 0.5) },
       ];
       log(`2AFC quality on ${size.limit ?? 'all'} evaluation images of ${imagesDir}`);
       qualityRows = await quality(models, imagesDir, size.limit, attacks);

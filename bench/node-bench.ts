@@ -1,9 +1,9 @@
 /** The Node half of `npm run bench`: onnxruntime-node latency, attack step cost, batch scaling, and 2AFC quality. */
 import type { AttackSettings } from '../src/core/attack';
-import { evaluationImageNames, runTwoAfc, type TwoAfcReport } from '../src/core/twoafc';
-import { folderEntries, folderTripletSources } from '../src/engine/node-images';
+import type { TwoAfcReport } from '../src/core/twoafc';
 import { availableParallelism } from 'node:os';
 import { createNodeEngine } from '../src/engine/node';
+import { runFolderTwoAfc } from '../src/engine/node-eval';
 import { openModel, twoAfcModel } from '../src/engine/node-model';
 import { msPerAttackStep } from './attack-timing';
 import { latencyStats, type LatencyStats } from './stats';
@@ -86,15 +86,13 @@ export interface QualityRow {
 }
 
 export async function quality(models: string[], dir: string, limit: number | undefined, attacks: Array<{ label: string; args: string; settings: AttackSettings }>): Promise<QualityRow[]> {
-  const all = evaluationImageNames(folderEntries(dir));
-  const images = limit === undefined ? all : all.slice(0, limit);
   const rows: QualityRow[] = [];
   for (const id of models) {
     const opened = await openModel(id);
     const model = await twoAfcModel(opened, true);
     for (const a of attacks) {
       const t0 = performance.now();
-      const { report } = await runTwoAfc(model, folderTripletSources(dir, all), { images, seed: 0, attack: a.settings });
+      const { report, images } = await runFolderTwoAfc(model, dir, { limit, seed: 0, attack: a.settings });
       const command = `rclip eval --images ${dir} --model ${id} ${a.args}${limit === undefined ? '' : ` --limit ${limit}`} --json`;
       rows.push({ model: id, attack: a.label, command, report, seconds: (performance.now() - t0) / 1000 });
       process.stderr.write(`  quality ${id} ${a.label}: clean ${report.clean_accuracy.toFixed(3)} robust ${report.robust_accuracy?.toFixed(3)} (${images.length} images)\n`);

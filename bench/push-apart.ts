@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { PAPER_DEFAULTS } from '../src/core/attack';
 import { evaluationImageNames } from '../src/core/twoafc';
 import { attackImage } from '../src/engine/attack';
+import { summarize } from '../src/core/stats';
 import { folderEntries } from '../src/engine/node-images';
 import { openModel } from '../src/engine/node-model';
 
@@ -28,9 +29,8 @@ for (const id of [index.default, index.baseline]) {
     const outcome = await attackImage(m.engine, rgba, null, { model: m.ref, objective: 'push-apart', settings: PAPER_DEFAULTS });
     distances.push(outcome.attacked.after);
   }
-  const s = [...distances].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  rows.push({ model: id, n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, p10: q(0.1), median: q(0.5), p90: q(0.9), max: s[s.length - 1] });
+  const { n, mean, p10, median, p90, max } = summarize(distances);
+  rows.push({ model: id, n, mean, p10, median, p90, max });
   await m.engine.unloadModel(m.ref);
 }
 const f = (x: number) => x.toFixed(4);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine; safe to run again (it skips what is there).
 #   scripts/setup.sh            npm packages (enough for the demo)
-#   scripts/setup.sh --all      also Debian's Chromium (browser tests) and the Python tools (tools/setup.sh)
+#   scripts/setup.sh --all      also Debian's Chromium (browser tests), WordNet 3.0 (wordnet-base, the benchmark suite)
+#                               and the Python tools (tools/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,13 @@ if [ "${1:-}" = "--all" ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "setup: $(/usr/bin/chromium --version 2>/dev/null | head -1) is installed."
+  fi
+  if [ ! -f /usr/share/wordnet/data.noun ]; then
+    echo "setup: installing Debian's wordnet-base (WordNet 3.0 nouns: the semantic benchmark's ground truth)…"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base >/dev/null
+  else
+    echo "setup: WordNet 3.0 (wordnet-base) is installed."
   fi
   bash tools/setup.sh
 fi

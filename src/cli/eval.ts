@@ -1,7 +1,7 @@
 import { RclipError } from '../core/errors';
-import { evaluationImageNames, KINDS, runTwoAfc } from '../core/twoafc';
+import { KINDS } from '../core/twoafc';
+import { runFolderTwoAfc } from '../engine/node-eval';
 import type { Output, Values } from './commands';
-import { folderEntries, folderTripletSources } from '../engine/node-images';
 import { openModel, twoAfcModel } from '../engine/node-model';
 import { createProgress } from './progress';
 import { attackFromOptions, integerOption, requiredString } from '../core/options';
@@ -14,15 +14,17 @@ export async function evalCommand(values: Values, positionals: string[]): Promis
   const attack = attackFromOptions(values);
   const seed = integerOption('seed', values.seed, 0, 0);
   const limit = values.limit === undefined ? undefined : integerOption('limit', values.limit, 0, 1);
-  const all = evaluationImageNames(folderEntries(dir));
-  if (all.length < 2) throw new RclipError('INVALID_ARGUMENT', `"${dir}" has ${all.length} evaluation image(s) (sorted index i % 5 == 4 of its jpg/jpeg/png/webp files); at least 2 are needed.`);
-  const images = limit === undefined ? all : all.slice(0, limit);
   const opened = await openModel(values.model as string | undefined);
   if (attack && !opened.info.hasAttackGraph) throw new RclipError('ATTACK_UNAVAILABLE', `Model "${opened.info.id}" ships no attack graph, so it cannot be attacked.`);
   const model = await twoAfcModel(opened, attack !== null);
-  const progress = createProgress(`eval ${opened.info.id}${attack ? ` (${attack.method} ${attack.norm})` : ''}`, images.length);
-  const { report } = await runTwoAfc(model, folderTripletSources(dir, all), { images, seed, attack, onImage: (done) => progress.tick(done) });
-  progress.end();
+  let progress: ReturnType<typeof createProgress> | undefined;
+  const { report } = await runFolderTwoAfc(model, dir, {
+    limit,
+    seed,
+    attack,
+    onImage: (done, total) => (progress ??= createProgress(`eval ${opened.info.id}${attack ? ` (${attack.method} ${attack.norm})` : ''}`, total)).tick(done),
+  });
+  progress?.end();
   const attackJson = attack ? { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, seed: attack.seed, target: 'reference' } : { method: 'none' };
   const json = { model: opened.info.id, n: report.n, images: report.images, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy, attack: attackJson, seed, per_kind: report.per_kind };
   const header = `2AFC on ${report.images} evaluation images of ${dir} (${report.n} triplets, seed ${seed}), model ${opened.info.id}`;

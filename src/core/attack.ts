@@ -49,6 +49,11 @@ export const PAPER_DEFAULTS: AttackSettings = { method: 'pgd', norm: 'linf', eps
 
 export const MAX_ATTACK_STEPS = 1000;
 
+/** Settings with the project's step rule, 2.5·eps/steps (1/255 for PGD-10 at 4/255); FGSM takes one step. */
+export function attackSettings(method: AttackMethod, norm: AttackNorm, eps: number, steps = 10, seed = 0): AttackSettings {
+  return { method, norm, eps, steps: method === 'fgsm' ? 1 : steps, stepSize: (2.5 * eps) / steps, seed };
+}
+
 /** Refuses settings that cannot mean what the user wants, with the reason. */
 export function validateAttackSettings(s: AttackSettings, pixelCount: number): void {
   const bad = (message: string): never => {

@@ -1,5 +1,5 @@
 /** Option values (the CLI's and the bench's): parsed strictly, refused with INVALID_ARGUMENT naming the option. */
-import type { AttackNorm, AttackSettings } from './attack';
+import { attackSettings, type AttackNorm, type AttackSettings } from './attack';
 import { RclipError } from './errors';
 
 /** Parsed command-line values, as node:util parseArgs gives them. */
@@ -56,5 +56,5 @@ export function attackFromOptions(values: Values): AttackSettings | null {
     return null;
   }
   if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
-  return { method, norm, eps, steps: method === 'fgsm' ? 1 : steps, stepSize: (2.5 * eps) / steps, seed };
+  return attackSettings(method, norm, eps, steps, seed);
 }

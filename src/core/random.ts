@@ -23,3 +23,10 @@ export function gaussianSamples(n: number, random: () => number): Float32Array {
   }
   return out;
 }
+
+/** FNV-1a (32 bit) of a text's UTF-8 bytes: one seed per named item ("seed|image|kind"), independent of order. */
+export function hashSeed(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h;
+}

@@ -8,7 +8,7 @@ import { cosineDistance } from './distance';
 import { addNoise, affineWarp, colourShift, gaussianBlur, type AffineWarp, type ColourShift } from './distortions';
 import type { InputSpec } from './manifest';
 import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from './preprocess';
-import { gaussianSamples, seededRandom } from './random';
+import { gaussianSamples, hashSeed, seededRandom } from './random';
 
 /** Side of the centre crop every distortion works at, whatever the model's input size. */
 export const WORK_SIZE = 128;
@@ -84,9 +84,7 @@ export interface TripletSources {
 
 /** FNV-1a over "seed|image|kind": every triplet has its own stream, independent of order and --limit. */
 export function tripletSeed(seed: number, image: string, kind: TwoAfcKind): number {
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(`${seed}|${image}|${kind}`)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h;
+  return hashSeed(`${seed}|${image}|${kind}`);
 }
 
 const signed = (random: () => number) => (random() < 0.5 ? -1 : 1);

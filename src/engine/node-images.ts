@@ -46,7 +46,7 @@ export function expandImageArgs(args: readonly string[]): string[] {
   return files;
 }
 
-async function jpegRoundTrip(pixels: PixelTensor, quality: number): Promise<PixelTensor> {
+export async function jpegRoundTrip(pixels: PixelTensor, quality: number): Promise<PixelTensor> {
   const s = pixels.size;
   const encoded = await sharp(Buffer.from(pixelsToRgba(pixels).data), { raw: { width: s, height: s, channels: 4 } }).jpeg({ quality }).toBuffer();
   const { data, info } = await sharp(encoded).ensureAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -1,0 +1,235 @@
+/**
+ * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
+ *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--out FILE]`:
+ * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
+ * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
+ * default and the baseline encoder (public/models/index.json, or --model/--baseline) and three peers
+ * (SSIM, pixelmatch, pHash), with ms per image pair. Prints the tables and writes
+ * bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { attackSettings } from '../../src/core/attack';
+import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
+import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
+import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
+import { indexModels } from '../../src/engine/node-eval';
+import { folderEntries, folderTripletSources, jpegRoundTrip } from '../../src/engine/node-images';
+import { openModel, twoAfcModel } from '../../src/engine/node-model';
+import { encoderMetric, PEERS, type SuiteEncoder, type SuiteMetric } from './metrics';
+import { msPerPair, runGallery, runTriplets, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const DATA = {
+  imagenet: path.resolve(root, '../shared/data/imagenet-sample'),
+  flowers: path.resolve(root, '../shared/data/flowers'),
+  wordnet: '/usr/share/wordnet/data.noun',
+};
+/** Sizes: quick must stay under 10 min on 2 cores with a 224 px model (see bench/README.md). */
+const SIZES = { quick: { items: 30, attacked: 15, gallery: 100 }, full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined } };
+const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
+
+export interface SuiteTaskReport {
+  task: SuiteTask;
+  /** Present when the task could not run (data absent): the reason. */
+  skipped?: string;
+  data?: string;
+  definition?: string;
+  seconds?: number;
+  seconds_per_metric?: Record<string, number>;
+  scores?: Record<string, TaskScore>;
+  per_kind?: Record<string, Record<string, TaskScore>>;
+}
+
+export interface SuiteJson {
+  suite: string;
+  version: number;
+  date: string;
+  mode: 'quick' | 'full';
+  seed: number;
+  sizes: { items: number | null; attacked: number; gallery: number | null };
+  attack: Record<string, unknown>;
+  models: Array<{ id: string; role: string; input_size: number; embedding_size: number }>;
+  metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
+  tasks: SuiteTaskReport[];
+  speed_ms_per_pair: Record<string, number | null>;
+  machine: { cpu: string; cores: number; node: string };
+  seconds: number;
+  table: string;
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
+const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? [...xs] : xs.slice(0, n));
+
+export async function suiteMain(argv: string[]): Promise<SuiteJson> {
+  const { values } = parseArgs({
+    args: argv.filter((a) => a !== '--suite'),
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' } },
+  });
+  const mode = values.quick ? 'quick' : 'full';
+  const seed = Number(values.seed ?? 0);
+  const items = values.items !== undefined ? Number(values.items) : SIZES[mode].items;
+  const attacked = values.attacked !== undefined ? Number(values.attacked) : SIZES[mode].attacked;
+  /** k-NN and copy retrieval: how many evaluation photos (seeded order) form the gallery; all in the full form. */
+  const gallerySize = values.gallery !== undefined ? Number(values.gallery) : SIZES[mode].gallery;
+  const tasks = (values.tasks?.split(',') ?? [...SUITE_TASKS]) as SuiteTask[];
+  const attack = attackSettings('pgd', 'linf', 4 / 255, 10, seed);
+  const started = performance.now();
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+
+  const index = await indexModels();
+  const ids = { robust: values.model ?? index.default, baseline: values.baseline ?? index.baseline };
+  const encoders: SuiteEncoder[] = [];
+  const modelInfo: Array<{ id: string; role: string; input_size: number; embedding_size: number }> = [];
+  for (const [role, id] of [['robust', ids.robust], ['baseline', ids.baseline]] as const) {
+    const opened = await openModel(id);
+    if (!opened.info.hasAttackGraph) throw new Error(`Model "${id}" ships no attack.onnx: the suite attacks every encoder.`);
+    encoders.push(encoderMetric(opened.info.id, `${opened.info.id} (${role === 'robust' ? 'robust default' : 'baseline'})`, await twoAfcModel(opened, true)));
+    modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize });
+  }
+  const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...PEERS];
+  const opts: RunOptions = { seed, attacked, attack, log };
+  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; PGD-10 L∞ 4/255, seed ${seed}`);
+
+  const reports: SuiteTaskReport[] = [];
+  const imagenetEval = existsSync(DATA.imagenet) ? evaluationImageNames(folderEntries(DATA.imagenet)) : [];
+  const imagenet = folderTripletSources(DATA.imagenet, imagenetEval);
+  const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: () => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>) => {
+    if (!tasks.includes(task)) return;
+    if (missing) {
+      log(`  ${task}: skipped (${missing})`);
+      reports.push({ task, skipped: missing });
+      return;
+    }
+    log(`  ${task}: ${definition}`);
+    const t0 = performance.now();
+    const result = await body();
+    reports.push({ task, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
+  };
+  const noImagenet = imagenetEval.length ? null : `${DATA.imagenet} is absent`;
+
+  await run('semantic', noImagenet ?? (existsSync(DATA.wordnet) ? null : `${DATA.wordnet} is absent: install Debian's wordnet-base (scripts/setup.sh --all)`), DATA.imagenet, `reference vs the photo of the most related class (deepest common WordNet hypernym ≥ ${SEMANTIC_DEPTHS.minRelated}) and an unrelated one (≤ ${SEMANTIC_DEPTHS.maxUnrelated})`, async () => {
+    const taxonomy = parseWordNetNouns(readFileSync(DATA.wordnet, 'utf8'));
+    const all = semanticTriplets(taxonomy, imagenetEval, imagenetEval, seed);
+    const triplets = take(seededOrder(all.map((t) => t.ref), seed, 'semantic'), items).map((ref) => all.find((t) => t.ref === ref)!);
+    const itemsOf: TripletItem[] = [];
+    for (const t of triplets) itemsOf.push({ id: `semantic|${t.ref}`, ref: await imagenet.load(t.ref), correct: await imagenet.load(t.related), wrong: await imagenet.load(t.unrelated) });
+    return runTriplets(itemsOf, encoders, PEERS, opts);
+  });
+
+  const flowersEval = existsSync(DATA.flowers) ? evaluationImageNames(folderEntries(DATA.flowers)) : [];
+  const flowersGallery = take(seededOrder(flowersEval, seed, 'knn'), gallerySize);
+  await run('knn', flowersEval.length ? null : `${DATA.flowers} is absent`, DATA.flowers, `leave-one-out ${KNN_K}-NN over ${flowersGallery.length} of the ${flowersEval.length} evaluation flower photos (5 species); the attack pushes the query out of its class`, async () => {
+    const flowers = folderTripletSources(DATA.flowers, flowersEval);
+    const gallery = await Promise.all(flowersGallery.map((n) => flowers.load(n)));
+    const labels = flowersGallery.map((n) => n.split('_')[0]);
+    const queries: GalleryQuery[] = take(flowersGallery, items).map((name, i) => {
+      return {
+        id: `knn|${name}`,
+        pixels: gallery[i],
+        decide: (d) => knnPredict(d, labels, KNN_K, i) === labels[i],
+        targets: (q, g) => knnTargets(q, g, labels, labels[i], KNN_K, i),
+      };
+    });
+    return runGallery(gallery, queries, encoders, PEERS, opts);
+  });
+
+  const copyGallery = take(seededOrder(imagenetEval, seed, 'copy'), gallerySize);
+  await run('copy', noImagenet, DATA.imagenet, `gallery = ${copyGallery.length} of the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async () => {
+    const gallery = await Promise.all(copyGallery.map((n) => imagenet.load(n)));
+    const queries: GalleryQuery[] = [];
+    for (const [own, name] of take(copyGallery, items).entries()) {
+      queries.push({
+        id: `copy|${name}`,
+        pixels: await applyCopyEdit(gallery[own], copyEdit(seed, name), jpegRoundTrip),
+        decide: (d) => nearest(d) === own,
+        targets: (q, g) => copyTargets(q, g, own),
+      });
+    }
+    return runGallery(gallery, queries, encoders, PEERS, opts);
+  });
+
+  await run('distortion', noImagenet, DATA.imagenet, 'the project 2AFC (docs/benchmark-2afc.md): mild vs strong blur, JPEG, noise, colour, geometric; augmented copy vs another photo', async () => {
+    const images = take(seededOrder(imagenetEval, seed, 'distortion'), items === undefined ? undefined : Math.ceil(items / KINDS.length));
+    const itemsOf: TripletItem[] = [];
+    for (const image of images) {
+      for (const t of await makeTriplets(image, await imagenet.load(image), seed, imagenet)) {
+        itemsOf.push({ id: `distortion|${image}|${t.kind}`, kind: t.kind, ref: t.ref, correct: t.p[t.correct], wrong: t.p[1 - t.correct] });
+      }
+    }
+    const result = await runTriplets(take(itemsOf, items), encoders, PEERS, opts);
+    const per_kind: NonNullable<SuiteTaskReport['per_kind']> = {};
+    for (const m of metrics) {
+      const { clean, robust } = result.items[m.id];
+      per_kind[m.id] = Object.fromEntries(
+        KINDS.map((kind) => {
+          const idx = take(itemsOf, items).map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
+          const att = idx.filter((i) => i < robust.length);
+          // Attacked items first, as taskScore expects.
+          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), m.kind === 'peer')];
+        }),
+      );
+    }
+    return { ...result, per_kind };
+  });
+
+  log('  speed: ms per image pair');
+  const speedImages = await Promise.all(take(imagenetEval, 21).map((n) => imagenet.load(n)));
+  const pairs = speedImages.slice(1).map((b, i) => [speedImages[i], b] as [typeof b, typeof b]);
+  const speed: Record<string, number | null> = {};
+  for (const m of metrics) speed[m.id] = pairs.length ? +(await msPerPair(m, pairs)).toFixed(3) : null;
+
+  const seconds = (performance.now() - started) / 1000;
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version };
+  const ran = reports.filter((r) => r.scores);
+  const head = ['metric', ...ran.flatMap((r) => [`${TITLES[r.task]} clean`, 'attacked subset: clean → attacked']), 'ms / pair'];
+  const rows = metrics.map((m) => [
+    m.kind === 'encoder' ? `**${m.label}**` : m.label,
+    ...ran.flatMap((r) => {
+      const s = r.scores![m.id];
+      return [pct(s.clean), s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${s.transfer ? ' †' : ''}`];
+    }),
+    speed[m.id] === null ? '—' : speed[m.id]!.toFixed(2),
+  ]);
+  const counts = ran.map((r) => `${TITLES[r.task]}: ${Object.values(r.scores!)[0].n} items, ${Object.values(r.scores!)[0].attacked_n} attacked${r.task === 'knn' ? `, gallery ${flowersGallery.length}` : r.task === 'copy' ? `, gallery ${copyGallery.length}` : ''}`).join('; ');
+  const distortion = reports.find((r) => r.task === 'distortion' && r.per_kind);
+  const text = [
+    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under PGD-10 L∞ 4/255`,
+    table(head, rows),
+    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under attack, attacked on each encoder's own input pixels through its attack.onnx; an item wrong on clean images counts wrong. † transfer: SSIM, pixelmatch and pHash have no gradient, so they are scored on the adversarial images made against both encoders (an item counts only if right on both). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`).join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
+    ...(distortion
+      ? [
+          '### Distortion 2AFC per kind: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)',
+          table(
+            ['metric', ...KINDS],
+            metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${c.transfer ? ' †' : ''} (${c.n}/${c.attacked_n})`; })]),
+          ),
+        ]
+      : []),
+  ].join('\n\n');
+  process.stdout.write(`${text}\n`);
+  const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
+  const json: SuiteJson = {
+    suite: 'rclip-web benchmark suite',
+    version: 1,
+    date: new Date().toISOString(),
+    mode,
+    seed,
+    sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null },
+    attack: { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core PGD (src/core/suite.ts attackMargin)' },
+    models: modelInfo,
+    metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
+    tasks: reports,
+    speed_ms_per_pair: speed,
+    machine,
+    seconds: +seconds.toFixed(1),
+    table: text,
+  };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(json, null, 1) + '\n');
+  log(`written: ${path.relative(root, file)} (${(seconds / 60).toFixed(1)} min)`);
+  return json;
+}

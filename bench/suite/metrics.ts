@@ -1,0 +1,98 @@
+/**
+ * The metrics the suite compares, behind one interface (features of images, then a distance between
+ * features): the encoders (robust default and baseline, through onnxruntime-node) and the three
+ * peers web developers use today — SSIM (ssim.js), pixelmatch's share of differing pixels, and a
+ * DCT perceptual hash (sharp-phash). Every peer compares 8-bit RGBA at WORK_SIZE (128×128); images
+ * of another size (an encoder's adversarial image at its input size) are first resized to it with
+ * the core's bicubic resize.
+ */
+import pixelmatch from 'pixelmatch';
+import sharpPhash from 'sharp-phash';
+import { ssim } from 'ssim.js';
+import { cosineDistance } from '../../src/core/distance';
+import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../../src/core/preprocess';
+import { modelInput, WORK_BACKGROUND, WORK_SIZE, type TwoAfcModel } from '../../src/core/twoafc';
+
+export interface SuiteMetric<F = unknown> {
+  id: string;
+  label: string;
+  kind: 'encoder' | 'peer';
+  /** What the distance compares, one per image (WORK_SIZE pixel tensors, or any size for peers). */
+  features(images: readonly PixelTensor[]): Promise<F[]>;
+  /** 0 for identical images, larger = more different. */
+  distance(a: F, b: F): number;
+}
+
+export interface SuiteEncoder extends SuiteMetric<Float32Array> {
+  kind: 'encoder';
+  model: TwoAfcModel;
+}
+
+const BATCH = 32;
+
+export function encoderMetric(id: string, label: string, model: TwoAfcModel): SuiteEncoder {
+  return {
+    id,
+    label,
+    kind: 'encoder',
+    model,
+    async features(images) {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < images.length; i += BATCH) {
+        out.push(...(await model.embed(images.slice(i, i + BATCH).map((p) => (p.size === model.input.size ? p : modelInput(p, model.input))))));
+      }
+      return out;
+    },
+    distance: cosineDistance,
+  };
+}
+
+/** 8-bit RGBA at WORK_SIZE: what every peer sees. */
+export function peerImage(p: PixelTensor): RgbaImage {
+  return pixelsToRgba(p.size === WORK_SIZE ? p : toModelPixels(pixelsToRgba(p), { size: WORK_SIZE, background: WORK_BACKGROUND }));
+}
+
+const syncPeer = <F>(id: string, label: string, feature: (img: RgbaImage) => F, distance: (a: F, b: F) => number): SuiteMetric<F> => ({
+  id,
+  label,
+  kind: 'peer',
+  features: async (images) => images.map((p) => feature(peerImage(p))),
+  distance,
+});
+
+/** 1 − mean SSIM (ssim.js defaults: 11×11 window, its "weber" implementation, greyscale). */
+export const ssimMetric = syncPeer(
+  'ssim',
+  'SSIM (ssim.js, 1 − mSSIM)',
+  (img) => ({ data: new Uint8ClampedArray(img.data), width: img.width, height: img.height }),
+  (a, b) => 1 - ssim(a, b).mssim,
+);
+
+/** The share of pixels pixelmatch counts as different (its default threshold 0.1, anti-aliasing detection on). */
+export const pixelmatchMetric = syncPeer(
+  'pixelmatch',
+  'pixelmatch (share of differing pixels)',
+  (img) => img,
+  (a, b) => pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.1 }) / (a.width * a.height),
+);
+
+/** Hamming distance of the 64-bit DCT pHashes (sharp-phash: greyscale 32×32, DCT, 8×8 low frequencies vs their mean), over 64. */
+export const phashMetric: SuiteMetric<string> = {
+  id: 'phash',
+  label: 'pHash (sharp-phash, Hamming / 64)',
+  kind: 'peer',
+  features: (images) =>
+    Promise.all(
+      images.map((p) => {
+        const img = peerImage(p);
+        return sharpPhash(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 4 } });
+      }),
+    ),
+  distance: (a, b) => {
+    let differing = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differing++;
+    return differing / a.length;
+  },
+};
+
+export const PEERS: SuiteMetric[] = [ssimMetric, pixelmatchMetric, phashMetric] as SuiteMetric[];

@@ -1,0 +1,173 @@
+/**
+ * Pure definitions of the benchmark suite (docs/benchmark-suite.md) beside the distortion 2AFC of
+ * twoafc.ts: the seeded copy edits of copy retrieval, leave-one-out k-NN, recall@1, the attack
+ * targets of each task, and the margin attack every task uses (the core's PGD through one
+ * attack.onnx run a step). Semantic triplets are in wordnet.ts.
+ */
+import { runAttack, type AttackSettings, type DistanceGradient } from './attack';
+import { cosineDistance } from './distance';
+import { affineWarp, colourShift, type AffineWarp, type ColourShift } from './distortions';
+import type { PixelTensor } from './preprocess';
+import { hashSeed, seededRandom } from './random';
+import type { TwoAfcModel } from './twoafc';
+
+export const SUITE_TASKS = ['semantic', 'knn', 'copy', 'distortion'] as const;
+export type SuiteTask = (typeof SUITE_TASKS)[number];
+
+/** Neighbours that vote in the k-NN task. */
+export const KNN_K = 5;
+
+/** Copy retrieval's edits: a crop-zoom with a shift, colour jitter, then a JPEG round trip. */
+export const COPY_EDIT = { zoom: [1.15, 1.4], shift: 0.08, colour: 0.15, hue: 0.03, quality: [40, 75] } as const;
+
+export interface CopyEdit {
+  warp: AffineWarp;
+  colour: ColourShift;
+  quality: number;
+}
+
+const between = (random: () => number, lo: number, hi: number) => lo + (hi - lo) * random();
+
+/** The edit of one photo's query copy, drawn from its own stream (seed|image|copy). */
+export function copyEdit(seed: number, image: string): CopyEdit {
+  const random = seededRandom(hashSeed(`${seed}|${image}|copy`));
+  const e = COPY_EDIT;
+  const jitter = () => 1 + between(random, -e.colour, e.colour);
+  return {
+    warp: { dx: between(random, -e.shift, e.shift), dy: between(random, -e.shift, e.shift), scale: between(random, e.zoom[0], e.zoom[1]), degrees: 0, flip: false },
+    colour: { brightness: jitter(), contrast: jitter(), saturation: jitter(), hue: between(random, -e.hue, e.hue) },
+    quality: Math.round(between(random, e.quality[0], e.quality[1])),
+  };
+}
+
+/** Applies an edit; the JPEG codec comes from the caller. */
+export async function applyCopyEdit(pixels: PixelTensor, edit: CopyEdit, jpeg: (p: PixelTensor, quality: number) => Promise<PixelTensor>): Promise<PixelTensor> {
+  return jpeg(colourShift(affineWarp(pixels, edit.warp), edit.colour), edit.quality);
+}
+
+/** Gallery indices by increasing distance (ties: lower index first), without `exclude`. */
+export function ranked(distances: readonly number[], exclude = -1): number[] {
+  return distances
+    .map((_, i) => i)
+    .filter((i) => i !== exclude)
+    .sort((a, b) => distances[a] - distances[b] || a - b);
+}
+
+/** The nearest gallery item (recall@1 asks whether it is the query's own original). */
+export function nearest(distances: readonly number[], exclude = -1): number {
+  return ranked(distances, exclude)[0];
+}
+
+/**
+ * Leave-one-out k-NN: the majority label among the k nearest gallery items other than `exclude`;
+ * a tie between labels goes to the one whose voters are nearer in total.
+ */
+export function knnPredict(distances: readonly number[], labels: readonly string[], k: number, exclude = -1): string {
+  const votes = new Map<string, { count: number; total: number }>();
+  for (const i of ranked(distances, exclude).slice(0, k)) {
+    const v = votes.get(labels[i]) ?? { count: 0, total: 0 };
+    votes.set(labels[i], { count: v.count + 1, total: v.total + distances[i] });
+  }
+  return [...votes.entries()].sort(([la, a], [lb, b]) => b.count - a.count || a.total - b.total || (la < lb ? -1 : 1))[0][0];
+}
+
+/** A task item's decision from its distances to the gallery: true when the metric gets it right. */
+export type GalleryDecision = (distances: readonly number[]) => boolean;
+
+const unitMean = (vectors: Float32Array[]): Float32Array => {
+  const out = new Float32Array(vectors[0].length);
+  for (const v of vectors) for (let i = 0; i < out.length; i++) out[i] += v[i];
+  const n = Math.hypot(...out) || 1;
+  for (let i = 0; i < out.length; i++) out[i] /= n;
+  return out;
+};
+
+/**
+ * What the k-NN attack pulls and pushes: away from the mean direction of the query's k nearest
+ * same-class neighbours, towards that of the nearest other class's k nearest members.
+ */
+export function knnTargets(query: Float32Array, gallery: Float32Array[], labels: readonly string[], label: string, k: number, exclude: number): { correct: Float32Array; wrong: Float32Array } {
+  const distances = gallery.map((g) => cosineDistance(query, g));
+  const order = ranked(distances, exclude);
+  const centre = (l: string) => unitMean(order.filter((i) => labels[i] === l).slice(0, k).map((i) => gallery[i]));
+  const others = [...new Set(labels)].filter((l) => l !== label).map(centre);
+  const wrong = others.reduce((best, c) => (cosineDistance(query, c) < cosineDistance(query, best) ? c : best));
+  return { correct: centre(label), wrong };
+}
+
+/** What the copy-retrieval attack does: push the query away from its original, towards the nearest other gallery photo. */
+export function copyTargets(query: Float32Array, gallery: Float32Array[], own: number): { correct: Float32Array; wrong: Float32Array } {
+  return { correct: gallery[own], wrong: gallery[nearest(gallery.map((g) => cosineDistance(query, g)), own)] };
+}
+
+export interface MarginAttack {
+  /** margin(x) = d(x, correct) − d(x, wrong) at each iterate (0 = after the random start); > 0 means the attack wins there. */
+  margins: number[];
+  /** The iterates, model-input pixels. */
+  iterates: Float32Array[];
+  /** Index of the iterate with the largest margin: the adversarial image handed on to the peers. */
+  best: number;
+}
+
+/**
+ * margin(x) = d(x, a) − d(x, b) and its gradient from ONE attack.onnx run: for unit a, b,
+ * d(x, a) − d(x, b) = f̂·(b − a) = |b − a|·(1 − d(x, u)) with the unit target u = (b − a)/|b − a|.
+ */
+export function marginGradient(model: Pick<TwoAfcModel, 'distanceGradient'>, correct: Float32Array, wrong: Float32Array): (pixels: Float32Array) => Promise<DistanceGradient> {
+  const diff = wrong.map((w, i) => w - correct[i]);
+  const scale = Math.hypot(...diff);
+  const unit = diff.map((v) => v / (scale || 1));
+  return async (pixels) => {
+    if (scale === 0) return { distance: 0, grad: new Float32Array(pixels.length) };
+    const { distance, grad } = await model.distanceGradient(pixels, unit);
+    return { distance: scale * (1 - distance), grad: grad.map((g) => -scale * g) };
+  };
+}
+
+/** The core's PGD/FGSM ascending the margin from `clean` (model-input pixels); every iterate is kept. */
+export async function attackMargin(model: Pick<TwoAfcModel, 'distanceGradient'>, clean: Float32Array, correct: Float32Array, wrong: Float32Array, settings: AttackSettings): Promise<MarginAttack> {
+  const margins: number[] = [];
+  const iterates: Float32Array[] = [];
+  await runAttack(clean, 'push-apart', settings, marginGradient(model, correct, wrong), {
+    onStep: (s, pixels) => {
+      margins.push(s.distance);
+      iterates.push(Float32Array.from(pixels));
+    },
+  });
+  return { margins, iterates, best: margins.indexOf(Math.max(...margins)) };
+}
+
+/** One metric's figures on one task. `robust` counts an item wrong on clean images as wrong. */
+export interface TaskScore {
+  n: number;
+  clean: number;
+  attacked_n: number;
+  /** Clean accuracy on the attacked subset, to read `robust` against. */
+  clean_on_attacked: number | null;
+  robust: number | null;
+  /** True for metrics scored on adversarial images made against the encoders (they cannot be attacked themselves). */
+  transfer: boolean;
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Clean scores of all items and robust scores of the attacked ones (the first `robust.length` items). */
+export function taskScore(clean: readonly number[], robust: readonly number[], transfer: boolean): TaskScore {
+  const attacked = robust.length;
+  return {
+    n: clean.length,
+    clean: mean(clean),
+    attacked_n: attacked,
+    clean_on_attacked: attacked ? mean(clean.slice(0, attacked)) : null,
+    robust: attacked ? mean(robust.map((r, i) => Math.min(r, clean[i]))) : null,
+    transfer,
+  };
+}
+
+/** A seeded order of names for one task (sorted by hash of seed|task|name): the first N are a fair sample, whatever N is. */
+export function seededOrder(names: readonly string[], seed: number, task: string): string[] {
+  const keyed = names.map((n) => ({ n, k: hashSeed(`${seed}|${task}|${n}`) }));
+  return keyed.sort((a, b) => a.k - b.k || (a.n < b.n ? -1 : 1)).map((e) => e.n);
+}

@@ -1,0 +1,180 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PEERS } from '../bench/suite/metrics';
+import { runTriplets } from '../bench/suite/tasks';
+import { attackSettings, PAPER_DEFAULTS } from '../src/core/attack';
+import { cosineDistance } from '../src/core/distance';
+import { toModelPixels, type PixelTensor } from '../src/core/preprocess';
+import { seededRandom } from '../src/core/random';
+import { quantile, summarize } from '../src/core/stats';
+import { attackMargin, copyEdit, knnPredict, nearest, seededOrder, taskScore } from '../src/core/suite';
+import { evaluationImageNames, type TwoAfcModel } from '../src/core/twoafc';
+import { deepestCommonHypernym, parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets, wnidOffset } from '../src/core/wordnet';
+import { decodeImageFile } from '../src/engine/node';
+import { indexModels } from '../src/engine/node-eval';
+import { openModel, twoAfcModel } from '../src/engine/node-model';
+
+const FIXTURE = path.resolve(__dirname, 'fixtures/wordnet-3.0-nouns-excerpt.txt');
+const DATA_NOUN = '/usr/share/wordnet/data.noun';
+const IMAGENET = path.resolve(__dirname, '../../shared/data/imagenet-sample');
+const TENCH = '01440764';
+const GOLDFISH = '01443537';
+const ANALOG_CLOCK = '02708093';
+const NAMES = ['n01440764_tench.JPEG', 'n01443537_goldfish.JPEG', 'n02708093_analog_clock.JPEG', 'n03196217_digital_clock.JPEG', 'n04548280_wall_clock.JPEG'];
+
+function photo(seed: number, size = 32): PixelTensor {
+  const random = seededRandom(seed);
+  return { size, data: Float32Array.from({ length: 3 * size * size }, (_, i) => Math.min(1, Math.max(0, 0.5 + 0.3 * Math.sin(i / (7 + seed)) + 0.2 * (random() - 0.5)))) };
+}
+
+function checkDepths(taxonomy: ReturnType<typeof parseWordNetNouns>) {
+  const related = deepestCommonHypernym(taxonomy, TENCH, GOLDFISH);
+  expect(taxonomy.get(related.offset)!.words).toContain('cyprinid');
+  expect(related.depth).toBe(15);
+  expect(related.depth).toBeGreaterThanOrEqual(SEMANTIC_DEPTHS.minRelated);
+  const unrelated = deepestCommonHypernym(taxonomy, TENCH, ANALOG_CLOCK);
+  expect(taxonomy.get(unrelated.offset)!.words).toEqual(['whole', 'unit']);
+  expect(unrelated.depth).toBe(3);
+  expect(unrelated.depth).toBeLessThanOrEqual(SEMANTIC_DEPTHS.maxUnrelated);
+}
+
+describe('semantic triplets (WordNet 3.0)', () => {
+  const fixture = parseWordNetNouns(readFileSync(FIXTURE, 'utf8'));
+
+  it('parses data.noun lines: words and the @ / @i hypernyms only', () => {
+    expect(fixture.get(TENCH)).toEqual({ offset: TENCH, words: ['tench', 'Tinca_tinca'], hypernyms: ['01439121'] });
+    expect(fixture.get('00001740')!.hypernyms).toEqual([]);
+    expect(wnidOffset('n01440764_tench.JPEG')).toBe(TENCH);
+    expect(wnidOffset('daisy_1.jpg')).toBeNull();
+  });
+
+  it('tench/goldfish are related (cyprinid, depth 15), tench/analog clock unrelated (whole, depth 3): committed excerpt', () => checkDepths(fixture));
+
+  it.skipIf(!existsSync(DATA_NOUN))(`same depths on the full WordNet (skipped: ${DATA_NOUN} absent; install wordnet-base with scripts/setup.sh --all)`, () => {
+    checkDepths(parseWordNetNouns(readFileSync(DATA_NOUN, 'utf8')));
+  });
+
+  it('builds the same triplets for the same seed, whatever the order of references; the stated depths hold', () => {
+    const a = semanticTriplets(fixture, NAMES, NAMES, 0);
+    const b = semanticTriplets(fixture, [...NAMES].reverse(), NAMES, 0).reverse();
+    expect(a).toEqual(b);
+    expect(a).toEqual(semanticTriplets(fixture, NAMES, NAMES, 0));
+    const tench = a.find((t) => t.ref === NAMES[0])!;
+    expect(tench.related).toBe('n01443537_goldfish.JPEG');
+    expect(tench.unrelated).toMatch(/clock/);
+    for (const t of a) {
+      expect(t.relatedHypernym.depth).toBeGreaterThanOrEqual(SEMANTIC_DEPTHS.minRelated);
+      expect(t.unrelatedHypernym.depth).toBeLessThanOrEqual(SEMANTIC_DEPTHS.maxUnrelated);
+    }
+    // The clocks meet at "clock" (depth 10): related to each other, unrelated to the fish.
+    const clock = a.find((t) => t.ref === NAMES[2])!;
+    expect(clock.related).toMatch(/clock/);
+    expect(clock.unrelated).toMatch(/tench|goldfish/);
+    // Another seed may draw other unrelated photos, never break the depths.
+    for (const t of semanticTriplets(fixture, NAMES, NAMES, 7)) expect(t.unrelatedHypernym.depth).toBeLessThanOrEqual(3);
+  });
+
+  it.skipIf(!existsSync(DATA_NOUN) || !existsSync(IMAGENET))('gives triplets for about half of the 160 evaluation photos (skipped: data.noun or ../shared/data/imagenet-sample absent)', () => {
+    const evaluation = evaluationImageNames(readdirSync(IMAGENET));
+    const triplets = semanticTriplets(parseWordNetNouns(readFileSync(DATA_NOUN, 'utf8')), evaluation, evaluation, 0);
+    expect(triplets.length).toBe(72);
+    for (const t of triplets) expect(evaluation).toContain(t.related);
+  });
+});
+
+describe('suite definitions', () => {
+  it('quantile is nearest-rank; summarize gives the order statistics', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2);
+    expect(quantile([1, 2, 3, 4], 0.9)).toBe(4);
+    expect(summarize([3, 1, 2])).toMatchObject({ n: 3, min: 1, median: 2, max: 3, mean: 2 });
+  });
+
+  it('k-NN votes the majority of the k nearest, leaving the query out; nearest breaks ties by index', () => {
+    const labels = ['a', 'a', 'b', 'b', 'b'];
+    expect(knnPredict([0, 0.1, 0.2, 0.3, 0.4], labels, 3, 0)).toBe('b');
+    expect(knnPredict([0, 0.1, 0.2, 0.3, 0.4], labels, 1, 0)).toBe('a');
+    expect(nearest([0.5, 0.2, 0.2])).toBe(1);
+    expect(nearest([0.5, 0.2, 0.2], 1)).toBe(2);
+  });
+
+  it('copy edits and task orders are seeded', () => {
+    expect(copyEdit(0, 'x.jpg')).toEqual(copyEdit(0, 'x.jpg'));
+    expect(copyEdit(0, 'x.jpg')).not.toEqual(copyEdit(1, 'x.jpg'));
+    expect(seededOrder(['a', 'b', 'c', 'd'], 0, 'knn')).toEqual(seededOrder(['d', 'c', 'b', 'a'], 0, 'knn'));
+  });
+
+  it('an item wrong on clean images counts wrong under attack', () => {
+    expect(taskScore([0, 1], [1, 1], false)).toMatchObject({ n: 2, clean: 0.5, attacked_n: 2, robust: 0.5 });
+  });
+
+  it('runTriplets: a triplet wrong on clean counts wrong even when no iterate flips it', async () => {
+    const ref = photo(1);
+    const correct = photo(2);
+    const wrong = photo(3);
+    const e = (p: PixelTensor) => Float32Array.from(p.data[0] === ref.data[0] ? [1, 0] : p.data[0] === correct.data[0] ? [0, 1] : [1, 0]);
+    // d(ref, correct) = 1 > d(ref, wrong) = 0: wrong on clean. The fake gradient says every iterate is right (margin < 0).
+    const model: TwoAfcModel = { input: { size: 32, background: [1, 1, 1] }, embed: async (ps) => ps.map(e), distanceGradient: async (p) => ({ distance: 2, grad: new Float32Array(p.length) }) };
+    const enc = { id: 'fake', label: 'fake', kind: 'encoder' as const, model, features: async (ps: readonly PixelTensor[]) => ps.map(e), distance: cosineDistance };
+    const result = await runTriplets([{ id: 't', ref, correct, wrong }], [enc], [], { seed: 0, attacked: 1, attack: PAPER_DEFAULTS, log: () => {} });
+    expect(result.items.fake).toEqual({ clean: [0], robust: [1] });
+    expect(result.scores.fake).toMatchObject({ clean: 0, robust: 0, transfer: false });
+  });
+});
+
+describe('peers', () => {
+  it('every peer gives 0 for identical images (the same tensor and an equal copy), and > 0 for different ones', async () => {
+    const a = photo(4, 128);
+    const copy = { size: a.size, data: Float32Array.from(a.data) };
+    const b = photo(9, 128);
+    for (const peer of PEERS) {
+      const [fa, fc, fb] = await peer.features([a, copy, b]);
+      expect(peer.distance(fa, fa), peer.id).toBe(0);
+      expect(peer.distance(fa, fc), peer.id).toBe(0);
+      expect(peer.distance(fa, fb), peer.id).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the attack on the shipped baseline', () => {
+  it("the core PGD through attack.onnx raises the margin d(x, correct) − d(x, wrong) over the clean image's", async () => {
+    const { baseline } = await indexModels();
+    const opened = await openModel(baseline);
+    const model = await twoAfcModel(opened, true);
+    const load = async (f: string) => toModelPixels(await decodeImageFile(path.resolve(__dirname, '../public/samples', f)), model.input);
+    const [ref, near, far] = await Promise.all(['sunset.jpg', 'sunset-shifted.jpg', 'meadow.jpg'].map(load));
+    const [eRef, eNear, eFar] = await model.embed([ref, near, far]);
+    const clean = cosineDistance(eRef, eNear) - cosineDistance(eRef, eFar);
+    const a = await attackMargin(model, ref.data, eNear, eFar, attackSettings('pgd', 'linf', 4 / 255, 10, 0));
+    expect(a.margins).toHaveLength(11);
+    expect(Math.max(...a.margins)).toBeGreaterThan(clean + 0.01);
+    // The margin from one attack.onnx run matches the embeddings of the best iterate.
+    const [eAdv] = await model.embed([{ size: ref.size, data: a.iterates[a.best] }]);
+    expect(cosineDistance(eAdv, eNear) - cosineDistance(eAdv, eFar)).toBeCloseTo(a.margins[a.best], 4);
+    await opened.engine.unloadModel(opened.ref);
+  }, 60_000);
+});
+
+describe('npm run bench -- --suite', () => {
+  it('writes the JSON the docs describe (tiny run; tasks whose data is absent are reported as skipped)', async () => {
+    const { suiteMain } = await import('../bench/suite/main');
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');
+    const json = await suiteMain(['--suite', '--quick', '--items', '2', '--attacked', '1', '--out', out]);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(json)));
+    expect(json).toMatchObject({ mode: 'quick', seed: 0, sizes: { items: 2, attacked: 1 }, attack: { method: 'pgd', norm: 'linf', steps: 10 } });
+    expect(json.models.map((m) => m.role)).toEqual(['robust', 'baseline']);
+    expect(json.metrics.map((m) => m.id).slice(2)).toEqual(['ssim', 'pixelmatch', 'phash']);
+    expect(json.tasks.map((t) => t.task)).toEqual(['semantic', 'knn', 'copy', 'distortion']);
+    for (const t of json.tasks) {
+      if (t.skipped) continue;
+      for (const m of json.metrics) {
+        const s = t.scores![m.id];
+        expect(s).toEqual({ n: 2, clean: expect.any(Number), attacked_n: 1, clean_on_attacked: expect.any(Number), robust: expect.any(Number), transfer: m.kind === 'peer' });
+        expect(s.robust).toBeLessThanOrEqual(s.clean_on_attacked!);
+      }
+    }
+    if (existsSync(IMAGENET)) for (const m of json.metrics) expect(json.speed_ms_per_pair[m.id]).toBeGreaterThan(0);
+    expect(json.table).toContain('| metric |');
+  }, 300_000);
+});
