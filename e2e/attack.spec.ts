@@ -39,8 +39,10 @@ test('PGD-10 L∞ 4/255 push-apart: the baseline moves far more than the robust 
   await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
   const robust = await after(page, 'robust');
   const baseline = await after(page, 'baseline');
-  expect(Math.abs(robust - expected.robust.attacked.after), `robust ${robust} vs Node ${expected.robust.attacked.after}`).toBeLessThan(1e-3);
-  expect(Math.abs(baseline - expected.baseline.attacked.after), `baseline ${baseline} vs Node ${expected.baseline.attacked.after}`).toBeLessThan(1e-3);
+  // 10 sign steps on a ReLU6 network amplify the tiny float differences between wasm and
+  // onnxruntime-node kernels (measured 2.5e-3 on a distance of 1.12): 1e-2 here, 1e-3 for plain distances.
+  expect(Math.abs(robust - expected.robust.attacked.after), `robust ${robust} vs Node ${expected.robust.attacked.after}`).toBeLessThan(1e-2);
+  expect(Math.abs(baseline - expected.baseline.attacked.after), `baseline ${baseline} vs Node ${expected.baseline.attacked.after}`).toBeLessThan(1e-2);
   // Push-apart starts at distance 0, so "after" is how far each model's distance moved.
   expect(baseline, 'baseline should move far more than the robust model').toBeGreaterThan(2 * robust);
   await expect(page.locator('#attack-panel .attack-verdict')).toContainText('less for the robust model');

