@@ -3,6 +3,8 @@
  * verdict bands and the dedupe threshold live in the manifest (`calibration`), measured by the bench
  * (bench/distance-bands.ts) with `calibrationFromBands`, never as constants tuned to one model.
  */
+import type { Summary } from './stats';
+
 export interface VerdictBand {
   /** Upper bound (exclusive) of the band; null for the last band, which has none. */
   below: number | null;
@@ -46,14 +48,8 @@ export function describeBands(calibration: Calibration): string {
 }
 
 /** One row of bench/results/distance-bands-<model>.json: a kind of copy and where its distances fall. */
-export interface BandRow {
+export interface BandRow extends Omit<Summary, 'mean'> {
   copy: string;
-  n: number;
-  min: number;
-  p10: number;
-  median: number;
-  p90: number;
-  max: number;
 }
 
 /** The smallest of 1, 2, 5 × 10^k at or above x (niceUp), the largest at or below (niceDown). */

@@ -223,6 +223,7 @@ class PooledEmbedding(nn.Module):
         self.net, self.config = net, config
         channels = net.convs[list(net.convs)[-1]].out_channels
         self.register_buffer("centre", torch.zeros(channels) if centre is None else centre.clone())
+        self._channels_last = False
 
     @property
     def image_size(self) -> int:
@@ -236,7 +237,7 @@ class PooledEmbedding(nn.Module):
         return self
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        if getattr(self, "_channels_last", False):
+        if self._channels_last:
             pixels = pixels.contiguous(memory_format=torch.channels_last)
         return self.net(pixels).mean(dim=(2, 3)) - self.centre
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from . import augment
 from .convnet import ConvEncoder, ConvEncoderConfig
-from .trainutil import (RunLog, Stopwatch, TrainLoop, add_run_args, batch_indices, load_training_images, parse_run_args,
+from .trainutil import (Stopwatch, TrainLoop, add_run_args, batch_indices, load_training_images, open_run, parse_run_args,
                         save_atomic, step_generator)
 
 
@@ -61,11 +61,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict 
 
 def main(argv: list[str] | None = None) -> Path:
     args, state, inherited = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    args.run.mkdir(parents=True, exist_ok=True)
-    log = RunLog(args.run)
-    last_path, final_path = args.run / "last.pt", args.run / "final.pt"
+    log, last_path, final_path = open_run(args)
 
     if state is not None:
         config = ConvEncoderConfig.from_dict(state["config"])

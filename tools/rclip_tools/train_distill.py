@@ -35,7 +35,8 @@ from . import augment
 from .data import DEFAULT_DATA_ROOT, cached_images, evaluation_files, training_files
 from .keras_mobilenet import PooledEmbedding, fit_centre
 from .semantic_eval import evaluate_suite
-from .trainutil import (RunLog, Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images,
+from .trainutil import (Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images, open_run,
+                        pgd_linf_random_start,
                         parse_run_args, save_atomic, step_generator)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,19 +50,6 @@ def cosine_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
 def info_nce(student: torch.Tensor, teacher: torch.Tensor, tau: float) -> torch.Tensor:
     logits = F.normalize(student, dim=1) @ F.normalize(teacher, dim=1).T / tau
     return F.cross_entropy(logits, torch.arange(len(student)))
-
-
-def pgd_away(model: PooledEmbedding, pixels: torch.Tensor, target: torch.Tensor, eps: float, steps: int,
-             step_size: float, g: torch.Generator) -> torch.Tensor:
-    delta = (torch.rand(pixels.shape, generator=g) * 2 - 1) * eps
-    delta = (pixels + delta).clamp(0, 1) - pixels
-    for _ in range(steps):
-        delta.requires_grad_(True)
-        loss = cosine_loss(model(pixels + delta), target).sum()
-        grad, = torch.autograd.grad(loss, delta)
-        delta = (delta.detach() + step_size * grad.sign()).clamp(-eps, eps)
-        delta = (pixels + delta).clamp(0, 1) - pixels
-    return (pixels + delta).detach()
 
 
 def training_view(images: torch.Tensor, teacher_size: int, student_size: int, g: torch.Generator):
@@ -109,11 +97,7 @@ def build_models(args) -> tuple[PooledEmbedding, PooledEmbedding]:
 
 def main(argv: list[str] | None = None) -> Path:
     args, state, inherited = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    args.run.mkdir(parents=True, exist_ok=True)
-    log = RunLog(args.run)
-    last_path, final_path = args.run / "last.pt", args.run / "final.pt"
+    log, last_path, final_path = open_run(args)
 
     if state is not None:
         teacher = PooledEmbedding.from_checkpoint(state["teacher"], args.nsfwjs).requires_grad_(False).eval()
@@ -157,7 +141,7 @@ def main(argv: list[str] | None = None) -> Path:
                                args.teacher_size, args.student_size, g)
         with torch.no_grad():
             target = teacher(xt)
-        adversarial = pgd_away(student, xs, target, eps, args.pgd_steps, step_size, g)
+        adversarial = pgd_linf_random_start(lambda x: cosine_loss(student(x), target).sum(), xs, eps, args.pgd_steps, step_size, g)
         e_adv, e_clean = student(adversarial), student(xs)
         fare = cosine_loss(e_adv, target).mean()
         nce = info_nce(e_adv, target, args.tau)

@@ -25,28 +25,14 @@ from . import augment
 from .convnet import ConvEncoder
 from .proxy_eval import (PixelEncoder, cosine_distance, load_eval_images, make_triplets, pgd_flip_attack,
                          push_apart_drift)
-from .trainutil import (RunLog, Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images,
+from .trainutil import (Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images, open_run,
+                        pgd_linf_random_start,
                         parse_run_args, save_atomic, step_generator)
 
 
 def fare_loss(model: PixelEncoder, target: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of the squared L2 distance to the frozen embeddings."""
     return ((model(pixels) - target) ** 2).sum(1).mean()
-
-
-def pgd_fare(model: PixelEncoder, target: torch.Tensor, pixels: torch.Tensor, eps: float, steps: int,
-             step_size: float, g: torch.Generator) -> torch.Tensor:
-    """Adversarial pixels maximising the FARE loss: random start, signed steps, projection to the
-    eps-ball and to [0,1]."""
-    delta = (torch.rand(pixels.shape, generator=g) * 2 - 1) * eps
-    delta = (pixels + delta).clamp(0, 1) - pixels
-    for _ in range(steps):
-        delta.requires_grad_(True)
-        loss = fare_loss(model, target, pixels + delta)
-        grad, = torch.autograd.grad(loss, delta)
-        delta = (delta.detach() + step_size * grad.sign()).clamp(-eps, eps)
-        delta = (pixels + delta).clamp(0, 1) - pixels
-    return (pixels + delta).detach()
 
 
 def robustness_proxy(model: PixelEncoder, original: PixelEncoder, refs: torch.Tensor,
@@ -86,11 +72,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict 
 
 def main(argv: list[str] | None = None) -> Path:
     args, state, inherited = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    args.run.mkdir(parents=True, exist_ok=True)
-    log = RunLog(args.run)
-    last_path, final_path = args.run / "last.pt", args.run / "final.pt"
+    log, last_path, final_path = open_run(args)
 
     if state is not None:
         original_encoder = ConvEncoder.from_checkpoint({"config": state["config"], "state_dict": state["original"]})
@@ -141,7 +123,7 @@ def main(argv: list[str] | None = None) -> Path:
         with torch.no_grad():
             target = original(pixels)
         model.eval()
-        adversarial = pgd_fare(model, target, pixels, eps, args.pgd_steps, step_size, g)
+        adversarial = pgd_linf_random_start(lambda x: fare_loss(model, target, x), pixels, eps, args.pgd_steps, step_size, g)
         model.train()
         loss = fare_loss(model, target, adversarial)
         optimizer.zero_grad(set_to_none=True)

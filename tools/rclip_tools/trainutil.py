@@ -153,6 +153,28 @@ def load_training_images(args: argparse.Namespace, image_size: int) -> tuple[lis
     return files, images, min(args.batch_size, len(files))
 
 
+def open_run(args: argparse.Namespace) -> tuple[RunLog, Path, Path]:
+    """A session's prologue shared by the trainers: threads, seed, run folder; (log, last.pt, final.pt)."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    args.run.mkdir(parents=True, exist_ok=True)
+    return RunLog(args.run), args.run / "last.pt", args.run / "final.pt"
+
+
+def pgd_linf_random_start(loss_of, pixels: torch.Tensor, eps: float, steps: int, step_size: float,
+                          g: torch.Generator) -> torch.Tensor:
+    """Adversarial pixels maximising loss_of(pixels) (a scalar): uniform random start in the eps-ball,
+    signed steps, projection to the ball and to [0,1]; the inner loop of the adversarial trainers."""
+    delta = (torch.rand(pixels.shape, generator=g) * 2 - 1) * eps
+    delta = (pixels + delta).clamp(0, 1) - pixels
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        grad, = torch.autograd.grad(loss_of(pixels + delta), delta)
+        delta = (delta.detach() + step_size * grad.sign()).clamp(-eps, eps)
+        delta = (pixels + delta).clamp(0, 1) - pixels
+    return (pixels + delta).detach()
+
+
 class TrainLoop:
     """The loop both stages share: the time budget, the cosine schedule, throughput logging and
     periodic checkpoints. Iterating yields each step's learning rate (already set on the optimiser);
