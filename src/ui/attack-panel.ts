@@ -4,7 +4,7 @@
  */
 import type { AttackOutcome, AttackStep, ImageInput, Metric, ModelInfo } from '../client/metric';
 import { PAPER_DEFAULTS, type AttackMethod, type AttackNorm, type AttackObjective } from '../core/attack';
-import { toRclipError } from '../core/errors';
+import { showRunFailure } from './panel-kit';
 import type { RgbaImage } from '../core/preprocess';
 
 export interface AttackPanelContext {
@@ -174,10 +174,7 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
       status.textContent = `Done: ${settings.method.toUpperCase()} ${norm === 'linf' ? 'L∞' : 'L2'}, ε = ${norm === 'linf' ? `${Math.round(settings.eps * 255)}/255` : settings.eps}, ${totalSteps} step(s), seed ${settings.seed}.`;
       section.dataset.state = 'done';
     } catch (err) {
-      const e = toRclipError(err);
-      status.textContent = e.code === 'CANCELLED' ? 'Cancelled.' : '';
-      section.dataset.state = e.code === 'CANCELLED' ? 'cancelled' : 'error';
-      if (e.code !== 'CANCELLED') ctx.showError(e);
+      showRunFailure(err, section, status, ctx.showError);
     } finally {
       cancel.disabled = true;
       run.disabled = false;

@@ -5,7 +5,7 @@
  * so it gets the copy crafted against the baseline (transfer), as the page says.
  */
 import type { Metric, ModelInfo } from '../client/metric';
-import { toRclipError } from '../core/errors';
+import { showRunFailure, wireDropZone } from './panel-kit';
 import { nearestRow, toMatrix } from '../core/nearest';
 import { hammingDistance, phash, PHASH_BITS, PHASH_MATCH_BITS } from '../core/phash';
 import type { RgbaImage } from '../core/preprocess';
@@ -299,10 +299,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       status.textContent = 'Done.';
       section.dataset.state = 'evaded';
     } catch (err) {
-      const e = toRclipError(err);
-      status.textContent = e.code === 'CANCELLED' ? 'Cancelled.' : '';
-      section.dataset.state = e.code === 'CANCELLED' ? 'cancelled' : 'error';
-      if (e.code !== 'CANCELLED') ctx.showError(e);
+      showRunFailure(err, section, status, ctx.showError);
     } finally {
       cancel.disabled = true;
       evade.disabled = false;
@@ -327,26 +324,12 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     uploadInput.value = '';
     if (f) setUpload(f.name, f).catch(fail);
   });
-  const wireDrop = (zone: HTMLElement, input: HTMLInputElement, onFiles: (files: File[]) => Promise<void>) => {
-    zone.addEventListener('keydown', (e) => {
-      if (e.target === zone && (e.key === 'Enter' || e.key === ' ')) {
-        e.preventDefault();
-        input.click();
-      }
-    });
-    zone.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      zone.classList.add('over');
-    });
-    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-    zone.addEventListener('drop', (e) => {
-      e.preventDefault();
-      zone.classList.remove('over');
-      const files = [...(e.dataTransfer?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+  const wireDrop = (zone: HTMLElement, input: HTMLInputElement, onFiles: (files: File[]) => Promise<void>) =>
+    wireDropZone(zone, input, (data) => {
+      const files = [...(data?.files ?? [])].filter((f) => f.type.startsWith('image/'));
       if (files.length) onFiles(files).catch(fail);
       else fail(new Error('Nothing usable was dropped: drop image files.'));
     });
-  };
   wireDrop($('.blocklist-list'), addInput, async (files) => {
     for (const f of files) await addListed(f.name, f);
   });

@@ -12,6 +12,7 @@ import { simulateWorkerCrash } from '../client/test-hooks';
 import { mountAttackPanel } from './attack-panel';
 import { mountBlocklistPanel } from './blocklist-panel';
 import { mountInversionPanel } from './inversion-panel';
+import { wireDropZone } from './panel-kit';
 import { describeBands, verdict } from '../core/calibration';
 
 type Slot = 'a' | 'b';
@@ -135,21 +136,8 @@ function wireZone(slot: Slot) {
     if (file) setImage(slot, file, file);
     input.value = '';
   });
-  zone.addEventListener('keydown', (e) => {
-    if (e.target === zone && (e.key === 'Enter' || e.key === ' ')) {
-      e.preventDefault();
-      input.click();
-    }
-  });
-  zone.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    zone.classList.add('over');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (e) => {
-    e.preventDefault();
-    zone.classList.remove('over');
-    const dropped = e.dataTransfer && imageFromDataTransfer(e.dataTransfer);
+  wireDropZone(zone, input, (data) => {
+    const dropped = data && imageFromDataTransfer(data);
     if (dropped) setImage(slot, dropped.image, dropped.preview);
     else showError(new RclipError('IMAGE_UNSUPPORTED_FORMAT', 'Nothing usable was dropped: drop an image file or an image link.'));
   });
