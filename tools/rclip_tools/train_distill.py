@@ -36,7 +36,7 @@ from .data import DEFAULT_DATA_ROOT, cached_images, evaluation_files, training_f
 from .keras_mobilenet import PooledEmbedding, fit_centre
 from .semantic_eval import evaluate_suite
 from .trainutil import (Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images, open_run,
-                        pgd_linf_random_start,
+                        pgd_linf_random_start, ramped_eps,
                         parse_run_args, save_atomic, step_generator)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -134,8 +134,7 @@ def main(argv: list[str] | None = None) -> Path:
     if loop.step == 0 and args.proxy_every:
         proxy()
     for lr in loop:
-        eps = args.eps * min(1.0, (loop.step + 1) / max(1, args.eps_warmup_steps))
-        step_size = args.pgd_step_size * eps / args.eps
+        eps, step_size = ramped_eps(args, loop.step)
         g = step_generator(args.seed, loop.step, stream=1)
         xt, xs = training_view(images[batch_indices(args.seed, loop.step, batch_size, len(images))],
                                args.teacher_size, args.student_size, g)

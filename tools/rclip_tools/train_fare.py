@@ -26,7 +26,7 @@ from .convnet import ConvEncoder
 from .proxy_eval import (PixelEncoder, cosine_distance, load_eval_images, make_triplets, pgd_flip_attack,
                          push_apart_drift)
 from .trainutil import (Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images, open_run,
-                        pgd_linf_random_start,
+                        pgd_linf_random_start, ramped_eps,
                         parse_run_args, save_atomic, step_generator)
 
 
@@ -115,8 +115,7 @@ def main(argv: list[str] | None = None) -> Path:
     if loop.step == 0 and args.proxy_every:
         proxy()
     for lr in loop:
-        eps = args.eps * min(1.0, (loop.step + 1) / max(1, args.eps_warmup_steps))
-        step_size = args.pgd_step_size * eps / args.eps
+        eps, step_size = ramped_eps(args, loop.step)
         g = step_generator(args.seed, loop.step, stream=1)
         pixels = augment.fare_view(images[batch_indices(args.seed, loop.step, batch_size, len(images))],
                                    config.image_size, g)

@@ -161,6 +161,13 @@ def open_run(args: argparse.Namespace) -> tuple[RunLog, Path, Path]:
     return RunLog(args.run), args.run / "last.pt", args.run / "final.pt"
 
 
+def ramped_eps(args: argparse.Namespace, step: int) -> tuple[float, float]:
+    """(eps, PGD step size) at `step`: eps ramps linearly from 0 to args.eps over args.eps_warmup_steps,
+    the step size in proportion, so the trained copy is not pushed away from the original at once."""
+    eps = args.eps * min(1.0, (step + 1) / max(1, args.eps_warmup_steps))
+    return eps, args.pgd_step_size * eps / args.eps
+
+
 def pgd_linf_random_start(loss_of, pixels: torch.Tensor, eps: float, steps: int, step_size: float,
                           g: torch.Generator) -> torch.Tensor:
     """Adversarial pixels maximising loss_of(pixels) (a scalar): uniform random start in the eps-ball,
