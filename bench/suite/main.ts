@@ -12,6 +12,7 @@ import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { attackSettings } from '../../src/core/attack';
+import { numberOption } from '../../src/core/options';
 import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
@@ -67,7 +68,7 @@ const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
@@ -76,7 +77,9 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   /** k-NN and copy retrieval: how many evaluation photos (seeded order) form the gallery; all in the full form. */
   const gallerySize = values.gallery !== undefined ? Number(values.gallery) : SIZES[mode].gallery;
   const tasks = (values.tasks?.split(',') ?? [...SUITE_TASKS]) as SuiteTask[];
-  const attack = attackSettings('pgd', 'linf', 4 / 255, 10, seed);
+    // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
+  const attack = attackSettings('pgd', 'linf', numberOption('eps', values.eps, 4 / 255), 10, seed);
+  const epsLabel = `${+(attack.eps * 255).toFixed(2)}/255`;
   const started = performance.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -92,7 +95,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   }
   const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...PEERS];
   const opts: RunOptions = { seed, attacked, attack, log };
-  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; PGD-10 L∞ 4/255, seed ${seed}`);
+  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; PGD-10 L∞ ${epsLabel}, seed ${seed}`);
 
   const reports: SuiteTaskReport[] = [];
   const imagenetEval = existsSync(DATA.imagenet) ? evaluationImageNames(folderEntries(DATA.imagenet)) : [];
@@ -197,7 +200,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const counts = ran.map((r) => `${TITLES[r.task]}: ${Object.values(r.scores!)[0].n} items, ${Object.values(r.scores!)[0].attacked_n} attacked${r.task === 'knn' ? `, gallery ${flowersGallery.length}` : r.task === 'copy' ? `, gallery ${copyGallery.length}` : ''}`).join('; ');
   const distortion = reports.find((r) => r.task === 'distortion' && r.per_kind);
   const text = [
-    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under PGD-10 L∞ 4/255`,
+    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under PGD-10 L∞ ${epsLabel}`,
     table(head, rows),
     `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under attack, attacked on each encoder's own input pixels through its attack.onnx; an item wrong on clean images counts wrong. † transfer: SSIM, pixelmatch and pHash have no gradient, so they are scored on the adversarial images made against both encoders (an item counts only if right on both). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`).join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
     ...(distortion

@@ -2,14 +2,14 @@
  * The metrics the suite compares, behind one interface (features of images, then a distance between
  * features): the encoders (robust default and baseline, through onnxruntime-node) and the three
  * peers web developers use today — SSIM (ssim.js), pixelmatch's share of differing pixels, and a
- * DCT perceptual hash (sharp-phash). Every peer compares 8-bit RGBA at WORK_SIZE (128×128); images
+ * DCT perceptual hash (the core's, the one the blocklist panel shows). Every peer compares 8-bit RGBA at WORK_SIZE (128×128); images
  * of another size (an encoder's adversarial image at its input size) are first resized to it with
  * the core's bicubic resize.
  */
 import pixelmatch from 'pixelmatch';
-import sharpPhash from 'sharp-phash';
 import { ssim } from 'ssim.js';
 import { cosineDistance } from '../../src/core/distance';
+import { hammingDistance, phash, PHASH_BITS } from '../../src/core/phash';
 import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../../src/core/preprocess';
 import { modelInput, WORK_BACKGROUND, WORK_SIZE, type TwoAfcModel } from '../../src/core/twoafc';
 
@@ -76,23 +76,12 @@ export const pixelmatchMetric = syncPeer(
   (a, b) => pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.1 }) / (a.width * a.height),
 );
 
-/** Hamming distance of the 64-bit DCT pHashes (sharp-phash: greyscale 32×32, DCT, 8×8 low frequencies vs their mean), over 64. */
-export const phashMetric: SuiteMetric<string> = {
-  id: 'phash',
-  label: 'pHash (sharp-phash, Hamming / 64)',
-  kind: 'peer',
-  features: (images) =>
-    Promise.all(
-      images.map((p) => {
-        const img = peerImage(p);
-        return sharpPhash(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 4 } });
-      }),
-    ),
-  distance: (a, b) => {
-    let differing = 0;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differing++;
-    return differing / a.length;
-  },
-};
+/** Hamming distance of the 64-bit DCT pHashes (src/core/phash.ts, as in the page's blocklist panel), over 64. */
+export const phashMetric = syncPeer(
+  'phash',
+  'pHash (Hamming / 64)',
+  (img) => phash(img),
+  (a, b) => hammingDistance(a, b) / PHASH_BITS,
+);
 
 export const PEERS: SuiteMetric[] = [ssimMetric, pixelmatchMetric, phashMetric] as SuiteMetric[];

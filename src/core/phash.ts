@@ -2,8 +2,7 @@
  * A minimal DCT perceptual hash (pHash), the kind of filter web moderation/dedupe uses today: the
  * centre square (the view the encoders see), grey, area-averaged to 32×32, 2-D DCT-II, the 8×8
  * lowest frequencies without DC, each bit = coefficient > their median. 64 bits; distance = Hamming.
- * Pure maths (no DOM). NOTE for later dedup: another pHash may land from the bench-suite branch;
- * keep one.
+ * Pure maths (no DOM); the page's blocklist panel, the suite and bench/evasion.ts all use this one.
  */
 import type { RgbaImage } from './preprocess';
 
