@@ -66,7 +66,7 @@ export interface HeapMark {
 }
 
 /** Live GPU buffers from the page's createBuffer/destroy count; JS heap after a forced GC, from CDP, at each checkpoint. */
-export function browserMemory(session: BrowserSession, backend: BenchBackend, model: string, image: string, embeddings: number, steps: number): Promise<MemoryResult & { heap: HeapMark[] }> {
+export function browserMemory(session: BrowserSession, backend: BenchBackend, models: string[], images: string[], comparisons: number, steps: number): Promise<MemoryResult & { heap: HeapMark[] }> {
   return session.run(backend, async (page) => {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
@@ -76,7 +76,7 @@ export function browserMemory(session: BrowserSession, backend: BenchBackend, mo
       const { metrics } = await cdp.send('Performance.getMetrics');
       heap.push({ label, jsHeapUsedBytes: metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN });
     });
-    const result = await page.evaluate(({ backend, model, image, embeddings, steps }) => window.rclipBench.memory(backend, model, image, embeddings, steps), { backend, model, image, embeddings, steps });
+    const result = await page.evaluate(({ backend, models, images, comparisons, steps }) => window.rclipBench.memory(backend, models, images, comparisons, steps), { backend, models, images, comparisons, steps });
     return { ...result, heap };
   });
 }

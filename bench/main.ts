@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --limit N] [-- --no-browser] [-- --no-quality]`: latency per model
  * and backend (onnxruntime-node; Chromium wasm 1 thread, wasm threads, WebGPU), PGD step cost,
- * memory over 1,000 embeddings and 100 attack steps, batch scaling, and 2AFC quality. Prints
+ * memory over 1,000 comparisons (2 images × both models) and 100 attack steps, batch scaling, and 2AFC quality. Prints
  * markdown tables and writes bench/results/bench-<quick|full>.json with the machine and versions.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,9 +37,9 @@ export async function main(argv: string[]): Promise<void> {
     webgpuRuns: quick ? 5 : 30,
     steps: quick ? 5 : 20,
     webgpuSteps: quick ? 2 : 10,
-    memory: { embeddings: 1000, steps: 100 },
-    // WebGPU here is SwiftShader (software, ~1 s per embedding): 1,000 embeddings would take ~17 min.
-    webgpuMemory: quick ? { embeddings: 50, steps: 10 } : { embeddings: 200, steps: 20 },
+    memory: { comparisons: 1000, steps: 100 },
+    // WebGPU here is SwiftShader (software, ~1 s per embedding): 1,000 comparisons would take an hour.
+    webgpuMemory: quick ? { comparisons: 25, steps: 10 } : { comparisons: 100, steps: 20 },
     scalingImages: quick ? 64 : 256,
     limit: values.limit !== undefined ? Number(values.limit) : quick ? 8 : undefined,
   };
@@ -58,6 +58,8 @@ export async function main(argv: string[]): Promise<void> {
   log(`Node: latency (${size.runs} embeddings per model), attack step cost (${size.steps} steps)`);
   const nodeImages = samples.map((s) => path.join(root, 'public/samples', s));
   const node: NodeLatency[] = await nodeLatency(models, nodeImages, size.runs, size.steps);
+  // wasm with 1 thread is compared with onnxruntime-node on 1 thread too (the issue's "per thread").
+  if (node[0].threads !== 1) node.push(...(await nodeLatency(models, nodeImages, size.runs, size.steps, 1)));
   log('Node: one comparison (2 images × both models)');
   const nodeCompare: LatencyStats = await nodeComparison(models, nodeImages, size.runs);
   log('Node: batch scaling');
@@ -91,9 +93,9 @@ export async function main(argv: string[]): Promise<void> {
       }
       for (const b of ['wasm-threads', 'webgpu'] as const) {
         const m = b === 'webgpu' ? size.webgpuMemory : size.memory;
-        log(`Chromium ${b}: memory over ${m.embeddings} embeddings and ${m.steps} attack steps`);
+        log(`Chromium ${b}: memory over ${m.comparisons} comparisons (2 images × both models) and ${m.steps} attack steps`);
         try {
-          memory.push({ backend: b, ...(await browserMemory(session, b, index.default, '/samples/sunset.jpg', m.embeddings, m.steps)) });
+          memory.push({ backend: b, ...(await browserMemory(session, b, models, ['/samples/sunset.jpg', '/samples/meadow.jpg'], m.comparisons, m.steps)) });
         } catch (err) {
           memory.push({ backend: b, error: (err as Error).message });
         }
@@ -118,7 +120,7 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
 
-  const nodeBy = new Map(node.map((n) => [n.model, n]));
+  const nodeFor = (model: string, threads: number) => node.find((n) => n.model === model && n.threads === threads) ?? node.find((n) => n.model === model)!;
   const latencyRows: string[][] = [];
   for (const n of node) latencyRows.push([n.model, `onnxruntime-node (CPU, ${n.threads} threads)`, ms(n.embed.median), ms(n.embed.p90), ms(n.inference.median), '1.00', ms(n.attackStepMs)]);
   for (const b of browser) {
@@ -128,13 +130,13 @@ export async function main(argv: string[]): Promise<void> {
       continue;
     }
     for (const r of b.results) {
-      const ratio = r.inference.median / nodeBy.get(r.model)!.inference.median;
+      const ratio = r.inference.median / nodeFor(r.model, r.threads).inference.median;
       latencyRows.push([r.model, `${label}${r.threads > 1 ? ` [${r.threads} threads]` : ''}`, ms(r.embed.median), ms(r.embed.p90), ms(r.inference.median), ratio.toFixed(2), ms(r.attackStepMs)]);
     }
   }
   const tables = [
     '### Embedding latency and attack step cost (ms)',
-    'embed = decode + preprocess + inference of one image; ratio = inference median / onnxruntime-node\'s; one attack step = attack.onnx (distance + gradient) + projection.',
+    'embed = decode + preprocess + inference of one image; ratio = inference median / onnxruntime-node\'s with the same number of threads (the default count where that was not run); one attack step = attack.onnx (distance + gradient) + projection.',
     table(['model', 'backend', 'embed median', 'embed p90', 'inference median', 'ratio', 'PGD step'], latencyRows),
     '### One comparison (2 images × both models) and GPU→CPU readbacks',
     'compare = Engine.compare of a pair under both models (each image decoded once, one run of 2 per model), decode included; ratio = median / onnxruntime-node\'s; readbacks = GPUBuffer.mapAsync(READ) calls (WebGPU only).',
@@ -151,13 +153,13 @@ export async function main(argv: string[]): Promise<void> {
         }),
       ],
     ),
-    '### Memory in Chromium (default model)',
+    '### Memory in Chromium (comparisons under both models, then attack steps on the default)',
     table(
-      ['backend', 'embeddings', 'attack steps', 'JS heap after warm-up', 'after embeddings', 'after attack', 'live GPU buffers (warm-up → embeddings → attack)'],
+      ['backend', 'comparisons', 'attack steps', 'JS heap after warm-up', 'after comparisons', 'after attack', 'live GPU buffers (warm-up → comparisons → attack)'],
       memory.map((m) =>
         'error' in m
           ? [m.backend, `failed: ${m.error}`, '', '', '', '', '']
-          : [m.backend, String(m.embeddings), String(m.attackSteps), ...m.heap.map((h) => `${(h.jsHeapUsedBytes / 2 ** 20).toFixed(2)} MiB`), m.ep === 'webgpu' ? `${m.gpuBuffersLive.afterWarmup} → ${m.gpuBuffersLive.afterEmbeddings} → ${m.gpuBuffersLive.afterAttack}` : 'n/a (wasm)'],
+          : [m.backend, String(m.comparisons), String(m.attackSteps), ...m.heap.map((h) => `${(h.jsHeapUsedBytes / 2 ** 20).toFixed(2)} MiB`), m.ep === 'webgpu' ? `${m.gpuBuffersLive.afterWarmup} → ${m.gpuBuffersLive.afterComparisons} → ${m.gpuBuffersLive.afterAttack}` : 'n/a (wasm)'],
       ),
     ),
     '### Batch scaling in Node (inference only)',

@@ -16,11 +16,11 @@ export interface NodeLatency {
   attackStepMs: number;
 }
 
-export async function nodeLatency(models: string[], images: string[], runs: number, steps: number): Promise<NodeLatency[]> {
+/** `threads`: onnxruntime-node's intra-op threads (default: the CLI's, up to 4), so wasm can be compared per thread. */
+export async function nodeLatency(models: string[], images: string[], runs: number, steps: number, threads?: number): Promise<NodeLatency[]> {
   const out: NodeLatency[] = [];
   for (const id of models) {
-    const m = await openModel(id);
-    const threads = (await m.engine.backendInfo()).threads;
+    const m = await openModel(id, { threads });
     await m.engine.embed(images[0], m.ref);
     const total: number[] = [];
     const inference: number[] = [];
@@ -31,7 +31,7 @@ export async function nodeLatency(models: string[], images: string[], runs: numb
     }
     const rgba = (await m.engine.decode(images[0])).rgba;
     await msPerAttackStep(m.engine, m.ref, rgba, 1);
-    out.push({ model: id, threads, embed: latencyStats(total), inference: latencyStats(inference), attackStepMs: await msPerAttackStep(m.engine, m.ref, rgba, steps) });
+    out.push({ model: id, threads: (await m.engine.backendInfo()).threads, embed: latencyStats(total), inference: latencyStats(inference), attackStepMs: await msPerAttackStep(m.engine, m.ref, rgba, steps) });
     await m.engine.unloadModel(m.ref);
   }
   return out;

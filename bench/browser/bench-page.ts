@@ -85,11 +85,13 @@ export interface ComparisonResult {
 }
 
 export interface MemoryResult {
-  model: string;
+  /** Compared under all of these; attacked under attackModel (the default). */
+  models: string[];
+  attackModel: string;
   ep: string;
-  embeddings: number;
+  comparisons: number;
   attackSteps: number;
-  gpuBuffersLive: { afterWarmup: number; afterEmbeddings: number; afterAttack: number };
+  gpuBuffersLive: { afterWarmup: number; afterComparisons: number; afterAttack: number };
   gpuBuffersCreated: number;
 }
 
@@ -131,28 +133,30 @@ async function comparison(kind: BenchBackend, models: string[], images: string[]
   return { ep, models, compare: latencyStats(total), readbacksPerCompare: ep === 'webgpu' ? perCompare : null };
 }
 
-async function memory(kind: BenchBackend, model: string, image: string, embeddings: number, steps: number, mark: (label: string) => Promise<void>): Promise<MemoryResult> {
+/** The issue-14 memory check: `comparisons` × Engine.compare (2 images under all models), then PGD steps on models[0]. */
+async function memory(kind: BenchBackend, models: string[], images: string[], comparisons: number, steps: number, mark: (label: string) => Promise<void>): Promise<MemoryResult> {
   const engine = createEngine(kind);
-  const bytes = await imageBytes(image);
-  const info = await engine.loadModel(model);
-  const rgba = (await engine.decode(bytes)).rgba;
-  await engine.embed(bytes, model);
-  await msPerAttackStep(engine, model, rgba, 1);
+  const [a, b] = await Promise.all(images.map(imageBytes));
+  let ep = '';
+  for (const model of models) ep = (await engine.loadModel(model)).ep;
+  await engine.compare(a, b, models);
+  const rgba = (await engine.decode(a)).rgba;
+  await msPerAttackStep(engine, models[0], rgba, 1);
   const afterWarmup = liveGpuBuffers;
   await mark('warm');
-  for (let i = 0; i < embeddings; i++) await engine.embed(bytes, model);
-  const afterEmbeddings = liveGpuBuffers;
-  await mark('embeddings');
-  await msPerAttackStep(engine, model, rgba, steps);
+  for (let i = 0; i < comparisons; i++) await engine.compare(i % 2 ? b : a, i % 2 ? a : b, models);
+  const afterComparisons = liveGpuBuffers;
+  await mark('comparisons');
+  await msPerAttackStep(engine, models[0], rgba, steps);
   const afterAttack = liveGpuBuffers;
   await mark('attack');
-  await engine.unloadModel(model);
-  return { model, ep: info.ep, embeddings, attackSteps: steps, gpuBuffersLive: { afterWarmup, afterEmbeddings, afterAttack }, gpuBuffersCreated };
+  for (const model of models) await engine.unloadModel(model);
+  return { models, attackModel: models[0], ep, comparisons, attackSteps: steps, gpuBuffersLive: { afterWarmup, afterComparisons, afterAttack }, gpuBuffersCreated };
 }
 
 declare global {
   interface Window {
-    rclipBench: { latency: typeof latency; comparison: typeof comparison; memory: (kind: BenchBackend, model: string, image: string, embeddings: number, steps: number) => Promise<MemoryResult>; crossOriginIsolated: boolean };
+    rclipBench: { latency: typeof latency; comparison: typeof comparison; memory: (kind: BenchBackend, models: string[], images: string[], comparisons: number, steps: number) => Promise<MemoryResult>; crossOriginIsolated: boolean };
     /** Exposed by Playwright: lets the runner read CDP heap metrics at the page's checkpoints. */
     rclipMark?: (label: string) => Promise<void>;
   }
@@ -161,6 +165,6 @@ declare global {
 window.rclipBench = {
   latency,
   comparison,
-  memory: (kind, model, image, embeddings, steps) => memory(kind, model, image, embeddings, steps, async (label) => window.rclipMark?.(label)),
+  memory: (kind, models, images, comparisons, steps) => memory(kind, models, images, comparisons, steps, async (label) => window.rclipMark?.(label)),
   crossOriginIsolated: self.crossOriginIsolated,
 };
