@@ -11,6 +11,8 @@ PY=/usr/bin/python3
 DATA=${DATA:-../../shared/data}
 RUN=${RUN:-runs/distill96}
 MINUTES=${MINUTES:-80}
+RUN2=${RUN2:-runs/distill96-pgd2}
+MINUTES2=${MINUTES2:-130}   # stage 2 budget, counted like MINUTES from the start of stage 1
 mkdir -p "$RUN"
 if [ ! -f "$RUN/last.pt" ] && [ -f checkpoints/distill96-last.pt ]; then cp checkpoints/distill96-last.pt "$RUN/last.pt"; fi
 
@@ -20,3 +22,13 @@ if [ ! -f "$RUN/last.pt" ] && [ -f checkpoints/distill96-last.pt ]; then cp chec
 $PY -m rclip_tools.train_distill --run "$RUN" --data "$DATA" --seed 0 --resume \
     --steps 4000 --minutes "$MINUTES" --student-size 96 --teacher-size 160 \
     --pgd-steps 1 --pgd-step-size 5/255 --eps-warmup-steps 600 --proxy-every 400 --log-every 20
+
+# Stage 2, once stage 1 has finished its 4,000 steps: PGD-2 (step 2.5/255) instead of FGSM-RS, the
+# same weights and optimiser state continued on a schedule extended to 6,000 steps (the cosine is at
+# lr 2.5e-5 at step 4,000 of 6,000 and decays to 0). Its own run folder keeps stage 1's end intact.
+if [ -f "$RUN/final.pt" ]; then
+  mkdir -p "$RUN2"
+  if [ ! -f "$RUN2/last.pt" ]; then cp "$RUN/last.pt" "$RUN2/last.pt"; cp "$RUN/metrics.jsonl" "$RUN2/metrics.jsonl"; cp "$RUN/teacher.pt" "$RUN2/teacher.pt"; fi
+  $PY -m rclip_tools.train_distill --run "$RUN2" --data "$DATA" --seed 0 --resume \
+      --steps 6000 --minutes "$MINUTES2" --pgd-steps 2 --pgd-step-size 2.5/255 --proxy-every 400 --log-every 20
+fi
