@@ -234,8 +234,8 @@ def fold_constant_subgraphs(model_proto: onnx.ModelProto) -> int:
     Constant -> ConstantOfShape -> Concat -> Reshape -> Slice -> Transpose -> Cast chain) and puts
     their results in as initializers: the graph then holds only the ops that compute (102 fewer
     nodes in the MobileNetV2 encoder), and no int64 shape arithmetic is left for the WebGPU EP to
-    place. (It did not change the wrong WebGPU results of that model on SwiftShader; the engine's
-    probe check handles those.) Returns how many nodes were removed."""
+    place. (It did not change the wrong WebGPU results of that model; those came from its Clip pairs,
+    see merge_clip_pairs.) Returns how many nodes were removed."""
     graph = model_proto.graph
     known = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     folded = []
@@ -261,6 +261,46 @@ def fold_constant_subgraphs(model_proto: onnx.ModelProto) -> int:
     return len(folded)
 
 
+def merge_clip_pairs(model_proto: onnx.ModelProto) -> int:
+    """Rewrites ``Clip(x, min, '') -> Clip(·, '', max)`` as one ``Clip(x, min, max)`` (same values:
+    ONNX Clip is min(max(x, min), max)) where the intermediate has no other consumer and is not a
+    graph output. torch 1.13 exports ``clamp_min(0).clamp_max(6)`` (ReLU6 in keras_mobilenet.py,
+    written that way for the gradient tracer) as such a pair, and onnxruntime-web 1.30's WebGPU EP
+    computes ``Conv -> Clip(min) -> Clip(max)`` wrongly once the level-2 (extended) optimisations fuse
+    the Conv with its activation: only the max is applied, the min is lost (negative pre-activations pass
+    through; MobileNetV2 embeddings off by cosine distances of 0.8 to 1.3 against wasm). With one Clip
+    carrying both bounds the fused kernel is right (one Conv 3->32 k3 s2 before the pair reproduces it).
+    Returns how many pairs were merged."""
+    graph = model_proto.graph
+    consumers: dict[str, int] = {}
+    for node in graph.node:
+        for name in node.input:
+            if name:
+                consumers[name] = consumers.get(name, 0) + 1
+    outputs = {o.name for o in graph.output}
+    producer = {o: node for node in graph.node for o in node.output if o}
+
+    def present(node, i):
+        return len(node.input) > i and node.input[i] != ""
+
+    merged = []
+    for node in graph.node:
+        if node.op_type != "Clip" or node.domain not in ("", "ai.onnx") or present(node, 1) or not present(node, 2):
+            continue
+        first = producer.get(node.input[0])
+        if (first is None or first.op_type != "Clip" or first.domain not in ("", "ai.onnx")
+                or not present(first, 1) or present(first, 2)
+                or consumers.get(first.output[0]) != 1 or first.output[0] in outputs):
+            continue
+        max_name = node.input[2]
+        del node.input[:]
+        node.input.extend([first.input[0], first.input[1], max_name])
+        merged.append(first)
+    for first in merged:
+        graph.node.remove(first)
+    return len(merged)
+
+
 def _export(module: nn.Module, args: tuple, path: Path, input_names, output_names, dynamic_axes=None) -> None:
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
@@ -273,6 +313,7 @@ def _export(module: nn.Module, args: tuple, path: Path, input_names, output_name
     while fold_batch_reshapes(model_proto):
         pass
     fold_constant_subgraphs(model_proto)
+    merge_clip_pairs(model_proto)
     _save(model_proto, path)
 
 

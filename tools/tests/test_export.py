@@ -332,6 +332,36 @@ def test_dynamic_batch_encoder_has_no_shape_ops(tmp_path):
             assert np.abs(got - encoder(x).numpy()).max() <= 1e-4
 
 
+class _ConvRelu6(nn.Module):
+    """Conv then ReLU6 written as keras_mobilenet.py writes it (clamp_min then clamp_max)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2)
+
+    def forward(self, x):
+        return self.conv(x).clamp_min(0).clamp_max(6).mean(dim=(2, 3))
+
+
+def test_relu6_is_one_clip_with_both_bounds(tmp_path):
+    # onnxruntime-web's WebGPU EP drops the min of Conv -> Clip(min) -> Clip(max) once it fuses the
+    # convolution with its activation; the exporter merges the pair (gradgraph.merge_clip_pairs).
+    torch.manual_seed(0)
+    encoder = _ConvRelu6().eval()
+    with torch.no_grad():
+        encoder.conv.bias.fill_(-0.5)  # negative pre-activations, so a lost min would show
+    path = tmp_path / "encoder.onnx"
+    gradgraph.export_encoder(encoder, 17, path)
+    graph = onnx.load(str(path)).graph
+    clips = [n for n in graph.node if n.op_type == "Clip"]
+    assert len(clips) == 1 and len(clips[0].input) == 3 and all(clips[0].input)
+    if ort_node_available():
+        x = torch.rand(2, 3, 17, 17)
+        got = run_onnx(path, {"input": x.numpy()})["embedding"]
+        with torch.no_grad():
+            assert np.abs(got - encoder(x).numpy()).max() <= 1e-5
+
+
 def test_cli_convnet_rejects_tampered_checkpoint(tmp_path, capsys):
     checkpoint = ConvEncoder(ConvEncoderConfig(widths=(16, 32), depths=(1, 1), embed_dim=24, image_size=32,
                                                groups=4)).checkpoint()
