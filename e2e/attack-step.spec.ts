@@ -4,7 +4,7 @@
  * Fixture: e2e/fixtures/models (a random 16 px ConvEncoder with its step graph). Served by Vite's dev
  * server, because the page runs the engine's TypeScript on the main thread so it can count mapAsync.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
@@ -26,14 +26,16 @@ test.afterAll(async () => {
   await server?.close();
 });
 
+const runAttack = (page: Page, kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never', steps: number, models?: string) =>
+  page.evaluate(([k, g, n, m]) => (window as unknown as { rclipStep: { attack: (...a: unknown[]) => Promise<AttackRun> } }).rclipStep.attack(k, g, n, m), [kind, graph, steps, models] as const);
+
 test('PGD on WebGPU through attack_step.onnx: ≤ 1 readback per step, the same distances as wasm', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'webgpu', 'needs the --enable-unsafe-webgpu project');
   test.setTimeout(300_000);
   const steps = 5;
   await page.goto(`${base}e2e/fixtures/attack-step.html`);
   await page.waitForFunction(() => 'rclipStep' in window, null, { timeout: 120_000 });
-  const run = (kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never') =>
-    page.evaluate(([k, g, n]) => (window as unknown as { rclipStep: { attack: (...a: unknown[]) => Promise<AttackRun> } }).rclipStep.attack(k, g, n), [kind, graph, steps] as const);
+  const run = (kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never') => runAttack(page, kind, graph, steps);
 
   // RCLIP_DEBUG_STEP=1 prints ORT's node placement and the readback counts (a node on the CPU costs a readback).
   if (process.env.RCLIP_DEBUG_STEP) {
@@ -61,4 +63,20 @@ test('PGD on WebGPU through attack_step.onnx: ≤ 1 readback per step, the same 
     expect(Math.abs(s.distance - wasm.steps[i].distance), `step ${i}`).toBeLessThan(1e-3);
     expect(Math.abs(s.deltaNorm - wasm.steps[i].deltaNorm)).toBeLessThan(1e-6);
   }
+});
+
+test('the shipped default on WebGPU: no fallback, the same PGD distances as wasm, ≤ 1 readback per step', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'webgpu', 'needs the --enable-unsafe-webgpu project');
+  test.setTimeout(300_000);
+  const steps = 3;
+  await page.goto(`${base}e2e/fixtures/attack-step.html`);
+  await page.waitForFunction(() => 'rclipStep' in window, null, { timeout: 120_000 });
+  const gpu = await runAttack(page, 'webgpu', 'webgpu', steps, '/models/');
+  const wasm = await runAttack(page, 'wasm', 'never', steps, '/models/');
+  // The engine's load-time probe compares WebGPU with wasm; a wrong kernel would show up here as a fallback.
+  expect(gpu.fallbackReason).toBeNull();
+  expect(gpu.ep).toBe('webgpu');
+  const perStep = gpu.readbacksAtStep.slice(1).map((n, i) => n - gpu.readbacksAtStep[i]);
+  expect(perStep.every((n) => n <= 1), `readbacks per step: ${perStep}`).toBe(true);
+  for (const [i, s] of gpu.steps.entries()) expect(Math.abs(s.distance - wasm.steps[i].distance), `step ${i}: ${s.distance} vs wasm ${wasm.steps[i].distance}`).toBeLessThan(1e-3);
 });

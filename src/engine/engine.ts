@@ -176,8 +176,10 @@ export class Engine<Image> {
         return ModelSession.create(this.deps.ort, verified, { ...common, ep: 'wasm' });
       }
       if (backend.ep !== 'webgpu') return gpu;
-      // WebGPU kernels can be wrong for a graph without failing (seen: the MobileNetV2 pair on
-      // SwiftShader gave distances off by up to 0.8). One probe image through both EPs decides.
+      // WebGPU kernels can be wrong for a graph without failing (seen: onnxruntime-web 1.30 fused
+      // Conv -> Clip(min) -> Clip(max) and dropped the min, cosine distance 0.8 from wasm; the
+      // exporter now writes one Clip, tools/rclip_tools/gradgraph.py merge_clip_pairs). Any graph can
+      // meet such a fault, so one probe image through both EPs decides.
       const cpu = await ModelSession.create(this.deps.ort, verified, { ...common, ep: 'wasm' });
       const probe = probeImage(verified.manifest);
       const [[onGpu], [onCpu]] = [await gpu.embed([probe.slice()]), await cpu.embed([probe.slice()])];
