@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The recipe of the shipped MobileNetV2 pair (rclip-mnv2-base, rclip-mnv2-robust), as run for the
 # committed models on 2 shared CPU cores with Debian's torch 1.13. Resumable: run it again to go on
-# from runs/distill96/last.pt (a copy of the committed run's state is in tools/checkpoints/).
+# from runs/distill96/last.pt and runs/distill96-pgd2/last.pt (copies of the committed runs' states are
+# in tools/checkpoints/).
 # Data from ../shared/data relative to the repository root (override: DATA=...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."   # repository root
@@ -28,7 +29,8 @@ $PY -m rclip_tools.train_distill --run "$RUN" --data "$DATA" --seed 0 --resume \
 # lr 2.5e-5 at step 4,000 of 6,000 and decays to 0). Its own run folder keeps stage 1's end intact.
 if [ -f "$RUN/final.pt" ]; then
   mkdir -p "$RUN2"
-  if [ ! -f "$RUN2/last.pt" ]; then cp "$RUN/last.pt" "$RUN2/last.pt"; cp "$RUN/metrics.jsonl" "$RUN2/metrics.jsonl"; cp "$RUN/teacher.pt" "$RUN2/teacher.pt"; fi
+  if [ ! -f "$RUN2/last.pt" ] && [ -f checkpoints/distill96-pgd2-last.pt ]; then cp checkpoints/distill96-pgd2-last.pt "$RUN2/last.pt"; fi
+  if [ ! -f "$RUN2/last.pt" ]; then cp "$RUN/last.pt" "$RUN2/last.pt"; cp "$RUN/metrics.jsonl" "$RUN2/metrics.jsonl"; fi
   $PY -m rclip_tools.train_distill --run "$RUN2" --data "$DATA" --seed 0 --resume \
       --steps 6000 --minutes "$MINUTES2" --pgd-steps 2 --pgd-step-size 2.5/255 --proxy-every 400 --log-every 20
 fi
