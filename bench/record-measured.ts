@@ -3,6 +3,8 @@
  * figures for each model it scored, as that model's manifest `robustness.measured` (one entry per
  * attack radius, with the command that reproduces it). Prints them; --write puts them into
  * public/models/<ID>/manifest.json, so the manifests never carry hand-copied numbers.
+ * --training-proxy ID=METRICS.jsonl adds that model's last training proxy (tools/rclip_tools
+ * semantic_eval.py, logged by the trainer) next to its step-0 figures (the same layers before training).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +13,7 @@ import { validateManifest } from '../src/core/manifest';
 import type { SuiteJson } from './suite/main';
 
 const root = path.resolve(import.meta.dirname, '..');
-const { values, positionals } = parseArgs({ options: { write: { type: 'boolean' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { write: { type: 'boolean' }, 'training-proxy': { type: 'string', multiple: true } }, allowPositionals: true });
 if (!positionals.length) throw new Error('usage: npx tsx bench/record-measured.ts SUITE.json [SUITE.json …] [--write]');
 
 const round = (x: number | null) => (x === null ? null : +x.toFixed(4));
@@ -41,6 +43,25 @@ for (const { file, suite } of runs) {
   }
 }
 
+/** The first and last proxy evaluations of a training log (JSON lines; the last record of a step wins, as a resume may repeat it). */
+function trainingProxy(file: string) {
+  const proxies = new Map<number, Record<string, number>>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line);
+    if (r.event === 'proxy') proxies.set(r.step, r);
+  }
+  const steps = [...proxies.keys()].sort((a, b) => a - b);
+  if (!steps.length) throw new Error(`${file}: no proxy evaluations`);
+  const [first, last] = [proxies.get(steps[0])!, proxies.get(steps[steps.length - 1])!];
+  const figures = (r: Record<string, number>) => ({ push_apart_drift: round(r.drift), semantic_clean: round(r.semantic_clean), semantic_pgd: round(r.semantic_pgd), copy_r1_clean: round(r.copy_r1_clean), copy_r1_pgd: round(r.copy_r1_pgd) });
+  return { step: last.step, ...figures(last), [`at_step_${first.step}`]: figures(first), source: `${file} (tools/rclip_tools/semantic_eval.py on 160 evaluation photos, PGD-10 L-inf 4/255 on 32 of them)` };
+}
+const proxies = new Map((values['training-proxy'] ?? []).map((spec) => {
+  const [id, file] = spec.split('=');
+  return [id, trainingProxy(file)] as const;
+}));
+
 for (const [id, entries] of byModel) {
   const measured = {
     benchmark: 'benchmark suite (docs/benchmark-suite.md) on the evaluation photos of ../shared/data (imagenet-sample i % 5 == 4; flowers i % 5 == 4 for 5-NN), seed 0',
@@ -50,7 +71,7 @@ for (const [id, entries] of byModel) {
   if (!values.write) continue;
   const file = path.join(root, 'public/models', id, 'manifest.json');
   const manifest = JSON.parse(readFileSync(file, 'utf8'));
-  const training = manifest.robustness.measured?.training_proxy;
+  const training = proxies.get(id) ?? manifest.robustness.measured?.training_proxy;
   manifest.robustness.measured = { ...measured, ...(training ? { training_proxy: training } : {}) };
   validateManifest(manifest, file);
   writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
