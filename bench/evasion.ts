@@ -4,8 +4,10 @@
  * written as an 8-bit PNG and matched again against the whole list. An evasion succeeds against a
  * filter when no listed image matches the copy any more (encoders: distance ≤ the manifest's
  * calibration.dedupeThreshold; pHash: ≤ 10 of 64 bits). The pHash is given the baseline-crafted copy.
- *   nice -n 19 npx tsx bench/evasion.ts [--images ../shared/data/imagenet-sample] [--limit 40] [--eps 4,8]
+ *   nice -n 19 npx tsx bench/evasion.ts [--images ../shared/data/imagenet-sample] [--limit 40] [--eps 4,8] [--out FILE]
+ * Writes bench/results/evasion.json (or --out).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -18,7 +20,7 @@ import { decodeImageFile } from '../src/engine/node';
 import { folderEntries } from '../src/engine/node-images';
 import { embedFiles, openModel } from '../src/engine/node-model';
 
-const { values } = parseArgs({ options: { images: { type: 'string' }, limit: { type: 'string' }, eps: { type: 'string' } } });
+const { values } = parseArgs({ options: { images: { type: 'string' }, limit: { type: 'string' }, eps: { type: 'string' }, out: { type: 'string' } } });
 const dir = values.images ?? path.resolve(import.meta.dirname, '../../shared/data/imagenet-sample');
 const names = evaluationImageNames(folderEntries(dir), values.limit ? Number(values.limit) : undefined);
 const files = names.map((n) => path.join(dir, n));
@@ -72,4 +74,8 @@ for (const eps255 of epsList) {
   };
   console.log(JSON.stringify({ eps: `${eps255}/255`, ...(results[`${eps255}/255`] as object) }));
 }
-console.log(JSON.stringify({ models: { robust: robust.info.id, baseline: baseline.info.id }, threshold, phash_bits: PHASH_MATCH_BITS, images: dir, results }, null, 1));
+const report = { date: new Date().toISOString(), models: { robust: robust.info.id, baseline: baseline.info.id }, threshold, phash_bits: PHASH_MATCH_BITS, images: dir, results };
+const out = path.resolve(values.out ?? path.join(import.meta.dirname, 'results/evasion.json'));
+mkdirSync(path.dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(report, null, 1)}\n`);
+console.log(`written: ${path.relative(process.cwd(), out)}`);
