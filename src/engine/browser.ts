@@ -39,6 +39,7 @@ export async function chooseBackend(preference: BackendPreference): Promise<Back
     architecture: info?.architecture ?? '',
     description: info?.description ?? '',
     isFallbackAdapter: Boolean((info as GPUAdapterInfo & { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter),
+    shaderF16: adapter.features.has('shader-f16'),
   };
   // Hand ORT the adapter we inspected, so the one reported is the one that runs.
   ort.env.webgpu.adapter = adapter;
