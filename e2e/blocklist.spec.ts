@@ -48,8 +48,11 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
     // The upload is the listed sunset itself, so its match is sunset.jpg: pushed away from that.
     const expected = await attackImage(engine, image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
     const got = Number(await page.locator(`${panel} .evade-images figure[data-side="${side}"]`).getAttribute('data-attack-after'));
-    // PGD's sign steps amplify the tiny float differences between wasm and onnxruntime-node kernels.
-    expect(Math.abs(got - expected.attacked.after), `${side}: page ${got} vs Node ${expected.attacked.after}`).toBeLessThan(1e-2);
+    // PGD takes the sign of the gradient, so a pixel whose gradient is ~0 can step either way when the
+    // wasm and onnxruntime-node kernels round differently; on the non-robust baseline's rough loss
+    // surface that drifts the result by ~2.5e-3 after 10 steps (measured: 1.1239 vs 1.1214).
+    const tolerance = side === 'robust' ? 1e-3 : 5e-3;
+    expect(Math.abs(got - expected.attacked.after), `${side}: page ${got} vs Node ${expected.attacked.after}`).toBeLessThan(tolerance);
   }
   await saveScreenshot(testInfo, 'blocklist-panel.png', page.locator(panel));
 });
