@@ -26,15 +26,23 @@ test.afterAll(async () => {
   await server?.close();
 });
 
+// Both tests need the WebGPU project, and SwiftShader is slow.
+test.beforeEach(({}, testInfo) => {
+  test.skip(testInfo.project.name !== 'webgpu', 'needs the --enable-unsafe-webgpu project');
+  test.setTimeout(300_000);
+});
+
+async function openStepPage(page: Page) {
+  await page.goto(`${base}e2e/fixtures/attack-step.html`);
+  await page.waitForFunction(() => 'rclipStep' in window, null, { timeout: 120_000 });
+}
+
 const runAttack = (page: Page, kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never', steps: number, models?: string) =>
   page.evaluate(([k, g, n, m]) => (window as unknown as { rclipStep: { attack: (...a: unknown[]) => Promise<AttackRun> } }).rclipStep.attack(k, g, n, m), [kind, graph, steps, models] as const);
 
 test('PGD on WebGPU through attack_step.onnx: ≤ 1 readback per step, the same distances as wasm', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'webgpu', 'needs the --enable-unsafe-webgpu project');
-  test.setTimeout(300_000);
   const steps = 5;
-  await page.goto(`${base}e2e/fixtures/attack-step.html`);
-  await page.waitForFunction(() => 'rclipStep' in window, null, { timeout: 120_000 });
+  await openStepPage(page);
   const run = (kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never') => runAttack(page, kind, graph, steps);
 
   // RCLIP_DEBUG_STEP=1 prints ORT's node placement and the readback counts (a node on the CPU costs a readback).
@@ -65,12 +73,9 @@ test('PGD on WebGPU through attack_step.onnx: ≤ 1 readback per step, the same 
   }
 });
 
-test('the shipped default on WebGPU: no fallback, the same PGD distances as wasm, ≤ 1 readback per step', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'webgpu', 'needs the --enable-unsafe-webgpu project');
-  test.setTimeout(300_000);
+test('the shipped default on WebGPU: no fallback, the same PGD distances as wasm, ≤ 1 readback per step', async ({ page }) => {
   const steps = 3;
-  await page.goto(`${base}e2e/fixtures/attack-step.html`);
-  await page.waitForFunction(() => 'rclipStep' in window, null, { timeout: 120_000 });
+  await openStepPage(page);
   const gpu = await runAttack(page, 'webgpu', 'webgpu', steps, '/models/');
   const wasm = await runAttack(page, 'wasm', 'never', steps, '/models/');
   // The engine's load-time probe compares WebGPU with wasm; a wrong kernel would show up here as a fallback.
