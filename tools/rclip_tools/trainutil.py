@@ -81,8 +81,9 @@ def fraction(text: str) -> float:
 
 
 # Settings that describe where and how a session runs, not the recipe: a resumed run takes these
-# from its own command line; everything else defaults to what the run started with.
-SESSION_ARGS = frozenset({"run", "data", "cache", "resume", "init", "minutes", "threads", "checkpoint_minutes", "log_every"})
+# from its own command line; everything else defaults to what the run started with. (nsfwjs is the
+# folder of the dumped weights: a path on the machine that started the run, so never inherited.)
+SESSION_ARGS = frozenset({"run", "data", "cache", "nsfwjs", "resume", "init", "minutes", "threads", "checkpoint_minutes", "log_every"})
 
 
 def add_run_args(p: argparse.ArgumentParser, *, batch_size: int, lr: float, weight_decay: float) -> None:
