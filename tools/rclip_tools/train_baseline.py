@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> Path:
         loss.backward()
         optimizer.step()
         loop.finish_step(batch_size, loss=loss.item(), lr=lr)
-    save_last()
-    if loop.finished:
+    if loop.end():
         save_atomic({**encoder.checkpoint(), **meta()}, final_path)
         log.write(event="done", step=loop.step, elapsed=watch.elapsed)
     return final_path

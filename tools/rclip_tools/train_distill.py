@@ -130,9 +130,7 @@ def main(argv: list[str] | None = None) -> Path:
         figures = evaluate_suite(student, eval_images, wnids, attacked=args.proxy_attacked)
         log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, **figures)
 
-    loop = TrainLoop(args, log, optimizer, step, watch, save_last)
-    if loop.step == 0 and args.proxy_every:
-        proxy()
+    loop = TrainLoop(args, log, optimizer, step, watch, save_last, proxy)
     for lr in loop:
         eps, step_size = ramped_eps(args, loop.step)
         g = step_generator(args.seed, loop.step, stream=1)
@@ -151,14 +149,9 @@ def main(argv: list[str] | None = None) -> Path:
         optimizer.step()
         loop.finish_step(batch_size, loss=loss.item(), fare=fare.item(), nce=nce.item(), clean=clean.item(),
                          eps=eps * 255, lr=lr)
-        if args.proxy_every and loop.step % args.proxy_every == 0:
-            proxy()
-    save_last()
-    if loop.finished:
+    if loop.end():
         save_atomic(student.checkpoint(), final_path)
         log.write(event="done", step=loop.step, elapsed=watch.elapsed)
-        if args.proxy_every and loop.step % args.proxy_every:
-            proxy()
     return final_path
 
 

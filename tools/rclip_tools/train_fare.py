@@ -111,9 +111,7 @@ def main(argv: list[str] | None = None) -> Path:
     def proxy() -> None:
         log.write(step=loop.step, elapsed=watch.elapsed, **robustness_proxy(model, original, proxy_refs, proxy_triplets))
 
-    loop = TrainLoop(args, log, optimizer, step, watch, save_last)
-    if loop.step == 0 and args.proxy_every:
-        proxy()
+    loop = TrainLoop(args, log, optimizer, step, watch, save_last, proxy)
     for lr in loop:
         eps, step_size = ramped_eps(args, loop.step)
         g = step_generator(args.seed, loop.step, stream=1)
@@ -129,12 +127,7 @@ def main(argv: list[str] | None = None) -> Path:
         loss.backward()
         optimizer.step()
         loop.finish_step(batch_size, loss=loss.item(), eps=eps, lr=lr)
-        if args.proxy_every and loop.step % args.proxy_every == 0:
-            proxy()
-    save_last()
-    if loop.finished:
-        if args.proxy_every and loop.step % args.proxy_every:
-            proxy()
+    if loop.end():
         save_atomic({**model.encoder.checkpoint(), **meta()}, final_path)
         log.write(event="done", step=loop.step, elapsed=watch.elapsed)
     return final_path

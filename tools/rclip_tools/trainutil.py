@@ -184,19 +184,25 @@ def pgd_linf_random_start(loss_of, pixels: torch.Tensor, eps: float, steps: int,
 
 
 class TrainLoop:
-    """The loop both stages share: the time budget, the cosine schedule, throughput logging and
-    periodic checkpoints. Iterating yields each step's learning rate (already set on the optimiser);
-    the body calls `finish_step` once its optimiser step is done."""
+    """The loop both stages share: the time budget, the cosine schedule, throughput logging,
+    periodic checkpoints and the optional proxy evaluations (`proxy`, every args.proxy_every steps: at step 0,
+    at each multiple, and at the end of the schedule). Iterating yields each step's learning rate
+    (already set on the optimiser); the body calls `finish_step` once its optimiser step is done, and
+    `end()` after the loop."""
 
     def __init__(self, args: argparse.Namespace, log: RunLog, optimizer: torch.optim.Optimizer,
-                 step: int, watch: Stopwatch, save_last):
+                 step: int, watch: Stopwatch, save_last, proxy=None):
         self.args, self.log, self.optimizer, self.step, self.watch = args, log, optimizer, step, watch
-        self.save_last = save_last
+        self.save_last, self.proxy = save_last, proxy
+        # 0: no proxy evaluations (a stage without a proxy, or --proxy-every 0).
+        self.proxy_every = args.proxy_every if proxy is not None else 0
         self._last_save = watch.session
         self._window_images, self._window_start = 0, watch.session
 
     def __iter__(self):
         args = self.args
+        if self.step == 0 and self.proxy_every:
+            self.proxy()
         while self.step < args.steps:
             if args.minutes is not None and self.watch.elapsed >= args.minutes * 60:
                 self.log.write(event="budget", step=self.step, elapsed=self.watch.elapsed)
@@ -217,6 +223,16 @@ class TrainLoop:
         if session - self._last_save >= self.args.checkpoint_minutes * 60:
             self.save_last()
             self._last_save = session
+        if self.proxy_every and self.step % self.proxy_every == 0:
+            self.proxy()
+
+    def end(self) -> bool:
+        """Saves last.pt; when the schedule is complete, also runs the final proxy (unless the last
+        step already did). Returns whether it is complete (the caller then writes final.pt)."""
+        self.save_last()
+        if self.finished and self.proxy_every and self.step % self.proxy_every:
+            self.proxy()
+        return self.finished
 
     @property
     def finished(self) -> bool:
