@@ -122,7 +122,7 @@ export async function main(argv: string[]): Promise<void> {
 
   const nodeFor = (model: string, threads: number) => node.find((n) => n.model === model && n.threads === threads) ?? node.find((n) => n.model === model)!;
   const latencyRows: string[][] = [];
-  for (const n of node) latencyRows.push([n.model, `onnxruntime-node (CPU, ${n.threads} threads)`, ms(n.embed.median), ms(n.embed.p90), ms(n.inference.median), '1.00', ms(n.attackStepMs)]);
+  for (const n of node) latencyRows.push([n.model, `onnxruntime-node (CPU, ${n.threads} thread${n.threads === 1 ? '' : 's'})`, ms(n.embed.median), ms(n.embed.p90), ms(n.inference.median), '1.00', ms(n.attackStepMs)]);
   for (const b of browser) {
     const label = BACKENDS.find((x) => x.id === b.backend)!.label;
     if ('error' in b) {

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { validateManifest } from '../src/core/manifest';
+import { per255 } from '../src/core/options';
 import type { SuiteJson } from './suite/main';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -17,18 +18,17 @@ const { values, positionals } = parseArgs({ options: { write: { type: 'boolean' 
 if (!positionals.length) throw new Error('usage: npx tsx bench/record-measured.ts SUITE.json [SUITE.json …] [--write]');
 
 const round = (x: number | null) => (x === null ? null : +x.toFixed(4));
-const eps255 = (eps: number) => `${+(eps * 255).toFixed(2)}/255`;
 
 const runs = positionals.map((file) => ({ file: path.relative(root, path.resolve(file)), suite: JSON.parse(readFileSync(file, 'utf8')) as SuiteJson }));
 const byModel = new Map<string, Array<Record<string, unknown>>>();
 for (const { file, suite } of runs) {
   const { sizes, attack } = suite;
-  const args = [sizes.items === null ? '' : `--items ${sizes.items}`, `--attacked ${sizes.attacked}`, sizes.gallery === null ? '' : `--gallery ${sizes.gallery}`, attack.eps === 4 / 255 ? '' : `--eps ${eps255(attack.eps as number)}`];
+  const args = [sizes.items === null ? '' : `--items ${sizes.items}`, `--attacked ${sizes.attacked}`, sizes.gallery === null ? '' : `--gallery ${sizes.gallery}`, attack.eps === 4 / 255 ? '' : `--eps ${per255(attack.eps as number)}`];
   const tasks = suite.tasks.filter((t) => t.scores);
   if (tasks.length < 4) args.push(`--tasks ${tasks.map((t) => t.task).join(',')}`);
   for (const model of suite.models) {
     const entry = {
-      attack: `PGD-${attack.steps} L-inf ${eps255(attack.eps as number)}, step ${eps255(attack.step_size as number)}, on this model's input pixels through attack.onnx, towards the wrong answer; robust = share right at every step and on clean images`,
+      attack: `PGD-${attack.steps} L-inf ${per255(attack.eps as number)}, step ${per255(attack.step_size as number)}, on this model's input pixels through attack.onnx, towards the wrong answer; robust = share right at every step and on clean images`,
       eps: attack.eps,
       date: suite.date.slice(0, 10),
       tasks: Object.fromEntries(

@@ -85,9 +85,8 @@ export interface ComparisonResult {
 }
 
 export interface MemoryResult {
-  /** Compared under all of these; attacked under attackModel (the default). */
+  /** Compared under all of these; the attack steps run on models[0] (the default). */
   models: string[];
-  attackModel: string;
   ep: string;
   comparisons: number;
   attackSteps: number;
@@ -151,7 +150,7 @@ async function memory(kind: BenchBackend, models: string[], images: string[], co
   const afterAttack = liveGpuBuffers;
   await mark('attack');
   for (const model of models) await engine.unloadModel(model);
-  return { models, attackModel: models[0], ep, comparisons, attackSteps: steps, gpuBuffersLive: { afterWarmup, afterComparisons, afterAttack }, gpuBuffersCreated };
+  return { models, ep, comparisons, attackSteps: steps, gpuBuffersLive: { afterWarmup, afterComparisons, afterAttack }, gpuBuffersCreated };
 }
 
 declare global {

@@ -12,7 +12,7 @@ import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { attackSettings } from '../../src/core/attack';
-import { numberOption } from '../../src/core/options';
+import { numberOption, per255 } from '../../src/core/options';
 import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
@@ -79,7 +79,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const tasks = (values.tasks?.split(',') ?? [...SUITE_TASKS]) as SuiteTask[];
     // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
   const attack = attackSettings('pgd', 'linf', numberOption('eps', values.eps, 4 / 255), 10, seed);
-  const epsLabel = `${+(attack.eps * 255).toFixed(2)}/255`;
+  const epsLabel = per255(attack.eps);
   const started = performance.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
 

@@ -19,6 +19,11 @@ export function numberOption(name: string, raw: string | boolean | undefined, fa
   return value;
 }
 
+/** A radius in [0,1] pixel units written the way numberOption reads it back: 0.0157 → "4/255". */
+export function per255(value: number): string {
+  return `${+(value * 255).toFixed(2)}/255`;
+}
+
 export function integerOption(name: string, raw: string | boolean | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
   const text = String(raw).trim();
