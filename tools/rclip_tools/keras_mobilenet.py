@@ -1,18 +1,23 @@
-"""nsfwjs's TensorFlow.js MobileNetV2 (a Keras 2.2.4 layers model) as a PyTorch module.
+"""nsfwjs's TensorFlow.js MobileNetV2 and InceptionV3 (Keras 2.2.4 layers models) as PyTorch modules.
 
-`tools/nsfwjs_dump.mjs` writes the package's model as topology.json + weights.json + weights.bin;
+`tools/nsfwjs_dump.mjs [mobilenet_v2|inception_v3]` writes the package's model as topology.json + weights.json + weights.bin;
 `load_keras_model` dequantises the weights (uint8 per tensor: value = min + scale * q) and
 `KerasConvNet` interprets the Keras graph up to one layer, in NCHW. What tfjs computes is
 reproduced exactly where it matters: ZeroPadding2D's asymmetric (0, 1) padding before stride-2
 convolutions, BatchNorm with its own epsilon (1e-3), ReLU6, the depthwise kernel layout
-[kh, kw, in, multiplier]. BatchNorm is folded into the convolution before it (an exact
-reparametrisation of inference), so the module has only Conv2d, pad, clamp and add: the same in
-train and eval mode, and traceable by the exporter's gradient-graph builder.
+[kh, kw, in, multiplier]; for InceptionV3 (up to `mixed5` checked) also bias-free convolutions with
+BatchNorm scale=False, Activation('relu'), max pooling, Keras 'same' average pooling (the average over
+the cells inside the image) and Concatenate on channels. BatchNorm is folded into the convolution before
+it (an exact reparametrisation of inference), so the module has only Conv2d, pad, clamp/relu, pooling,
+cat and add: the same in train and eval mode, and traceable by the exporter's gradient-graph builder
+(gradgraph.py has the pooling backward ops).
 
 `PooledEmbedding` turns a truncated network into an image encoder: pixels in [0, 1] (nsfwjs feeds
 pixels / 255), global average pool of the chosen layer, minus a fixed centre computed on training
 photos (ReLU features are all positive; without centring every cosine distance is compressed
-towards 0).
+towards 0). `ConcatEmbedding` concatenates several (e.g. MobileNetV2 block 10 ⊕ InceptionV3 mixed5, the
+teacher of train_distill --teacher mnv2+inception); `ProjectedEmbedding` is a PooledEmbedding with a
+learned linear map to another dimension (the student of such a teacher).
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SUPPORTED = {"InputLayer", "ZeroPadding2D", "Conv2D", "DepthwiseConv2D", "BatchNormalization", "ReLU", "Add"}
+SUPPORTED = {"InputLayer", "ZeroPadding2D", "Conv2D", "DepthwiseConv2D", "BatchNormalization", "ReLU", "Add",
+             "Activation", "MaxPooling2D", "AveragePooling2D", "Concatenate"}
 
 
 def load_keras_model(folder: Path) -> tuple[list[dict], dict[str, np.ndarray], dict]:
@@ -35,7 +41,8 @@ def load_keras_model(folder: Path) -> tuple[list[dict], dict[str, np.ndarray], d
     folder written by nsfwjs_dump.mjs."""
     folder = Path(folder)
     if not (folder / "weights.bin").exists():
-        raise FileNotFoundError(f"{folder}: no weights.bin; run `node tools/nsfwjs_dump.mjs` from the repository root")
+        raise FileNotFoundError(f"{folder}: no weights.bin; run `node tools/nsfwjs_dump.mjs {folder.name}` from the "
+                                "repository root")
     topology = json.loads((folder / "topology.json").read_text())
     meta = json.loads((folder / "weights.json").read_text())
     raw = np.fromfile(folder / "weights.bin", dtype=np.uint8)
@@ -118,11 +125,27 @@ class KerasConvNet(nn.Module):
                 if cfg.get("negative_slope") or cfg.get("threshold"):
                     raise ValueError(f"layer {name}: only ReLU/ReLU6 is supported")
                 self.program.append((name, "relu", srcs, cfg.get("max_value")))
+            elif kind == "Activation":
+                if cfg["activation"] != "relu":
+                    raise ValueError(f"layer {name}: activation {cfg['activation']!r} is not supported (only relu)")
+                self.program.append((name, "relu", srcs, None))
+            elif kind in ("MaxPooling2D", "AveragePooling2D"):
+                self.program.append((name, "maxpool" if kind == "MaxPooling2D" else "avgpool", srcs,
+                                     self._pool(name, cfg)))
+            elif kind == "Concatenate":
+                if cfg.get("axis", -1) not in (-1, 3):
+                    raise ValueError(f"layer {name}: only concatenation on the channel axis is supported")
+                self.program.append((name, "concat", srcs, None))
             elif kind == "Add":
                 self.program.append((name, "add", srcs, None))
         # References to a folded BatchNorm read its convolution's output.
         self.program = [(n, op, [folded_into.get(s, s) for s in srcs], a) for n, op, srcs, a in self.program]
         self.output = folded_into.get(output, output)
+        channels: dict[str, int] = {}
+        for name, op, srcs, _ in self.program:
+            channels[name] = (3 if op == "input" else self.convs[name].out_channels if op == "conv"
+                              else sum(channels[s] for s in srcs) if op == "concat" else channels[srcs[0]])
+        self.out_channels = channels[self.output]
         last_use: dict[str, int] = {}
         for i, (_, _, srcs, _) in enumerate(self.program):
             for s in srcs:
@@ -160,6 +183,19 @@ class KerasConvNet(nn.Module):
         return conv
 
     @staticmethod
+    def _pool(name: str, cfg: dict) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """(kernel, stride, padding). Keras 'same' pooling with stride 1 and an odd window pads symmetrically;
+        its average counts only the cells inside the image (count_include_pad=False) and its max ignores
+        the padding, which is what F.avg_pool2d / F.max_pool2d do with these arguments."""
+        kernel = tuple(cfg["pool_size"])
+        stride = tuple(cfg.get("strides") or kernel)
+        if cfg["padding"] == "valid":
+            return kernel, stride, (0, 0)
+        if stride != (1, 1) or kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+            raise ValueError(f"layer {name}: 'same' pooling only with stride 1 and an odd window")
+        return kernel, stride, (kernel[0] // 2, kernel[1] // 2)
+
+    @staticmethod
     def _fold_bn(conv: nn.Conv2d, name: str, cfg: dict, weights: Mapping[str, np.ndarray]) -> None:
         def w(key: str, default: float) -> torch.Tensor:
             v = weights.get(f"{name}/{key}")
@@ -182,10 +218,20 @@ class KerasConvNet(nn.Module):
             elif op == "conv":
                 y = self.convs[name](values[srcs[0]])
             elif op == "relu":
-                # clamp_min then clamp_max: plain ops whose backward the gradient-graph tracer handles
-                y = values[srcs[0]].clamp_min(0)
-                if attr is not None:
-                    y = y.clamp_max(float(attr))
+                if attr is None:  # plain ReLU (InceptionV3): exports as ONNX Relu, backward threshold_backward
+                    y = torch.relu(values[srcs[0]])
+                else:
+                    # ReLU6: clamp_min then clamp_max, plain ops whose backward the gradient-graph tracer
+                    # handles (exported as one Clip by gradgraph.merge_clip_pairs)
+                    y = values[srcs[0]].clamp_min(0).clamp_max(float(attr))
+            elif op == "maxpool":
+                kernel, stride, padding = attr
+                y = F.max_pool2d(values[srcs[0]], kernel, stride, padding)
+            elif op == "avgpool":
+                kernel, stride, padding = attr
+                y = F.avg_pool2d(values[srcs[0]], kernel, stride, padding, count_include_pad=False)
+            elif op == "concat":
+                y = torch.cat([values[s] for s in srcs], dim=1)
             else:  # add
                 y = values[srcs[0]]
                 for s in srcs[1:]:
@@ -215,19 +261,33 @@ class PooledEmbeddingConfig:
         return cls(**{k: tuple(v) if isinstance(v, list) and k in ("mean", "std") else v for k, v in d.items()})
 
 
+def nsfwjs_model_folder(folder: Path, model: str) -> Path:
+    """The dump folder of nsfwjs model `model` given the folder of any of them: dumps sit side by side
+    (tools/runs/nsfwjs/<model>/), so one --nsfwjs folder locates every model a checkpoint needs."""
+    folder = Path(folder)
+    return folder if folder.name == model else folder.parent / model
+
+
 class PooledEmbedding(nn.Module):
     """Pixels [N,3,S,S] in [0,1] -> global-average-pooled `layer` minus a fixed centre, [N,C]."""
 
     def __init__(self, net: KerasConvNet, config: PooledEmbeddingConfig, centre: torch.Tensor | None = None):
         super().__init__()
         self.net, self.config = net, config
-        channels = net.convs[list(net.convs)[-1]].out_channels
-        self.register_buffer("centre", torch.zeros(channels) if centre is None else centre.clone())
+        self.register_buffer("centre", torch.zeros(net.out_channels) if centre is None else centre.clone())
         self._channels_last = False
 
     @property
     def image_size(self) -> int:
         return self.config.image_size
+
+    @image_size.setter
+    def image_size(self, size: int) -> None:
+        self.config.image_size = size
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.centre.numel()
 
     def channels_last(self) -> "PooledEmbedding":
         """For CPU training and evaluation in PyTorch: with Debian's torch (generic BLAS) an NCHW
@@ -247,30 +307,182 @@ class PooledEmbedding(nn.Module):
         net = KerasConvNet(layers, weights, layer)
         frozen = set(provenance.pop("frozen_layers"))
         provenance["imagenet_only"] = all(name in frozen for name, *_ in net.program if name != "input_1")
-        return cls(net, PooledEmbeddingConfig(layer=layer, image_size=image_size, provenance=provenance))
+        return cls(net, PooledEmbeddingConfig(source=f"nsfwjs/{provenance['model']}", layer=layer,
+                                              image_size=image_size, provenance=provenance))
 
     def checkpoint(self) -> dict[str, Any]:
         return {"kind": "pooled_embedding", "config": self.config.to_dict(), "state_dict": self.state_dict()}
 
     @classmethod
     def from_checkpoint(cls, ckpt: Mapping[str, Any] | str | Path, nsfwjs_folder: Path) -> "PooledEmbedding":
-        """The graph comes from the nsfwjs dump (it is code, not weights); the weights from the checkpoint."""
+        """The graph comes from the nsfwjs dump (it is code, not weights); the weights from the checkpoint.
+        `nsfwjs_folder` is the dump of the checkpoint's model or of another nsfwjs model beside it."""
         if not isinstance(ckpt, Mapping):
             ckpt = torch.load(ckpt)
         config = PooledEmbeddingConfig.from_dict(ckpt["config"])
-        model = cls.from_nsfwjs(nsfwjs_folder, config.layer, config.image_size)
+        folder = nsfwjs_model_folder(nsfwjs_folder, config.source.split("/", 1)[1])
+        model = cls.from_nsfwjs(folder, config.layer, config.image_size)
         model.config = config
         model.load_state_dict(ckpt["state_dict"])
         return model
 
 
+def l2_normalise(x: torch.Tensor) -> torch.Tensor:
+    """Rows to unit length, written as x / sqrt(sum of squares) so the gradient-graph tracer sees only
+    elementwise ops and reductions (like gradgraph.cosine_distance)."""
+    return x / torch.sqrt((x * x).sum(dim=1, keepdim=True) + 1e-12)
+
+
+# The parts of the teachers train_distill --teacher names: (nsfwjs model, layer).
+TEACHER_PARTS = {"mnv2": (("mobilenet_v2", "block_10_expand_relu"),),
+                 "mnv2+inception": (("mobilenet_v2", "block_10_expand_relu"), ("inception_v3", "mixed5"))}
+
+
+class ConcatEmbedding(nn.Module):
+    """Several PooledEmbeddings of the same pixels (each centred on its own), concatenated. With
+    `normalise` each part is L2-normalised first, so each counts equally in the cosine whatever its
+    scale (pooled mixed5 has ~5x the norm of pooled block_10_expand_relu); without, the plain
+    concatenation of the centred features."""
+
+    def __init__(self, parts: list[PooledEmbedding], normalise: bool = True):
+        super().__init__()
+        if len({p.image_size for p in parts}) != 1:
+            raise ValueError("the parts of a ConcatEmbedding take the same pixels: one image size")
+        self.parts, self.normalise = nn.ModuleList(parts), normalise
+
+    @property
+    def config(self) -> PooledEmbeddingConfig:
+        """The first part's (input size, mean/std: every nsfwjs model takes pixels / 255)."""
+        return self.parts[0].config
+
+    @property
+    def image_size(self) -> int:
+        return self.parts[0].image_size
+
+    @image_size.setter
+    def image_size(self, size: int) -> None:
+        for p in self.parts:
+            p.image_size = size
+
+    @property
+    def embedding_dim(self) -> int:
+        return sum(p.embedding_dim for p in self.parts)
+
+    def describe(self) -> str:
+        return " ⊕ ".join(f"{p.config.source.split('/')[-1]} {p.config.layer}" for p in self.parts)
+
+    def channels_last(self) -> "ConcatEmbedding":
+        for p in self.parts:
+            p.channels_last()
+        return self
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return torch.cat([l2_normalise(p(pixels)) if self.normalise else p(pixels) for p in self.parts], dim=1)
+
+    @classmethod
+    def from_nsfwjs(cls, folder: Path, parts: tuple[tuple[str, str], ...], image_size: int,
+                    normalise: bool = True) -> "ConcatEmbedding":
+        return cls([PooledEmbedding.from_nsfwjs(nsfwjs_model_folder(folder, model), layer, image_size)
+                    for model, layer in parts], normalise)
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {"kind": "concat_embedding", "normalise": self.normalise, "parts": [p.checkpoint() for p in self.parts]}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Mapping[str, Any] | str | Path, nsfwjs_folder: Path) -> "ConcatEmbedding":
+        if not isinstance(ckpt, Mapping):
+            ckpt = torch.load(ckpt)
+        return cls([PooledEmbedding.from_checkpoint(p, nsfwjs_folder) for p in ckpt["parts"]], ckpt["normalise"])
+
+
+class ProjectedEmbedding(nn.Module):
+    """A PooledEmbedding followed by a learned linear map to another dimension: a student that can
+    learn a wider teacher (e.g. MobileNetV2 block 10's 384-d pooled feature -> the 1,152-d MobileNetV2
+    ⊕ InceptionV3 embedding). `fit_projection` initialises the map by least squares."""
+
+    def __init__(self, base: PooledEmbedding, out_dim: int):
+        super().__init__()
+        self.base = base
+        self.proj = nn.Linear(base.embedding_dim, out_dim)
+
+    @property
+    def config(self) -> PooledEmbeddingConfig:
+        return self.base.config
+
+    @property
+    def image_size(self) -> int:
+        return self.base.image_size
+
+    @image_size.setter
+    def image_size(self, size: int) -> None:
+        self.base.image_size = size
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.proj.out_features
+
+    def channels_last(self) -> "ProjectedEmbedding":
+        self.base.channels_last()
+        return self
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.base(pixels))
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {"kind": "projected_embedding", "base": self.base.checkpoint(), "out_dim": self.embedding_dim,
+                "proj": self.proj.state_dict()}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: Mapping[str, Any] | str | Path, nsfwjs_folder: Path) -> "ProjectedEmbedding":
+        if not isinstance(ckpt, Mapping):
+            ckpt = torch.load(ckpt)
+        model = cls(PooledEmbedding.from_checkpoint(ckpt["base"], nsfwjs_folder), ckpt["out_dim"])
+        model.proj.load_state_dict(ckpt["proj"])
+        return model
+
+
+EMBEDDINGS = {"pooled_embedding": PooledEmbedding, "concat_embedding": ConcatEmbedding,
+              "projected_embedding": ProjectedEmbedding}
+
+
+def load_embedding(ckpt: Mapping[str, Any] | str | Path, nsfwjs_folder: Path) -> nn.Module:
+    """Any of the nsfwjs-based embeddings from its checkpoint() (dispatch on "kind")."""
+    if not isinstance(ckpt, Mapping):
+        ckpt = torch.load(ckpt)
+    if ckpt.get("kind") not in EMBEDDINGS:
+        raise ValueError(f"not an nsfwjs embedding checkpoint (kind {ckpt.get('kind')!r}; "
+                         f"expected one of {', '.join(EMBEDDINGS)})")
+    return EMBEDDINGS[ckpt["kind"]].from_checkpoint(ckpt, nsfwjs_folder)
+
+
 @torch.no_grad()
-def fit_centre(model: PooledEmbedding, pixels: torch.Tensor, batch: int = 64) -> torch.Tensor:
-    """Mean pooled feature of the given (training) images; stored as the model's centre."""
+def embed_all(model: nn.Module, pixels: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    return torch.cat([model(pixels[i:i + batch]) for i in range(0, len(pixels), batch)])
+
+
+@torch.no_grad()
+def fit_centre(model: PooledEmbedding | ConcatEmbedding, pixels: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """Mean pooled feature of the given (training) images; stored as the model's centre (each part's,
+    for a ConcatEmbedding)."""
+    if isinstance(model, ConcatEmbedding):
+        return torch.cat([fit_centre(p, pixels, batch) for p in model.parts])
     model.centre.zero_()
-    total = None
-    for i in range(0, len(pixels), batch):
-        s = model(pixels[i:i + batch]).sum(0)
-        total = s if total is None else total + s
-    model.centre.copy_(total / len(pixels))
+    model.centre.copy_(embed_all(model, pixels, batch).mean(0))
     return model.centre
+
+
+@torch.no_grad()
+def fit_projection(model: ProjectedEmbedding, pixels: torch.Tensor, targets: torch.Tensor, ridge: float = 1e-3,
+                   batch: int = 64) -> float:
+    """Least-squares initialisation of the projection: W, b minimising |base(pixels) W + b - targets|^2
+    + ridge * trace(S^T S)/d * |W|^2 (ridge relative to the features' mean energy). Returns the mean
+    cosine similarity between projected features and targets after the fit."""
+    feats = embed_all(model.base, pixels, batch).double()
+    s = torch.cat([feats, torch.ones(len(feats), 1, dtype=torch.float64)], dim=1)
+    gram = s.T @ s
+    reg = ridge * gram.diagonal()[:-1].mean()
+    gram[:-1, :-1] += reg * torch.eye(feats.shape[1], dtype=torch.float64)
+    w = torch.linalg.solve(gram, s.T @ targets.double())
+    model.proj.weight.copy_(w[:-1].T.float())
+    model.proj.bias.copy_(w[-1].float())
+    return torch.nn.functional.cosine_similarity(model.proj(feats.float()), targets, dim=1).mean().item()

@@ -47,24 +47,24 @@ pytestmark = pytest.mark.skipif(
            "nsfwjs conversion check skipped")
 
 
-def _photos() -> np.ndarray:
-    """float32 [N,3,SIDE,SIDE] in [0,1] (nsfwjs feeds pixels / 255) from imagenet-sample, spread over the list."""
+def _photos(side: int = SIDE, n_photos: int = N_PHOTOS) -> np.ndarray:
+    """float32 [N,3,side,side] in [0,1] (nsfwjs feeds pixels / 255) from imagenet-sample, spread over the list."""
     folder = DEFAULT_DATA_ROOT / "imagenet-sample"
     if not folder.is_dir():
         pytest.skip(f"{folder} missing; nsfwjs conversion check needs real photos")
     files = list_images(folder)
-    if len(files) < N_PHOTOS:
-        pytest.skip(f"{folder} has fewer than {N_PHOTOS} images")
-    picked = [files[i * len(files) // N_PHOTOS] for i in range(N_PHOTOS)]
-    return np.stack([load_square(p, SIDE) for p in picked]).astype(np.float32) / 255.0
+    if len(files) < n_photos:
+        pytest.skip(f"{folder} has fewer than {n_photos} images")
+    picked = [files[i * len(files) // n_photos] for i in range(n_photos)]
+    return np.stack([load_square(p, side) for p in picked]).astype(np.float32) / 255.0
 
 
-def _run_tfjs(pixels_nhwc: np.ndarray) -> dict[str, np.ndarray]:
+def _run_tfjs(pixels_nhwc: np.ndarray, model: str = "mobilenet_v2", layers=LAYERS) -> dict[str, np.ndarray]:
     with tempfile.TemporaryDirectory(prefix="rclip-tfjs-") as tmp:
         tmp = Path(tmp)
         np.ascontiguousarray(pixels_nhwc, dtype="<f4").tofile(tmp / "input.f32")
-        (tmp / "input.json").write_text(json.dumps({"shape": list(pixels_nhwc.shape), "outputs": list(LAYERS)}))
-        proc = subprocess.run(["node", str(TOOLS_DIR / "nsfwjs_tfjs_run.mjs"), str(tmp), "mobilenet_v2"],
+        (tmp / "input.json").write_text(json.dumps({"shape": list(pixels_nhwc.shape), "outputs": list(layers)}))
+        proc = subprocess.run(["node", str(TOOLS_DIR / "nsfwjs_tfjs_run.mjs"), str(tmp), model],
                               capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
         if proc.returncode != 0:
             raise RuntimeError(f"nsfwjs_tfjs_run.mjs failed:\n{proc.stderr.strip()}")
@@ -73,10 +73,10 @@ def _run_tfjs(pixels_nhwc: np.ndarray) -> dict[str, np.ndarray]:
                 for name, dims in shapes.items()}
 
 
-def _ensure_dump() -> None:
-    if (DUMP_DIR / "weights.bin").exists():
+def _ensure_dump(dump_dir: Path = DUMP_DIR) -> None:
+    if (dump_dir / "weights.bin").exists():
         return
-    proc = subprocess.run(["node", str(TOOLS_DIR / "nsfwjs_dump.mjs"), "mobilenet_v2", str(DUMP_DIR)],
+    proc = subprocess.run(["node", str(TOOLS_DIR / "nsfwjs_dump.mjs"), dump_dir.name, str(dump_dir)],
                           capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert proc.returncode == 0, f"nsfwjs_dump.mjs failed:\n{proc.stderr.strip()}"
 
