@@ -333,6 +333,14 @@ def l2_normalise(x: torch.Tensor) -> torch.Tensor:
     return x / torch.sqrt((x * x).sum(dim=1, keepdim=True) + 1e-12)
 
 
+ARCHITECTURE_NAMES = {"mobilenet_v2": "MobileNetV2", "inception_v3": "InceptionV3"}
+
+
+def architecture_name(config: PooledEmbeddingConfig) -> str:
+    model = config.source.split("/")[-1]
+    return ARCHITECTURE_NAMES.get(model, model)
+
+
 # The parts of the teachers train_distill --teacher names: (nsfwjs model, layer).
 TEACHER_PARTS = {"mnv2": (("mobilenet_v2", "block_10_expand_relu"),),
                  "mnv2+inception": (("mobilenet_v2", "block_10_expand_relu"), ("inception_v3", "mixed5"))}
@@ -369,7 +377,7 @@ class ConcatEmbedding(nn.Module):
         return sum(p.embedding_dim for p in self.parts)
 
     def describe(self) -> str:
-        return " ⊕ ".join(f"{p.config.source.split('/')[-1]} {p.config.layer}" for p in self.parts)
+        return " ⊕ ".join(f"{architecture_name(p.config)} {p.config.layer}" for p in self.parts)
 
     def channels_last(self) -> "ConcatEmbedding":
         for p in self.parts:
@@ -457,13 +465,16 @@ def load_embedding(ckpt: Mapping[str, Any] | str | Path, nsfwjs_folder: Path) ->
 
 @torch.no_grad()
 def embed_all(model: nn.Module, pixels: torch.Tensor, batch: int = 64) -> torch.Tensor:
-    return torch.cat([model(pixels[i:i + batch]) for i in range(0, len(pixels), batch)])
+    """Embeddings of pixels in [0,1], or of uint8 pixels (converted a batch at a time, to spare memory)."""
+    def as_float(x: torch.Tensor) -> torch.Tensor:
+        return x.float() / 255 if x.dtype == torch.uint8 else x
+    return torch.cat([model(as_float(pixels[i:i + batch])) for i in range(0, len(pixels), batch)])
 
 
 @torch.no_grad()
 def fit_centre(model: PooledEmbedding | ConcatEmbedding, pixels: torch.Tensor, batch: int = 64) -> torch.Tensor:
-    """Mean pooled feature of the given (training) images; stored as the model's centre (each part's,
-    for a ConcatEmbedding)."""
+    """Mean pooled feature of the given (training) images (in [0,1], or uint8); stored as the model's
+    centre (each part's, for a ConcatEmbedding)."""
     if isinstance(model, ConcatEmbedding):
         return torch.cat([fit_centre(p, pixels, batch) for p in model.parts])
     model.centre.zero_()
@@ -477,7 +488,7 @@ def fit_projection(model: ProjectedEmbedding, pixels: torch.Tensor, targets: tor
     """Least-squares initialisation of the projection: W, b minimising |base(pixels) W + b - targets|^2
     + ridge * trace(S^T S)/d * |W|^2 (ridge relative to the features' mean energy). Returns the mean
     cosine similarity between projected features and targets after the fit."""
-    feats = embed_all(model.base, pixels, batch).double()
+    feats = embed_all(model.base, pixels, batch).double()  # pixels in [0,1] or uint8
     s = torch.cat([feats, torch.ones(len(feats), 1, dtype=torch.float64)], dim=1)
     gram = s.T @ s
     reg = ridge * gram.diagonal()[:-1].mean()

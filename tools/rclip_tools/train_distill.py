@@ -28,6 +28,11 @@ The inner maximisation (--inner), the recipes the pilots compare (public/models/
           the steps of many epochs at one gradient per step. The view stays fixed while its delta lives (the
           delta is in the view's own pixels, so nothing needs inverse augmentation), then is redrawn with a
           fresh random delta. The teacher runs only on redrawn views.
+--teacher mnv2+inception (issue 20's teacher pilot): the teacher is MobileNetV2 block 10 ⊕ InceptionV3 mixed5
+(keras_mobilenet.ConcatEmbedding, 1,152-d, each part centred and L2-normalised), the student MobileNetV2 with
+a linear projection 384 -> 1,152 (ProjectedEmbedding) fitted by least squares on the training photos before
+step 0; with --init the student's convolutions and centre come from that state, the projection is fitted
+fresh and the teacher is built from nsfwjs (its dumps of both models side by side: tools/nsfwjs_dump.mjs).
 --ema DECAY keeps an exponential moving average of the student's weights; the proxy evaluates both.
 --init STATE starts a new run (step 0, new optimiser and schedule) from another run's last.pt.
 
@@ -44,10 +49,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from . import augment
 from .data import DEFAULT_DATA_ROOT, cached_images, evaluation_files, training_files
-from .keras_mobilenet import PooledEmbedding, fit_centre
+from .keras_mobilenet import (TEACHER_PARTS, ConcatEmbedding, PooledEmbedding, ProjectedEmbedding, fit_centre,
+                              fit_projection, load_embedding)
 from .semantic_eval import evaluate_suite
 from .trainutil import (Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_training_images, open_run,
                         pgd_linf_random_start, ramped_eps,
@@ -97,21 +104,64 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--inner", choices=("pgd", "nfgsm", "memory"), default="pgd", help="inner maximisation (see above)")
     p.add_argument("--memory-age", type=int, default=10, help="visits a view and its delta live (--inner memory)")
     p.add_argument("--ema", type=float, default=0.0, help="weight EMA decay (0: none)")
-    p.add_argument("--init", type=Path, default=None, help="start from this train_distill state's student and teacher")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start from this train_distill state's student (and its teacher, with --teacher mnv2)")
+    p.add_argument("--teacher", choices=("mnv2", "mnv2+inception", "mnv2+inception-plain"), default="mnv2",
+                   help="mnv2: MobileNetV2 --layer (the baseline). mnv2+inception: MobileNetV2 block 10 ⊕ InceptionV3 "
+                        "mixed5 (nsfwjs, both at --teacher-size, each centred and L2-normalised; -plain: not normalised), "
+                        "1,152-d; the student then gets a linear projection 384 -> 1,152, fitted by least squares "
+                        "(keras_mobilenet.ProjectedEmbedding)")
     return parse_run_args(p, argv)
 
 
-def build_models(args) -> tuple[PooledEmbedding, PooledEmbedding]:
-    """(frozen teacher with its centre fitted, student with its own centre fitted), both from the
-    pretrained weights; centres are means over the training images at each model's size."""
-    teacher = PooledEmbedding.from_nsfwjs(args.nsfwjs, args.layer, args.teacher_size)
-    student = PooledEmbedding.from_nsfwjs(args.nsfwjs, args.layer, args.student_size)
+def _centre_images(args, size: int) -> torch.Tensor:
+    """uint8 centre crops of the training photos at `size` (centres and the projection's fit)."""
     files = training_files(args.data)[:args.max_images]
     cache_kw = {"cache_dir": args.cache} if args.cache else {}
-    for model in (teacher, student):
-        imgs = cached_images(files, model.image_size, **cache_kw, tag="train-centre").float() / 255
-        fit_centre(model, imgs)
-    return teacher.requires_grad_(False).eval(), student
+    return cached_images(files, size, **cache_kw, tag="train-centre")
+
+
+def build_teacher(args) -> PooledEmbedding | ConcatEmbedding:
+    """The frozen teacher of --teacher from the pretrained weights, centred on the training photos."""
+    if args.teacher == "mnv2":
+        teacher = PooledEmbedding.from_nsfwjs(args.nsfwjs, args.layer, args.teacher_size)
+    else:
+        teacher = ConcatEmbedding.from_nsfwjs(args.nsfwjs, TEACHER_PARTS["mnv2+inception"], args.teacher_size,
+                                              normalise=not args.teacher.endswith("-plain"))
+    fit_centre(teacher.channels_last(), _centre_images(args, args.teacher_size))
+    return teacher.requires_grad_(False).eval()
+
+
+def fit_student_head(args, student, teacher, log=None):
+    """The student as is when its embedding has the teacher's dimension; otherwise (a wider teacher) the
+    student with a linear projection to the teacher's dimension, fitted by least squares from its
+    features to the teacher's on the training photos' centre crops."""
+    if student.embedding_dim == teacher.embedding_dim:
+        return student
+    if isinstance(student, ProjectedEmbedding):
+        raise ValueError(f"student projects to {student.embedding_dim}-d, the teacher is {teacher.embedding_dim}-d")
+    student = ProjectedEmbedding(student, teacher.embedding_dim)
+    with torch.no_grad():
+        targets = torch.cat([teacher(x) for x in _batches(_centre_images(args, args.teacher_size))])
+    fit = fit_projection(student, _centre_images(args, args.student_size), targets)
+    if log is not None:
+        log.write(event="projection", dim_in=student.base.embedding_dim, dim_out=student.embedding_dim,
+                  fit_cosine=fit, images=len(targets))
+    return student
+
+
+def _batches(images: torch.Tensor, batch: int = 64):
+    for i in range(0, len(images), batch):
+        yield images[i:i + batch].float() / 255
+
+
+def build_models(args, log=None) -> tuple[nn.Module, nn.Module]:
+    """(frozen teacher with its centre fitted, student with its own centre fitted), both from the
+    pretrained weights; centres are means over the training images at each model's size."""
+    teacher = build_teacher(args)
+    student = PooledEmbedding.from_nsfwjs(args.nsfwjs, args.layer, args.student_size)
+    fit_centre(student, _centre_images(args, args.student_size))
+    return teacher, fit_student_head(args, student, teacher, log)
 
 
 class PerturbationMemory:
@@ -166,21 +216,24 @@ def main(argv: list[str] | None = None) -> Path:
 
     if state is None and args.init is not None:
         init = torch.load(args.init)
-        teacher = PooledEmbedding.from_checkpoint(init["teacher"], args.nsfwjs).requires_grad_(False).eval()
-        student = PooledEmbedding.from_checkpoint(init["student"], args.nsfwjs)
+        if args.teacher == "mnv2":
+            teacher = load_embedding(init["teacher"], args.nsfwjs).requires_grad_(False).eval()
+        else:  # a new teacher, built from nsfwjs
+            teacher = build_teacher(args)
+        student = load_embedding(init["student"], args.nsfwjs)
         if student.image_size != args.student_size:
             # The convolutions work at any size; the centre is a mean feature at the old one.
-            student.config.image_size = args.student_size
-            files = training_files(args.data)[:args.max_images]
-            cache_kw = {"cache_dir": args.cache} if args.cache else {}
-            fit_centre(student, cached_images(files, args.student_size, **cache_kw, tag="train-centre").float() / 255)
+            student.image_size = args.student_size
+            base = student.base if isinstance(student, ProjectedEmbedding) else student
+            fit_centre(base, _centre_images(args, args.student_size))
+        student = fit_student_head(args, student, teacher.channels_last(), log)
         save_atomic(teacher.checkpoint(), args.run / "teacher.pt")
         log.write(event="init", source=str(args.init), source_step=init.get("step"), student_size=args.student_size)
     elif state is not None:
-        teacher = PooledEmbedding.from_checkpoint(state["teacher"], args.nsfwjs).requires_grad_(False).eval()
-        student = PooledEmbedding.from_checkpoint(state["student"], args.nsfwjs)
+        teacher = load_embedding(state["teacher"], args.nsfwjs).requires_grad_(False).eval()
+        student = load_embedding(state["student"], args.nsfwjs)
     else:
-        teacher, student = build_models(args)
+        teacher, student = build_models(args, log)
         save_atomic(teacher.checkpoint(), args.run / "teacher.pt")
     teacher.channels_last()
     student.channels_last()
@@ -202,7 +255,7 @@ def main(argv: list[str] | None = None) -> Path:
         eval_images = cached_images(eval_files, args.student_size, **cache_kw, tag="eval").float() / 255
     memory = memory_path = None
     if args.inner == "memory":
-        memory = PerturbationMemory(len(images), args.student_size, len(teacher.centre))
+        memory = PerturbationMemory(len(images), args.student_size, teacher.embedding_dim)
         # The memory (views and deltas, ~100 MB) is kept beside last.pt for resuming on this machine,
         # never committed; a run resumed without it redraws every view on its next visit.
         memory_path = args.run / "memory.pt"
