@@ -11,12 +11,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."   # repository root
 node tools/nsfwjs_dump.mjs mobilenet_v2 >/dev/null
+node tools/nsfwjs_dump.mjs inception_v3 >/dev/null   # the teacher pilot's second part
 cd tools
 PY=/usr/bin/python3
 DATA=${DATA:-../../shared/data}
 CPU_MINUTES=${CPU_MINUTES:-30}
 START=checkpoints/distill96-pgd2-last.pt
-PILOTS=${PILOTS:-"pgd2 memory nfgsm size128"}
+PILOTS=${PILOTS:-"pgd2 memory nfgsm size128 teacher"}
 
 # One schedule for every pilot and the campaign that continues the winner: cosine over 60,000 steps
 # (lr ~5e-5 through the pilots), batch 32, full eps 4/255 from the first step (the start is already robust).
@@ -29,6 +30,9 @@ recipe() {
     memory)  echo "--student-size 96 --inner memory --pgd-step-size 2/255 --memory-age 10" ;;
     nfgsm)   echo "--student-size 96 --inner nfgsm" ;;
     size128) echo "--student-size 128 --inner pgd --pgd-steps 2 --pgd-step-size 2.5/255" ;;  # capacity: more pixels
+    # the MobileNetV2 ⊕ InceptionV3 teacher (1,152-d, built from nsfwjs at 160 px); the student's convolutions
+    # from the start state, a 384 -> 1,152 projection fitted by least squares before step 0
+    teacher) echo "--student-size 96 --inner pgd --pgd-steps 2 --pgd-step-size 2.5/255 --teacher mnv2+inception" ;;
     *) echo "unknown pilot $1" >&2; exit 2 ;;
   esac
 }
