@@ -221,8 +221,10 @@ def main(argv: list[str] | None = None) -> Path:
     def proxy() -> None:
         figures = evaluate_suite(student, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=args.proxy_apgd_iters)
         if ema is not None:
-            figures.update({f"ema_{k}": v for k, v in
-                            evaluate_suite(ema, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=args.proxy_apgd_iters).items()})
+            # At step 0 of a run the EMA is the student: the same figures, not evaluated twice.
+            ema_figures = figures if loop.step == 0 else evaluate_suite(ema, eval_images, wnids, attacked=args.proxy_attacked,
+                                                                        apgd_iters=args.proxy_apgd_iters)
+            figures.update({f"ema_{k}": v for k, v in ema_figures.items()})
         student.train()
         log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, cpu=watch.cpu, **figures)
 
