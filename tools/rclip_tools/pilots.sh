@@ -2,8 +2,9 @@
 # Issue 20's pilots: candidate recipes for the robust default, each from the same start (the shipped
 # stage-2 state, tools/checkpoints/distill96-pgd2-last.pt), the same seed and data, and the same budget
 # of training CPU time (--cpu-minutes: all threads, proxy evaluations excluded, so a shared machine
-# does not change what each pilot gets). Every pilot tracks a weight EMA (0.999) and its proxy evaluates
-# both (APGD-100 at 4/255 and 2/255, PGD-10 at 4/255). Resumable: run it again and each unfinished
+# does not change what each pilot gets). Every pilot tracks a weight EMA (0.999). The proxy (APGD-100 at
+# 4/255 and 2/255, PGD-10 at 4/255) evaluates the student every 450 steps and, at the end of the budget,
+# the student and its EMA; the 96 px start is evaluated once, by the first pilot. Resumable: run it again and each unfinished
 # pilot goes on from runs/pilot-<name>/last.pt; a finished one (its budget event logged) is skipped.
 #   bash tools/rclip_tools/pilots.sh            # all pilots, in order
 #   PILOTS="memory nfgsm" bash tools/rclip_tools/pilots.sh
@@ -44,5 +45,7 @@ for name in $PILOTS; do
     continue
   fi
   # shellcheck disable=SC2046
-  $PY -m rclip_tools.train_distill --run "$run" --init "$START" --resume "${COMMON[@]}" $(recipe "$name")
+  start_proxy=--no-proxy-at-start
+  case "$name" in pgd2|size128) start_proxy= ;; esac   # the two distinct starts (96 px and 128 px)
+  $PY -m rclip_tools.train_distill --run "$run" --init "$START" --resume "${COMMON[@]}" $(recipe "$name") $start_proxy
 done

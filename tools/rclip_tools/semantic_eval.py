@@ -176,6 +176,6 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
                 d_other = d.scatter(1, own[:, None], float("inf")).min(1).values
                 return d_own - d_other
             cop.append(_margin_robust(model, queries[own], copy_margin, radius, apgd_iters, 10_000 + s))
-        figures[f"semantic_{tag}"] = torch.cat(sem).float().mean().item() if sem else None  # no triplet: tiny sets
-        figures[f"copy_r1_{tag}"] = torch.cat(cop).float().mean().item()
+        figures[f"semantic_{tag}"] = torch.cat(sem).float().mean().item() if sem else None
+        figures[f"copy_r1_{tag}"] = torch.cat(cop).float().mean().item() if cop else None
     return figures

@@ -33,7 +33,8 @@ The inner maximisation (--inner), the recipes the pilots compare (public/models/
 a linear projection 384 -> 1,152 (ProjectedEmbedding) fitted by least squares on the training photos before
 step 0; with --init the student's convolutions and centre come from that state, the projection is fitted
 fresh and the teacher is built from nsfwjs (its dumps of both models side by side: tools/nsfwjs_dump.mjs).
---ema DECAY keeps an exponential moving average of the student's weights; the proxy evaluates both.
+--ema DECAY keeps an exponential moving average of the student's weights; the last proxy evaluation of a
+session (end of schedule or of --cpu-minutes/--minutes) evaluates it too.
 --init STATE starts a new run (step 0, new optimiser and schedule) from another run's last.pt.
 
 Resumable (seeded per step, checkpoint every --checkpoint-minutes), like the other trainers.
@@ -101,6 +102,8 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--proxy-images", type=int, default=160)
     p.add_argument("--proxy-attacked", type=int, default=32)
     p.add_argument("--proxy-apgd-iters", type=int, default=100, help="APGD iterations of the proxy (0: PGD-10 only)")
+    p.add_argument("--no-proxy-at-start", dest="proxy_at_start", action="store_false",
+                   help="skip the step-0 evaluation (pilots from one start evaluate it once)")
     p.add_argument("--inner", choices=("pgd", "nfgsm", "memory"), default="pgd", help="inner maximisation (see above)")
     p.add_argument("--memory-age", type=int, default=10, help="visits a view and its delta live (--inner memory)")
     p.add_argument("--ema", type=float, default=0.0, help="weight EMA decay (0: none)")
@@ -273,9 +276,10 @@ def main(argv: list[str] | None = None) -> Path:
 
     def proxy() -> None:
         figures = evaluate_suite(student, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=args.proxy_apgd_iters)
-        if ema is not None:
-            figures.update({f"ema_{k}": v for k, v in
-                            evaluate_suite(ema, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=args.proxy_apgd_iters).items()})
+        if ema is not None and loop.final:
+            # The EMA is evaluated at the last evaluation only: the proxy's APGD is most of its cost.
+            ema_figures = evaluate_suite(ema, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=args.proxy_apgd_iters)
+            figures.update({f"ema_{k}": v for k, v in ema_figures.items()})
         student.train()
         log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, cpu=watch.cpu, **figures)
 

@@ -130,7 +130,7 @@ def _saved_value(action: argparse.Action, text: str) -> Any:
     """Inverse of the str(value) a checkpoint keeps in its "args"."""
     if text == "None":
         return None
-    if isinstance(action, argparse._StoreTrueAction):
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
         return text == "True"
     if action.nargs in ("+", "*"):
         return [action.type(v) for v in ast.literal_eval(text)]
@@ -216,18 +216,22 @@ class TrainLoop:
         self.save_last, self.proxy = save_last, proxy
         # 0: no proxy evaluations (a stage without a proxy, or --proxy-every 0).
         self.proxy_every = args.proxy_every if proxy is not None else 0
+        # True during the last evaluation (end of schedule or of budget), for a proxy that does more there.
+        self.final = False
+        self.stopped_for_budget = False
         self._last_save = watch.session
         self._window_images, self._window_start = 0, watch.session
 
     def __iter__(self):
         args = self.args
-        if self.step == 0 and self.proxy_every:
+        if self.step == 0 and self.proxy_every and getattr(args, "proxy_at_start", True):
             self.run_proxy()
         while self.step < args.steps:
             over_wall = args.minutes is not None and self.watch.elapsed >= args.minutes * 60
             over_cpu = getattr(args, "cpu_minutes", None) is not None and self.watch.cpu >= args.cpu_minutes * 60
             if over_wall or over_cpu:
                 self.log.write(event="budget", step=self.step, elapsed=self.watch.elapsed, cpu=self.watch.cpu)
+                self.stopped_for_budget = True
                 break
             lr = cosine_lr(self.step, args.steps, args.lr, args.warmup_steps)
             for group in self.optimizer.param_groups:
@@ -253,10 +257,13 @@ class TrainLoop:
             self.proxy()
 
     def end(self) -> bool:
-        """Saves last.pt; when the schedule is complete, also runs the final proxy (unless the last
-        step already did). Returns whether it is complete (the caller then writes final.pt)."""
+        """Saves last.pt; when the schedule is complete or the budget spent, also runs the final proxy
+        (with `final` set; a periodic one at this very step is not repeated unless budget-stopped, where
+        the final one may evaluate more). Returns whether the schedule is complete (the caller then
+        writes final.pt)."""
         self.save_last()
-        if self.finished and self.proxy_every and self.step % self.proxy_every:
+        if self.proxy_every and (self.stopped_for_budget or (self.finished and self.step % self.proxy_every)):
+            self.final = True
             self.run_proxy()
         return self.finished
 

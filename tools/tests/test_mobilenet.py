@@ -103,6 +103,14 @@ def test_distill_recipes_init_ema_and_exact_resume(nsfwjs, tmp_path):
         assert any(e.get("event") == "init" for e in events(run))
         student = state["student"]["state_dict"]
         assert any(not torch.equal(student[k], state["ema"][k]) for k in student)  # the EMA lags the weights
+    # A budget stop ends with one evaluation of the student and its EMA; --no-proxy-at-start skips step 0.
+    budget = tmp_path / "budget"
+    train_distill.main([*common, "--run", str(budget), "--init", str(source / "last.pt"), "--ema", "0.9", "--steps", "50",
+                        "--cpu-minutes", "0.0001", "--proxy-every", "40", "--proxy-images", "20", "--proxy-attacked", "2",
+                        "--proxy-apgd-iters", "2", "--no-proxy-at-start"])
+    proxies = [e for e in events(budget) if e.get("event") == "proxy"]
+    assert len(proxies) == 1 and proxies[0]["step"] < 50 and "ema_copy_r1_apgd4" in proxies[0]
+    assert any(e.get("event") == "budget" for e in events(budget))
     # Exact resume with the memory: 2 steps, resume for the 3rd, equals 3 in one go.
     split = tmp_path / "split"
     args = [*common, "--init", str(source / "last.pt"), "--inner", "memory", "--memory-age", "2", "--pgd-step-size", "2/255"]
