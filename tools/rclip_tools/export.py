@@ -22,7 +22,7 @@ from torch import nn
 from . import gradgraph, stepgraph
 from .checkpoints import CheckpointError, check_state_dict, load_torch_file
 from .convnet import ConvEncoder, ConvEncoderConfig, count_parameters
-from .keras_mobilenet import PooledEmbedding
+from .keras_mobilenet import EMBEDDINGS, ConcatEmbedding, ProjectedEmbedding, architecture_name, load_embedding
 from .manifest import Robustness, build_manifest, existing_calibration, parse_eps, read_calibration, register, write_json
 from .openclip_vit import (ACTIVATIONS, ARCHITECTURES, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, VisionTransformer,
                            architecture, config_from_open_clip_json, load_vision_tower)
@@ -109,10 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog=EXAMPLES, help="the project's ConvEncoder (tools/rclip_tools/convnet.py)")
     mobilenet = kinds.add_parser(
         "mobilenet", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
-        help="nsfwjs's MobileNetV2 truncated and pooled (tools/rclip_tools/keras_mobilenet.py), e.g. "
-             "runs/<distill run>/teacher.pt, final.pt, or last.pt (its student)")
+        help="nsfwjs's MobileNetV2 (and InceptionV3) truncated and pooled (tools/rclip_tools/keras_mobilenet.py): "
+             "a PooledEmbedding, ConcatEmbedding (the MobileNetV2 ⊕ InceptionV3 teacher) or ProjectedEmbedding "
+             "(its student) checkpoint, e.g. runs/<distill run>/teacher.pt, final.pt, or last.pt (its student)")
     mobilenet.add_argument("--nsfwjs", type=Path, default=REPO_ROOT / "tools" / "runs" / "nsfwjs" / "mobilenet_v2",
-                           help="folder written by `node tools/nsfwjs_dump.mjs` (the graph; weights come from --checkpoint)")
+                           help="folder written by `node tools/nsfwjs_dump.mjs` (the graph; weights come from "
+                                "--checkpoint); other nsfwjs models a checkpoint needs are read from its sibling "
+                                "folders (runs/nsfwjs/inception_v3)")
     return parser
 
 
@@ -171,15 +174,23 @@ def build_mobilenet(args) -> tuple[nn.Module, dict]:
     if isinstance(checkpoint, dict) and "student" in checkpoint:  # a train_distill state (last.pt)
         log(f"{args.checkpoint}: the student of a train_distill state at step {checkpoint.get('step')}")
         checkpoint = checkpoint["student"]
-    if not isinstance(checkpoint, dict) or checkpoint.get("kind") != "pooled_embedding":
-        raise CheckpointError(f"{args.checkpoint}: expected a PooledEmbedding checkpoint (PooledEmbedding.checkpoint())")
-    model = PooledEmbedding.from_checkpoint(checkpoint, args.nsfwjs).eval()
+    if not isinstance(checkpoint, dict) or checkpoint.get("kind") not in EMBEDDINGS:
+        raise CheckpointError(f"{args.checkpoint}: expected a PooledEmbedding, ConcatEmbedding or ProjectedEmbedding "
+                              "checkpoint (their checkpoint())")
+    model = load_embedding(checkpoint, args.nsfwjs).eval()
     config = model.config
-    channels = model.centre.numel()
-    description = (f"MobileNetV2 (nsfwjs {config.provenance.get('version')}) to {config.layer}, BatchNorm folded, "
-                   f"global average pool minus a fixed centre; {config.image_size}px, "
-                   f"{count_parameters(model) / 1e6:.2f} M parameters")
-    return model, {"architecture": description, "size": config.image_size, "embedding_size": channels,
+    params = f"{config.image_size}px, {count_parameters(model) / 1e6:.2f} M parameters"
+    if isinstance(model, ConcatEmbedding):
+        description = (f"nsfwjs {config.provenance.get('version')} {model.describe()}, BatchNorm folded, each globally "
+                       f"average-pooled minus a fixed centre{', L2-normalised' if model.normalise else ''}, "
+                       f"concatenated; {params}")
+    else:
+        head = ""
+        if isinstance(model, ProjectedEmbedding):
+            head = f", then a linear projection {model.base.embedding_dim} -> {model.embedding_dim}"
+        description = (f"{architecture_name(config)} (nsfwjs {config.provenance.get('version')}) to {config.layer}, "
+                       f"BatchNorm folded, global average pool minus a fixed centre{head}; {params}")
+    return model, {"architecture": description, "size": config.image_size, "embedding_size": model.embedding_dim,
                    "mean": config.mean, "std": config.std}
 
 

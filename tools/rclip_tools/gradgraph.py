@@ -28,6 +28,7 @@ import torch
 from torch import nn
 from functorch import grad_and_value, make_fx
 from torch._decomp import get_decompositions
+from torch.fx.experimental.proxy_tensor import disable_proxy_modes_tracing
 
 aten = torch.ops.aten
 OPSET = 17
@@ -92,6 +93,72 @@ def _slice_backward(grad_output, input_sizes, dim, start, end, step):
     return _pad_along(grad_output, dim, start, size - end)
 
 
+def _constant(values: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    """A constant made with the tracer switched off: the traced graph holds it as a tensor constant (an
+    ONNX initializer) instead of recording factory ops (lift_fresh_copy, eye, ...) that do not export."""
+    with disable_proxy_modes_tracing():
+        return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)).to(dtype)
+
+
+def _transposed_out_padding(input_spatial, grad_spatial, kernel, stride, padding) -> list[int]:
+    return [input_spatial[i] - ((grad_spatial[i] - 1) * stride[i] - 2 * padding[i] + kernel[i] - 1 + 1)
+            for i in range(len(input_spatial))]
+
+
+def _pool_args(input, kernel_size, stride, padding):
+    kernel = list(kernel_size) * (2 // len(kernel_size))
+    stride = list(stride) * (2 // len(stride)) if stride else kernel
+    padding = list(padding) * (2 // len(padding))
+    return kernel, stride, padding
+
+
+def _max_pool2d_backward(grad_output, input, kernel_size, stride, padding, dilation, ceil_mode, indices):
+    """Gradient of max pooling w.r.t. its input without the indices (their use needs scatter ops that do
+    not export): each window's cells are gathered by a depthwise convolution with one-hot kernels (exact:
+    one product by 1, the rest by 0), the cells equal to the window's maximum get the window's gradient,
+    and a transposed convolution with the same kernels adds them back in place. Ties share the gradient
+    (torch gives it to the first); after a ReLU ties are zeros, whose gradient the ReLU drops anyway."""
+    kernel, stride, padding = _pool_args(input, kernel_size, stride, padding)
+    if any(padding) or ceil_mode or any(d != 1 for d in dilation):
+        raise NotImplementedError("max-pool gradient: only unpadded, undilated, floor-mode pooling is supported")
+    n, c = input.shape[:2]
+    k = kernel[0] * kernel[1]
+    one_hot = _constant(np.tile(np.eye(k).reshape(k, 1, kernel[0], kernel[1]), (c, 1, 1, 1)), input.dtype)
+    cells = aten.convolution(input, one_hot, None, stride, [0, 0], [1, 1], False, [0, 0], c)
+    ho, wo = cells.shape[2:]
+    cells = aten.view(cells, [n, c, k, ho, wo])
+    hit = aten.eq(cells, aten.amax(cells, [2], True))
+    grad = aten.view(aten.mul(aten.unsqueeze(grad_output, 2), hit), [n, c * k, ho, wo])
+    out_padding = _transposed_out_padding(input.shape[2:], [ho, wo], kernel, stride, [0, 0])
+    return aten.convolution(grad, one_hot, None, stride, [0, 0], [1, 1], True, out_padding, c)
+
+
+def _avg_pool2d_backward(grad_output, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override):
+    """Gradient of average pooling w.r.t. its input: the window's gradient divided by its divisor (the
+    number of cells inside the image when count_include_pad is False: Keras' 'same' pooling), spread over
+    the window by a transposed depthwise convolution with a kernel of ones."""
+    kernel, stride, padding = _pool_args(input, kernel_size, stride, padding)
+    if ceil_mode:
+        raise NotImplementedError("average-pool gradient: ceil_mode is not supported")
+    c = input.shape[1]
+    ho, wo = grad_output.shape[2:]
+    if divisor_override:
+        divisor = np.full((ho, wo), float(divisor_override))
+    elif count_include_pad:
+        divisor = np.full((ho, wo), float(kernel[0] * kernel[1]))
+    else:
+        def inside(size, out, k, s, p):  # cells of each window along one axis that lie inside the image
+            starts = np.arange(out) * s - p
+            return np.minimum(starts + k, size) - np.maximum(starts, 0)
+        divisor = np.outer(inside(input.shape[2], ho, kernel[0], stride[0], padding[0]),
+                           inside(input.shape[3], wo, kernel[1], stride[1], padding[1])).astype(np.float64)
+    scaled = aten.mul(grad_output, _constant(1.0 / divisor, grad_output.dtype))
+    ones = _constant(np.ones((c, 1, kernel[0], kernel[1])), input.dtype)
+    out_padding = _transposed_out_padding(input.shape[2:], [ho, wo], kernel, stride, padding)
+    return aten.convolution(scaled, ones, None, stride, padding, [1, 1], True, out_padding, c)
+
+
 def _view(x, size, *_stride):
     return aten.view(x, size)
 
@@ -101,6 +168,8 @@ def decomposition_table() -> dict:
     table[aten.convolution_backward.default] = _convolution_backward
     table[aten.select_backward.default] = _select_backward
     table[aten.slice_backward.default] = _slice_backward
+    table[aten.max_pool2d_with_indices_backward.default] = _max_pool2d_backward
+    table[aten.avg_pool2d_backward.default] = _avg_pool2d_backward
     # Reshape variants autograd records that the ONNX exporter lacks; as plain views they export as Reshape.
     table[aten._reshape_alias.default] = _view
     table[aten._unsafe_view.default] = _view
