@@ -4,7 +4,8 @@ For each candidate (MobileNetV2 block 10 alone, InceptionV3 mixed5 alone, their 
 part L2-normalised, and the plain concatenation), all at --size px, pooled and centred on the training
 photos: the training proxy's clean semantic 2AFC and copy R@1 (semantic_eval.evaluate_suite with
 attacked=0, on the first --eval-images evaluation photos), and the time of one forward pass of a batch
-of --batch images with --threads threads in channels-last (the trainer's setting), median of --repeats.
+of --batch images with --threads threads in channels-last (the trainer's setting), median of --repeats
+taken in turn over the candidates.
 Prints one JSON object per candidate.
 
   cd tools && /usr/bin/python3 -m rclip_tools.teacher_eval            # after node tools/nsfwjs_dump.mjs {mobilenet_v2,inception_v3}
@@ -42,15 +43,20 @@ def candidates(folder: Path, size: int, train: torch.Tensor) -> dict[str, torch.
 
 
 @torch.no_grad()
-def forward_ms(model: torch.nn.Module, size: int, batch: int, repeats: int) -> float:
+def forward_ms(models: dict[str, torch.nn.Module], size: int, batch: int, repeats: int) -> dict[str, float]:
+    """Median time of one forward pass per model; the repeats go round the models in turn, so that on a
+    shared machine each sees the same background load (the ratios are what to read; absolute times
+    depend on that load)."""
     x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(0))
-    model(x)  # warm-up (oneDNN primitive creation)
-    times = []
+    for model in models.values():
+        model(x)  # warm-up (oneDNN primitive creation)
+    times: dict[str, list[float]] = {name: [] for name in models}
     for _ in range(repeats):
-        t = time.perf_counter()
-        model(x)
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
+        for name, model in models.items():
+            t = time.perf_counter()
+            model(x)
+            times[name].append(time.perf_counter() - t)
+    return {name: 1000 * statistics.median(t) for name, t in times.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,23 +70,25 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--only", nargs="*", default=None, help="candidate names to run (default: all)")
+    p.add_argument("--train-images", type=int, default=None, help="centre on the first N training photos (smoke runs)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     cache_kw = {"cache_dir": args.cache} if args.cache else {}
-    train = cached_images(training_files(args.data), args.size, **cache_kw, tag="train-centre")  # uint8
+    train = cached_images(training_files(args.data)[:args.train_images], args.size, **cache_kw, tag="train-centre")  # uint8
     eval_files = evaluation_files(args.data)[:args.eval_images]
     images = cached_images(eval_files, args.size, **cache_kw, tag="eval").float() / 255
     wnids = [f.name.split("_")[0] for f in eval_files]
-    for name, model in candidates(args.nsfwjs, args.size, train).items():
-        if args.only and name not in args.only:
-            continue
+    models = {name: model for name, model in candidates(args.nsfwjs, args.size, train).items()
+              if not args.only or name in args.only}
+    rows = {}
+    for name, model in models.items():
         figures = evaluate_suite(model, images, wnids, attacked=0)
-        ms = forward_ms(model, args.size, args.batch, args.repeats)
-        print(json.dumps({"teacher": name, "size": args.size, "dim": int(model(images[:1]).shape[1]),
-                          "semantic_clean": figures["semantic_clean"], "triplets": figures["triplets"],
-                          "copy_r1_clean": figures["copy_r1_clean"], "forward_ms": round(ms, 1),
-                          "batch": args.batch, "threads": args.threads, "train_images": len(train),
-                          "eval_images": len(images)}), flush=True)
+        rows[name] = {"teacher": name, "size": args.size, "dim": int(model(images[:1]).shape[1]),
+                      "semantic_clean": figures["semantic_clean"], "triplets": figures["triplets"],
+                      "copy_r1_clean": figures["copy_r1_clean"]}
+    for name, ms in forward_ms(models, args.size, args.batch, args.repeats).items():
+        print(json.dumps({**rows[name], "forward_ms": round(ms, 1), "batch": args.batch, "threads": args.threads,
+                          "train_images": len(train), "eval_images": len(images)}), flush=True)
 
 
 if __name__ == "__main__":
