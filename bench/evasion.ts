@@ -15,7 +15,6 @@ import { nearestRow, toMatrix } from '../src/core/nearest';
 import { hammingDistance, phash, PHASH_MATCH_BITS } from '../src/core/phash';
 import { evaluationImageNames } from '../src/core/twoafc';
 import type { RgbaImage } from '../src/core/preprocess';
-import { attackImage } from '../src/engine/attack';
 import { decodeImageFile } from '../src/engine/node';
 import { folderEntries } from '../src/engine/node-images';
 import { embedFiles, openModel } from '../src/engine/node-model';
@@ -55,7 +54,7 @@ for (const eps255 of epsList) {
       const m = encoders[side];
       const clean = nearestRow((await embedFiles(m, [files[i]]))[0], lists[side]);
       if (clean.distance <= threshold[side]) cleanMatched[side]++;
-      const out = await attackImage(m.engine, image, null, { model: m.ref, objective: 'push-apart', settings });
+      const out = await m.engine.attackDecoded(image, null, { model: m.ref, objective: 'push-apart', settings });
       const bytes = await png(out.adversarialRgba);
       if (side === 'baseline') baselinePng = bytes;
       const [emb] = await m.engine.embedPixels(m.ref, [await m.engine.pixelsFor(m.ref, await decodeImageFile(bytes))]);

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PAPER_DEFAULTS } from '../src/core/attack';
 import { evaluationImageNames } from '../src/core/twoafc';
-import { attackImage } from '../src/engine/attack';
 import { summarize } from '../src/core/stats';
 import { folderEntries } from '../src/engine/node-images';
 import { openModel } from '../src/engine/node-model';
@@ -26,7 +25,7 @@ for (const id of [index.default, index.baseline]) {
   const distances: number[] = [];
   for (const name of images) {
     const { rgba } = await m.engine.decode(path.join(dir, name));
-    const outcome = await attackImage(m.engine, rgba, null, { model: m.ref, objective: 'push-apart', settings: PAPER_DEFAULTS });
+    const outcome = await m.engine.attackDecoded(rgba, null, { model: m.ref, objective: 'push-apart', settings: PAPER_DEFAULTS });
     distances.push(outcome.attacked.after);
   }
   const { n, mean, p10, median, p90, max } = summarize(distances);

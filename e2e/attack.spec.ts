@@ -5,7 +5,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
-import { attackImage } from '../src/engine/attack';
 import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
@@ -18,7 +17,7 @@ async function nodeAttack(settings: AttackSettings) {
   await engine.loadModel(index.default);
   await engine.loadModel(index.baseline);
   const image = await decodeImageFile(sunset);
-  const run = (model: string, other: string) => attackImage(engine, image, null, { model, otherModel: other, objective: 'push-apart', settings });
+  const run = (model: string, other: string) => engine.attackDecoded(image, null, { model, otherModel: other, objective: 'push-apart', settings });
   return { robust: await run(index.default, index.baseline), baseline: await run(index.baseline, index.default) };
 }
 
