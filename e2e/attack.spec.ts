@@ -1,10 +1,10 @@
 /**
- * The attack panel in real Chromium: the paper's attack (PGD-10, L∞, 4/255, push apart) on a bundled
- * image, checked against the same seeded attack run in Node by the same core code.
+ * The attack panel in real Chromium: PGD-10 and APGD (L∞, 4/255, push apart) on a bundled image,
+ * checked against the same seeded attack run in Node by the same core code.
  */
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
-import { PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
+import { attackSettings, PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
 import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
@@ -46,6 +46,28 @@ test('PGD-10 L∞ 4/255 push-apart: the baseline moves far more than the robust 
   expect(baseline, 'baseline should move far more than the robust model').toBeGreaterThan(2 * robust);
   await expect(page.locator('#attack-panel .attack-verdict')).toContainText('less for the robust model');
   await saveScreenshot(testInfo, 'attack-panel.png', page.locator('#attack-panel'));
+});
+
+test('APGD-20 L∞ 4/255 push-apart: the robust default equals Node within 1e-3, every iterate charted', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'SwiftShader WebGPU is too slow for 2×21 attack steps');
+  const steps = 20;
+  const expected = await nodeAttack(attackSettings('apgd', 'linf', 4 / 255, steps, 0));
+  await openWithImage(page);
+  await page.locator('#attack-panel select[name="method"]').selectOption('apgd');
+  await expect(page.locator('#attack-panel input[name="steps"]')).toHaveValue('100');
+  await expect(page.locator('#attack-panel .step-size')).toBeHidden();
+  await page.locator('#attack-panel input[name="steps"]').fill(String(steps));
+  await page.locator('#attack-panel .run').click();
+  await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 110_000 });
+  await expect(page.locator('#attack-panel .attack-status')).toContainText('APGD-20');
+  const robust = await after(page, 'robust');
+  const baseline = await after(page, 'baseline');
+  console.info(`APGD-20 page vs Node: robust ${robust} vs ${expected.robust.attacked.after}, baseline ${baseline} vs ${expected.baseline.attacked.after}`);
+  expect(Math.abs(robust - expected.robust.attacked.after), `robust ${robust} vs Node ${expected.robust.attacked.after}`).toBeLessThan(1e-3);
+  // The baseline's sign steps amplify kernel differences more (see the PGD test): 1e-2 there.
+  expect(Math.abs(baseline - expected.baseline.attacked.after), `baseline ${baseline} vs Node ${expected.baseline.attacked.after}`).toBeLessThan(1e-2);
+  // One chart point per iterate and model: the start and 20 iterations.
+  for (const polyline of await page.locator('#attack-panel .attack-chart polyline').all()) expect((await polyline.getAttribute('points'))!.trim().split(' ')).toHaveLength(steps + 1);
 });
 
 test('cancelling mid-run stops the attack and leaves the page usable', async ({ page }, testInfo) => {
