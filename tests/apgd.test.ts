@@ -134,6 +134,9 @@ describe('APGD on an analytic objective', () => {
     const pgd = await runAttack(clean, 'push-apart', { method: 'pgd', norm: 'linf', eps, steps: 100, stepSize: 2 * eps, seed: 1 }, quadratic(centre));
     expect(apgd.distance).toBeGreaterThan(-1e-6 * n);
     expect(apgd.distance).toBeGreaterThan(Math.max(...pgd.steps.map((s) => s.distance)));
+    // Every restart follows the whole schedule: each run settles as the first does.
+    const twice = await runAttack(clean, 'push-apart', { ...attackSettings('apgd', 'linf', eps, 100, 1), restarts: 2 }, quadratic(centre));
+    for (const run of [twice.steps.slice(0, 101), twice.steps.slice(101)]) expect(Math.max(...run.map((s) => s.distance))).toBeGreaterThan(-1e-6 * n);
   });
 
   it('the same seed gives identical results; another seed a different start', async () => {

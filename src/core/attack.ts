@@ -354,7 +354,7 @@ export function apgdHalves(values: readonly number[], rho: number, halvedLast: b
 async function runApgd(clean: Float32Array, direction: 1 | -1, settings: AttackSettings, oracle: AttackOracle, hooks: AttackHooks): Promise<AttackResult> {
   const { norm, eps, steps: n } = settings;
   const random = seededRandom(settings.seed);
-  const checkpoints = apgdCheckpoints(n);
+  const checkpoints = new Set(apgdCheckpoints(n));
   const steps: AttackStep[] = [];
   let overall: { delta: Float32Array; value: number } | null = null;
   const x = new Float32Array(clean.length);
@@ -392,8 +392,7 @@ async function runApgd(clean: Float32Array, direction: 1 | -1, settings: AttackS
       ({ value, grad } = await evaluate(delta));
       values.push(value);
       if (value > best.value) best = { delta: Float32Array.from(delta), value, grad };
-      if (i !== checkpoints[0]) continue;
-      checkpoints.shift();
+      if (!checkpoints.has(i)) continue;
       const halve = apgdHalves(values.slice(lastCheckpoint, i + 1), APGD_RHO, halvedLast, bestAtLast, best.value);
       [lastCheckpoint, halvedLast, bestAtLast] = [i, halve, best.value];
       if (!halve) continue;
