@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PEERS } from '../bench/suite/metrics';
 import { runTriplets } from '../bench/suite/tasks';
@@ -181,6 +183,12 @@ describe('npm run bench -- --suite', () => {
     }
     expect(json.table).toContain('clean → APGD-4');
     expect(json.table).toContain('clean → PGD-3');
+    // record-measured: one manifest entry per model and attack, naming the method and its iterations (printed, not written).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../bench/record-measured.ts'), out], { cwd: path.resolve(__dirname, '..') });
+    const robust = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.indexOf('\n}\n') + 2));
+    expect(robust.runs.map((r: { method: string; steps: number }) => `${r.method}-${r.steps}`)).toEqual(['apgd-4', 'pgd-3']);
+    expect(robust.runs[0].attack).toMatch(/^APGD-4 L-inf 4\/255, first step 8\/255/);
+    expect(robust.runs[0].command).toContain('--attack apgd-4,pgd-3');
     if (existsSync(IMAGENET)) for (const m of json.metrics) expect(json.speed_ms_per_pair[m.id]).toBeGreaterThan(0);
     expect(json.table).toContain('| metric |');
   }, 300_000);
