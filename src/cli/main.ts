@@ -13,9 +13,9 @@ Usage:
   rclip embed <dir|files...> --out FILE [--model ID]
   rclip dedupe <dir> [--threshold T] [--model ID] [--json]
   rclip match <images...> --against <dir> [--threshold T] [--model ID] [--json]
-  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--eps 4/255] [--steps 10] [--model ID] [--json]
-  rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
-             [--steps 10] [--limit N] [--seed S] [--json]
+  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--method pgd|apgd|fgsm] [--eps 4/255] [--steps N] [--model ID] [--json]
+  rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
+             [--steps N] [--restarts R] [--limit N] [--seed S] [--json]
   rclip models copy <dir>
 
 --model takes an id from the models' index.json ("rclip models path" prints where) or a path to a model folder; the default is the
