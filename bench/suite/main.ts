@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
- *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--out FILE]`:
+ *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--eps R] [--queries Q] [--square-encoders N] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
  * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
  * default and the baseline encoder (public/models/index.json, or --model/--baseline) and three peers
- * (SSIM, pixelmatch, pHash), with ms per image pair. Prints the tables and writes
+ * (SSIM, pixelmatch, pHash), with ms per image pair. Encoders are attacked with PGD-10 (white-box)
+ * and, on the first --square-encoders attacked items, with Square (black-box, the gradient-masking
+ * check); peers with Square (--queries per item), and by transfer in a column of its own. Prints the tables and writes
  * bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,15 +14,16 @@ import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { attackSettings } from '../../src/core/attack';
-import { numberOption, per255 } from '../../src/core/options';
-import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
+import { squareSettings } from '../../src/core/square';
+import { integerOption, numberOption, per255 } from '../../src/core/options';
+import { applyCopyEdit, copyEdit, copyMargin, copyTargets, KNN_K, knnMargin, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
 import { indexModels } from '../../src/engine/node-eval';
 import { folderEntries, folderTripletSources, jpegRoundTrip } from '../../src/engine/node-images';
 import { openModel, twoAfcModel } from '../../src/engine/node-model';
 import { encoderMetric, PEERS, type SuiteEncoder, type SuiteMetric } from './metrics';
-import { msPerPair, runGallery, runTriplets, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
+import { msPerPair, runGallery, runTriplets, SQUARE_SHORTLIST, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const DATA = {
@@ -28,8 +31,11 @@ const DATA = {
   flowers: path.resolve(root, '../shared/data/flowers'),
   wordnet: '/usr/share/wordnet/data.noun',
 };
-/** Sizes: quick must stay under 10 min on 2 cores with a 224 px model (see bench/README.md). */
-const SIZES = { quick: { items: 30, attacked: 15, gallery: 100 }, full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined } };
+/** Sizes: quick must stay under 10 min on 2 cores with a 224 px model (see bench/README.md); Square's budget per item is `queries`. */
+const SIZES = {
+  quick: { items: 30, attacked: 15, gallery: 100, queries: 200 },
+  full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined, queries: 1000 },
+};
 const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
 
 export interface SuiteTaskReport {
@@ -40,7 +46,12 @@ export interface SuiteTaskReport {
   definition?: string;
   seconds?: number;
   seconds_per_metric?: Record<string, number>;
+  /** Encoders: under PGD; peers: under Square. */
   scores?: Record<string, TaskScore>;
+  /** Peers on the encoders' adversarial images. */
+  transfer?: Record<string, TaskScore>;
+  /** Encoders under Square (black-box): the gradient-masking check. */
+  square?: Record<string, TaskScore>;
   per_kind?: Record<string, Record<string, TaskScore>>;
 }
 
@@ -50,8 +61,9 @@ export interface SuiteJson {
   date: string;
   mode: 'quick' | 'full';
   seed: number;
-  sizes: { items: number | null; attacked: number; gallery: number | null };
+  sizes: { items: number | null; attacked: number; gallery: number | null; square_encoders: number };
   attack: Record<string, unknown>;
+  square: Record<string, unknown>;
   models: Array<{ id: string; role: string; input_size: number; embedding_size: number }>;
   metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
   tasks: SuiteTaskReport[];
@@ -68,7 +80,7 @@ const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' }, queries: { type: 'string' }, 'square-encoders': { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
@@ -80,6 +92,9 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
   const attack = attackSettings('pgd', 'linf', numberOption('eps', values.eps, 4 / 255), 10, seed);
   const epsLabel = per255(attack.eps);
+  const square = squareSettings(attack.eps, integerOption('queries', values.queries, SIZES[mode].queries, 1), seed);
+  /** How many attacked items per task Square also attacks on each encoder (it costs `queries` forward passes an item). */
+  const squareEncoders = integerOption('square-encoders', values['square-encoders'], attacked, 0);
   const started = performance.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -94,8 +109,8 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize });
   }
   const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...PEERS];
-  const opts: RunOptions = { seed, attacked, attack, log };
-  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; PGD-10 L∞ ${epsLabel}, seed ${seed}`);
+  const opts: RunOptions = { seed, attacked, attack, square, squareEncoders, log };
+  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; PGD-10 L∞ ${epsLabel}; Square ${square.queries} queries (peers; encoders on ${squareEncoders} items), seed ${seed}`);
 
   const reports: SuiteTaskReport[] = [];
   const imagenetEval = existsSync(DATA.imagenet) ? evaluationImageNames(folderEntries(DATA.imagenet)) : [];
@@ -110,7 +125,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     log(`  ${task}: ${definition}`);
     const t0 = performance.now();
     const result = await body();
-    reports.push({ task, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
+    reports.push({ task, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, transfer: result.transfer, square: result.square, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
   };
   const noImagenet = imagenetEval.length ? null : `${DATA.imagenet} is absent`;
 
@@ -134,6 +149,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         id: `knn|${name}`,
         pixels: gallery[i],
         decide: (d) => knnPredict(d, labels, KNN_K, i) === labels[i],
+        margin: (d) => knnMargin(d, labels, labels[i], KNN_K, i),
         targets: (q, g) => knnTargets(q, g, labels, labels[i], KNN_K, i),
       };
     });
@@ -149,6 +165,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         id: `copy|${name}`,
         pixels: await applyCopyEdit(gallery[own], copyEdit(seed, name), jpegRoundTrip),
         decide: (d) => nearest(d) === own,
+        margin: (d) => copyMargin(d, own),
         targets: (q, g) => copyTargets(q, g, own),
       });
     }
@@ -193,16 +210,26 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     m.kind === 'encoder' ? `**${m.label}**` : m.label,
     ...ran.flatMap((r) => {
       const s = r.scores![m.id];
-      return [pct(s.clean), s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${s.transfer ? ' †' : ''}`];
+      return [pct(s.clean), s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${m.kind === 'peer' ? ' ‡' : ''}`];
     }),
     speed[m.id] === null ? '—' : speed[m.id]!.toFixed(2),
   ]);
   const counts = ran.map((r) => `${TITLES[r.task]}: ${Object.values(r.scores!)[0].n} items, ${Object.values(r.scores!)[0].attacked_n} attacked${r.task === 'knn' ? `, gallery ${flowersGallery.length}` : r.task === 'copy' ? `, gallery ${copyGallery.length}` : ''}`).join('; ');
   const distortion = reports.find((r) => r.task === 'distortion' && r.per_kind);
+  const second = (r: SuiteTaskReport, m: SuiteMetric) => {
+    const s = (m.kind === 'peer' ? r.transfer : r.square)?.[m.id];
+    return !s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)} (${s.attacked_n})`;
+  };
   const text = [
     `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under PGD-10 L∞ ${epsLabel}`,
     table(head, rows),
-    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under attack, attacked on each encoder's own input pixels through its attack.onnx; an item wrong on clean images counts wrong. † transfer: SSIM, pixelmatch and pHash have no gradient, so they are scored on the adversarial images made against both encoders (an item counts only if right on both). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`).join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
+    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under attack, attacked on each encoder's own input pixels through its attack.onnx; an item wrong on clean images counts wrong. Encoders: PGD-10 through attack.onnx. ‡ SSIM, pixelmatch and pHash have no gradient: attacked with Square (score-based, L∞ ${epsLabel}, ${square.queries} queries an item, on their own margin; gallery tasks compare each query with the ${SQUARE_SHORTLIST} gallery items nearest the clean query, the verdict with all). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`).join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
+    `### Second opinions: encoders under Square (black-box, ${square.queries} queries; the gradient-masking check) and peers by transfer †`,
+    table(
+      ['metric', ...ran.flatMap((r) => [`${TITLES[r.task]}: PGD-10 (encoders) / Square ‡ (peers)`, 'Square (encoders) / transfer † (peers)'])],
+      metrics.map((m) => [m.kind === 'encoder' ? `**${m.id}**` : m.id, ...ran.flatMap((r) => [`${pct(r.scores![m.id].robust)}`, second(r, m)])]),
+    ),
+    `Attacked subset, clean → attacked (%), (items). A black-box attack that beats the white-box one on an encoder (lower accuracy under Square than under PGD-10) would mean its gradient misleads PGD. † transfer: the peers scored on the adversarial images made against both encoders (right on both to count). Encoders' Square: the margin PGD ascends, from embeddings only; the verdict is the task's decision.`,
     ...(distortion
       ? [
           '### Distortion 2AFC per kind: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)',
@@ -221,8 +248,9 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     date: new Date().toISOString(),
     mode,
     seed,
-    sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null },
+    sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null, square_encoders: squareEncoders },
     attack: { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core PGD (src/core/suite.ts attackMargin)' },
+    square: { queries: square.queries, p_init: square.pInit, eps: square.eps, shortlist: SQUARE_SHORTLIST, objective: 'the task margin from distances alone (peers: their own distance, pHash its soft Hamming distance; encoders: the PGD margin from embeddings); stops at the first query the decision flips (src/core/square.ts)' },
     models: modelInfo,
     metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
     tasks: reports,
