@@ -157,3 +157,21 @@ describe('Square Attack on the pHash (src/core/phash.ts evadePhash)', () => {
     300_000,
   );
 });
+
+describe('the pHash evasion job (src/engine/phash-evasion.ts)', () => {
+  it('yields to the event loop, so an abort from a timer lands mid-attack; progress comes in steps', async () => {
+    const { evadePhashJob } = await import('../src/engine/phash-evasion');
+    const random = seededRandom(11);
+    const data = new Uint8ClampedArray(96 * 96 * 4).map((_, i) => (i % 4 === 3 ? 255 : Math.floor(random() * 256)));
+    const image = { width: 96, height: 96, data };
+    const controller = new AbortController();
+    const seen: number[] = [];
+    setTimeout(() => controller.abort(), 30);
+    // An unreachable listed hash (the image's own, and a budget far beyond 30 ms) so only the abort can end it.
+    const run = evadePhashJob(image, [phash(image)], squareSettings(1 / 255, 100_000, 0), { signal: controller.signal, onProgress: (p) => seen.push(p.query) });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((q) => q % 20 === 0)).toBe(true);
+    expect(seen[seen.length - 1]).toBeLessThan(100_000);
+  });
+});

@@ -7,7 +7,7 @@
  */
 import { RclipError } from './errors';
 import { chwToRgba, rgbaToChw, type RgbaImage } from './preprocess';
-import { runSquareAttack, type SquareOracle, type SquareProgress, type SquareSettings } from './square';
+import { runSquareAttack, type SquareHooks, type SquareOracle, type SquareSettings } from './square';
 
 export const PHASH_BITS = 64;
 /** A common match threshold: at most 10 of 64 bits differ. */
@@ -197,7 +197,7 @@ export async function evadePhash(
   image: RgbaImage,
   listed: readonly string[],
   settings: SquareSettings,
-  hooks: { onQuery?: (p: SquareProgress) => void; checkCancelled?: () => void } = {},
+  hooks: SquareHooks = {},
 ): Promise<PhashEvasion> {
   if (listed.length === 0) throw new RclipError('INVALID_ARGUMENT', 'The blocklist is empty: there is no listed hash to evade.');
   const { width, height } = image;

@@ -102,18 +102,24 @@ export function squareSide(p: number, height: number, width: number): number {
   return Math.min(Math.max(Math.round(Math.sqrt(p * height * width)), 1), Math.min(height, width));
 }
 
+export interface SquareHooks {
+  onQuery?: (p: SquareProgress) => void;
+  /** Called before every query; may throw to cancel, or return a promise (a caller that must yield to its event loop). */
+  checkCancelled?: () => void | Promise<void>;
+}
+
 /**
  * Maximises `oracle(x).score` over {x : ‖x − clean‖∞ ≤ eps, 0 ≤ x ≤ 1} within `settings.queries`
  * score evaluations; stops early at the first point the oracle calls a success (that point is kept,
  * as the reference keeps a misclassified point whatever its loss). Seeded: the same seed, image and
- * oracle give the same result. `checkCancelled` may throw between queries.
+ * oracle give the same result.
  */
 export async function runSquareAttack(
   clean: Float32Array,
   shape: ImageShape,
   settings: SquareSettings,
   oracle: SquareOracle,
-  hooks: { onQuery?: (p: SquareProgress) => void; checkCancelled?: () => void } = {},
+  hooks: SquareHooks = {},
 ): Promise<SquareResult> {
   validateSquareSettings(settings, shape, clean.length);
   const { eps, queries: budget, pInit } = settings;
@@ -141,7 +147,7 @@ export async function runSquareAttack(
       }
     }
   }
-  hooks.checkCancelled?.();
+  await hooks.checkCancelled?.();
   const first = await oracle(x);
   let best = first.score;
   let succeeded = Boolean(first.success);
@@ -154,7 +160,7 @@ export async function runSquareAttack(
   const signs = new Array<number>(channels);
   let query = 1;
   for (let i = 0; i < iterations && !succeeded; i++) {
-    hooks.checkCancelled?.();
+    await hooks.checkCancelled?.();
     const side = squareSide(squareShare(i, iterations, pInit), height, width);
     // Deviation: the reference draws the corner in [0, h − s), never at h − s; every position is allowed here.
     const top = Math.floor(random() * (height - side + 1));
