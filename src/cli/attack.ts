@@ -1,11 +1,15 @@
 /**
  * `rclip attack <image> --out adv.png`: an adversarial copy to test pipelines with. PGD (L∞ or L2) in
- * the model's input pixels via its attack.onnx, so the copy is written at the model's input size
+ * the model's input pixels via its attack.onnx, or (--method square) Square Attack through the
+ * embeddings alone (src/engine/square-attack.ts), so the copy is written at the model's input size
  * (resized and centre-cropped like every input), as a lossless PNG. The PNG is 8-bit, so the command
  * re-reads it and reports the distance of the file as written next to the float attack's.
  */
 import sharp from 'sharp';
 import type { AttackObjective, AttackSettings } from '../core/attack';
+import type { RgbaImage } from '../core/preprocess';
+import { squareSettings, SQUARE_DEFAULTS } from '../core/square';
+import { squareAttackImage } from '../engine/square-attack';
 import { RclipError } from '../core/errors';
 import { choiceOption, integerOption, numberOption, positionalCount, requiredString, DEFAULT_L2_EPS } from '../core/options';
 import { openModel } from '../engine/node-model';
@@ -29,6 +33,9 @@ export async function attackCommand(values: Values, positionals: string[]): Prom
   // push without a target: away from the image itself; push with --target B: away from B (evading a match).
   const objective: AttackObjective = choice === 'pull' ? 'pull-together' : target ? 'push-from-target' : 'push-apart';
   if (objective === 'pull-together' && !target) throw new RclipError('INVALID_ARGUMENT', '--objective pull needs --target B, the image to pull towards.');
+  // Square (score-based, L∞ only) is its own branch; everything below the branch is PGD's.
+  if (choiceOption('method', values.method, ['pgd', 'square'] as const, 'pgd') === 'square') return squareCommand(values, image, target, objective, out);
+  if (values.queries !== undefined) throw new RclipError('INVALID_ARGUMENT', '--queries is for --method square; PGD takes --steps.');
   const norm = choiceOption('norm', values.norm, ['linf', 'l2'] as const, 'linf');
   const eps = numberOption('eps', values.eps, norm === 'linf' ? 4 / 255 : DEFAULT_L2_EPS);
   const steps = integerOption('steps', values.steps, 10, 1);
@@ -41,14 +48,8 @@ export async function attackCommand(values: Values, positionals: string[]): Prom
   const outcome = await model.engine.attack(image, target, { model: model.ref, otherModel: other ?? undefined, objective, settings }, { onStep: (s) => progress.tick(s.step + 1) });
   progress.end();
   const size = outcome.adversarialRgba.width;
-  await sharp(Buffer.from(outcome.adversarialRgba.data.buffer, outcome.adversarialRgba.data.byteOffset, outcome.adversarialRgba.data.byteLength), { raw: { width: size, height: outcome.adversarialRgba.height, channels: 4 } })
-    .removeAlpha()
-    .png({ compressionLevel: 9 })
-    .toFile(out);
-  // The file as written (8-bit): its distance to the reference, under the attacked model and the other one.
   const reference = objective === 'push-apart' ? image : target!;
-  const written = (await model.engine.distance(out, reference, model.ref)).distance;
-  const writtenOther = other ? (await model.engine.distance(out, reference, other)).distance : null;
+  const { written, writtenOther } = await writeCopy(model, other, outcome.adversarialRgba, out, reference);
   const what = objective === 'push-apart' ? `d(copy, ${image})` : `d(copy, ${target})`;
   const text = [
     `Wrote ${out}: PNG (lossless), ${size}×${outcome.adversarialRgba.height} px = ${model.info.id}'s input size (the image was resized and centre-cropped first).`,
@@ -67,6 +68,60 @@ export async function attackCommand(values: Values, positionals: string[]): Prom
       settings,
       attacked: { ...outcome.attacked, written },
       other: outcome.other && writtenOther !== null ? { model: other, clean: outcome.other.clean, written: writtenOther } : null,
+    },
+    text,
+  };
+}
+
+/** Writes the copy as a lossless 8-bit PNG and measures the file as written against the reference, under the attacked model and the other one. */
+async function writeCopy(model: Awaited<ReturnType<typeof openModel>>, other: string | null, rgba: RgbaImage, out: string, reference: string) {
+  await sharp(Buffer.from(rgba.data.buffer, rgba.data.byteOffset, rgba.data.byteLength), { raw: { width: rgba.width, height: rgba.height, channels: 4 } })
+    .removeAlpha()
+    .png({ compressionLevel: 9 })
+    .toFile(out);
+  const written = (await model.engine.distance(out, reference, model.ref)).distance;
+  const writtenOther = other ? (await model.engine.distance(out, reference, other)).distance : null;
+  return { written, writtenOther };
+}
+
+/** `--method square`: Square Attack (L∞) on the model's distance through its embeddings, `--queries` forward runs. */
+async function squareCommand(values: Values, image: string, target: string | null, objective: AttackObjective, out: string): Promise<Output> {
+  if (values.norm !== undefined && values.norm !== 'linf') throw new RclipError('INVALID_ARGUMENT', '--method square is an L∞ attack: drop --norm or use --norm linf.');
+  if (values.steps !== undefined) throw new RclipError('INVALID_ARGUMENT', '--steps is for PGD; Square takes --queries.');
+  const eps = numberOption('eps', values.eps, 4 / 255);
+  if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
+  const settings = squareSettings(eps, integerOption('queries', values.queries, SQUARE_DEFAULTS.queries, 1), integerOption('seed', values.seed, 0, 0));
+  const model = await openModel(values.model as string | undefined);
+  const other = await counterpart(model);
+  if (other) await model.engine.loadModel(other);
+  const decode = async (file: string) => (await model.engine.decode(file)).rgba;
+  const progress = createProgress('square queries', settings.queries);
+  const outcome = await squareAttackImage(model.engine, await decode(image), target ? await decode(target) : null, { model: model.ref, objective, settings }, { onProgress: (p) => progress.tick(p.query) });
+  progress.end();
+  const reference = objective === 'push-apart' ? image : target!;
+  const { written, writtenOther } = await writeCopy(model, other, outcome.adversarialRgba, out, reference);
+  const otherClean = other ? (await model.engine.distance(image, reference, other)).distance : null;
+  const what = objective === 'push-apart' ? `d(copy, ${image})` : `d(copy, ${target})`;
+  const { width, height } = outcome.adversarialRgba;
+  const text = [
+    `Wrote ${out}: PNG (lossless), ${width}×${height} px = ${model.info.id}'s input size (the image was resized and centre-cropped first).`,
+    `Square (score-based, no gradient) linf eps=${eps.toFixed(5)} queries=${outcome.queries} (${outcome.accepted} squares kept) seed=${settings.seed}, ${objective}.`,
+    `${model.info.id} (attacked): ${what} ${outcome.attacked.clean.toFixed(4)} → ${outcome.attacked.after.toFixed(4)} (float), ${written.toFixed(4)} (the 8-bit PNG)`,
+    ...(other && otherClean !== null && writtenOther !== null ? [`${other} (transfer):   ${what} ${otherClean.toFixed(4)} → ${writtenOther.toFixed(4)} (the 8-bit PNG)`] : []),
+  ].join('\n');
+  return {
+    json: {
+      model: model.info.id,
+      out,
+      format: 'png',
+      width,
+      height,
+      objective,
+      method: 'square',
+      settings,
+      queries: outcome.queries,
+      attacked: { ...outcome.attacked, written },
+      other: other && otherClean !== null && writtenOther !== null ? { model: other, clean: otherClean, written: writtenOther } : null,
     },
     text,
   };

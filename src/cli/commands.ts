@@ -86,12 +86,14 @@ ${MODEL_HELP}
       eps: { type: 'string' },
       steps: { type: 'string' },
       seed: { type: 'string' },
+      method: { type: 'string' },
+      queries: { type: 'string' },
     },
     help: `Usage: rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--model ID]
-                    [--norm linf|l2] [--eps 4/255] [--steps 10] [--seed S] [--json]
+                    [--method pgd|square] [--norm linf|l2] [--eps 4/255] [--steps 10] [--queries 1000] [--seed S] [--json]
 
-Writes an adversarial copy of <image> made with PGD against the model's attack graph, to test your own
-pipeline with. The copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
+Writes an adversarial copy of <image> made with PGD against the model's attack graph (or, with
+--method square, with Square Attack through its embeddings alone), to test your own pipeline with. The copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
 centre-cropped to it first, as for every distance), not at the original size.
   --objective push push the copy's embedding away from the original's (default without --target),
                    or, with --target B, away from B's (to evade a match against B)
@@ -99,6 +101,11 @@ centre-cropped to it first, as for every distance), not at the original size.
   --norm           linf (default) or l2
   --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2)
   --steps          PGD iterations (default 10; step size 2.5·eps/steps)
+  --method         pgd (default): white-box, the gradient from the model's attack.onnx
+                   square: Square Attack (Andriushchenko et al. 2020), score-based, L∞ only: it asks
+                   only for distances (one forward run a query, no gradient), so a copy it finds
+                   that PGD's misses would mean the gradient misleads PGD (gradient masking)
+  --queries N      Square's query budget (default 1000)
   --seed S         random start (default 0)
 ${MODEL_HELP}
 The output gives the distance before and after, for the float attack and for the 8-bit PNG as
