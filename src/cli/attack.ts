@@ -47,41 +47,41 @@ export async function attackCommand(values: Values, positionals: string[]): Prom
   const progress = createProgress('attack steps', steps + 1);
   const outcome = await model.engine.attack(image, target, { model: model.ref, otherModel: other ?? undefined, objective, settings }, { onStep: (s) => progress.tick(s.step + 1) });
   progress.end();
-  const size = outcome.adversarialRgba.width;
-  const reference = objective === 'push-apart' ? image : target!;
-  const { written, writtenOther } = await writeCopy(model, other, outcome.adversarialRgba, out, reference);
-  const what = objective === 'push-apart' ? `d(copy, ${image})` : `d(copy, ${target})`;
-  const text = [
-    `Wrote ${out}: PNG (lossless), ${size}×${outcome.adversarialRgba.height} px = ${model.info.id}'s input size (the image was resized and centre-cropped first).`,
-    `PGD ${norm} eps=${eps.toFixed(5)} steps=${steps} seed=${seed}, ${objective}.`,
-    `${model.info.id} (attacked): ${what} ${outcome.attacked.clean.toFixed(4)} → ${outcome.attacked.after.toFixed(4)} (float), ${written.toFixed(4)} (the 8-bit PNG)`,
-    ...(outcome.other && writtenOther !== null ? [`${other} (transfer):   ${what} ${outcome.other.clean.toFixed(4)} → ${writtenOther.toFixed(4)} (the 8-bit PNG)`] : []),
-  ].join('\n');
-  return {
-    json: {
-      model: model.info.id,
-      out,
-      format: 'png',
-      width: size,
-      height: outcome.adversarialRgba.height,
-      objective,
-      settings,
-      attacked: { ...outcome.attacked, written },
-      other: outcome.other && writtenOther !== null ? { model: other, clean: outcome.other.clean, written: writtenOther } : null,
-    },
-    text,
-  };
+  return finishCopy(model, other, { image, target, objective, out }, { rgba: outcome.adversarialRgba, attacked: outcome.attacked, otherClean: outcome.other?.clean ?? null }, `PGD ${norm} eps=${eps.toFixed(5)} steps=${steps} seed=${seed}, ${objective}.`, { settings });
 }
 
-/** Writes the copy as a lossless 8-bit PNG and measures the file as written against the reference, under the attacked model and the other one. */
-async function writeCopy(model: Awaited<ReturnType<typeof openModel>>, other: string | null, rgba: RgbaImage, out: string, reference: string) {
-  await sharp(Buffer.from(rgba.data.buffer, rgba.data.byteOffset, rgba.data.byteLength), { raw: { width: rgba.width, height: rgba.height, channels: 4 } })
+/**
+ * Writes the copy as a lossless 8-bit PNG, measures the file as written against the reference under
+ * the attacked model and the other one, and reports both beside the float attack's distance.
+ */
+async function finishCopy(
+  model: Awaited<ReturnType<typeof openModel>>,
+  other: string | null,
+  request: { image: string; target: string | null; objective: AttackObjective; out: string },
+  copy: { rgba: RgbaImage; attacked: { clean: number; after: number }; otherClean: number | null },
+  how: string,
+  extra: Record<string, unknown>,
+): Promise<Output> {
+  const { image, target, objective, out } = request;
+  const { width, height, data } = copy.rgba;
+  await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } })
     .removeAlpha()
     .png({ compressionLevel: 9 })
     .toFile(out);
+  const reference = objective === 'push-apart' ? image : target!;
   const written = (await model.engine.distance(out, reference, model.ref)).distance;
-  const writtenOther = other ? (await model.engine.distance(out, reference, other)).distance : null;
-  return { written, writtenOther };
+  const otherWritten = other && copy.otherClean !== null ? { model: other, clean: copy.otherClean, written: (await model.engine.distance(out, reference, other)).distance } : null;
+  const what = objective === 'push-apart' ? `d(copy, ${image})` : `d(copy, ${target})`;
+  const text = [
+    `Wrote ${out}: PNG (lossless), ${width}×${height} px = ${model.info.id}'s input size (the image was resized and centre-cropped first).`,
+    how,
+    `${model.info.id} (attacked): ${what} ${copy.attacked.clean.toFixed(4)} → ${copy.attacked.after.toFixed(4)} (float), ${written.toFixed(4)} (the 8-bit PNG)`,
+    ...(otherWritten ? [`${other} (transfer):   ${what} ${otherWritten.clean.toFixed(4)} → ${otherWritten.written.toFixed(4)} (the 8-bit PNG)`] : []),
+  ].join('\n');
+  return {
+    json: { model: model.info.id, out, format: 'png', width, height, objective, ...extra, attacked: { ...copy.attacked, written }, other: otherWritten },
+    text,
+  };
 }
 
 /** `--method square`: Square Attack (L∞) on the model's distance through its embeddings, `--queries` forward runs. */
@@ -98,31 +98,7 @@ async function squareCommand(values: Values, image: string, target: string | nul
   const progress = createProgress('square queries', settings.queries);
   const outcome = await squareAttackImage(model.engine, await decode(image), target ? await decode(target) : null, { model: model.ref, objective, settings }, { onProgress: (p) => progress.tick(p.query) });
   progress.end();
-  const reference = objective === 'push-apart' ? image : target!;
-  const { written, writtenOther } = await writeCopy(model, other, outcome.adversarialRgba, out, reference);
-  const otherClean = other ? (await model.engine.distance(image, reference, other)).distance : null;
-  const what = objective === 'push-apart' ? `d(copy, ${image})` : `d(copy, ${target})`;
-  const { width, height } = outcome.adversarialRgba;
-  const text = [
-    `Wrote ${out}: PNG (lossless), ${width}×${height} px = ${model.info.id}'s input size (the image was resized and centre-cropped first).`,
-    `Square (score-based, no gradient) linf eps=${eps.toFixed(5)} queries=${outcome.queries} (${outcome.accepted} squares kept) seed=${settings.seed}, ${objective}.`,
-    `${model.info.id} (attacked): ${what} ${outcome.attacked.clean.toFixed(4)} → ${outcome.attacked.after.toFixed(4)} (float), ${written.toFixed(4)} (the 8-bit PNG)`,
-    ...(other && otherClean !== null && writtenOther !== null ? [`${other} (transfer):   ${what} ${otherClean.toFixed(4)} → ${writtenOther.toFixed(4)} (the 8-bit PNG)`] : []),
-  ].join('\n');
-  return {
-    json: {
-      model: model.info.id,
-      out,
-      format: 'png',
-      width,
-      height,
-      objective,
-      method: 'square',
-      settings,
-      queries: outcome.queries,
-      attacked: { ...outcome.attacked, written },
-      other: other && otherClean !== null && writtenOther !== null ? { model: other, clean: otherClean, written: writtenOther } : null,
-    },
-    text,
-  };
+  const otherClean = other ? (await model.engine.distance(image, objective === 'push-apart' ? image : target!, other)).distance : null;
+  const how = `Square (score-based, no gradient) linf eps=${eps.toFixed(5)} queries=${outcome.queries} (${outcome.accepted} squares kept) seed=${settings.seed}, ${objective}.`;
+  return finishCopy(model, other, { image, target, objective, out }, { rgba: outcome.adversarialRgba, attacked: outcome.attacked, otherClean }, how, { method: 'square', settings, queries: outcome.queries });
 }
