@@ -21,8 +21,8 @@ export function centreSquare(width: number, height: number): { x0: number; y0: n
   return { x0: Math.floor((width - side) / 2), y0: Math.floor((height - side) / 2), side };
 }
 
-/** Grey of the centre square, area-averaged to 32×32; `luma(p)` is pixel p's (row-major index) grey in 0..255. */
-function greySquare(width: number, height: number, luma: (pixel: number) => number): Float64Array {
+/** Grey of the centre square, area-averaged to 32×32, from `luma`, the image's grey (0..255) row-major. */
+function greySquare(width: number, height: number, luma: Float64Array): Float64Array {
   const { x0, y0, side } = centreSquare(width, height);
   const cell = Int32Array.from({ length: side }, (_, t) => Math.min(N - 1, Math.floor((t * N) / side)));
   const sum = new Float64Array(N * N);
@@ -31,7 +31,7 @@ function greySquare(width: number, height: number, luma: (pixel: number) => numb
     const row = cell[y] * N;
     const p0 = (y0 + y) * width + x0;
     for (let x = 0; x < side; x++) {
-      sum[row + cell[x]] += luma(p0 + x);
+      sum[row + cell[x]] += luma[p0 + x];
       count[row + cell[x]] += 1;
     }
   }
@@ -40,18 +40,32 @@ function greySquare(width: number, height: number, luma: (pixel: number) => numb
 }
 
 /** BT.601 luma of RGBA bytes, alpha composited on white. */
-function rgbaLuma(image: RgbaImage): (pixel: number) => number {
+function rgbaLuma(image: RgbaImage): Float64Array {
   const d = image.data;
-  return (p) => {
+  const out = new Float64Array(image.width * image.height);
+  for (let p = 0; p < out.length; p++) {
     const i = p * 4;
     const a = d[i + 3] / 255;
-    return (0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]) * a + 255 * (1 - a);
-  };
+    out[p] = (0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]) * a + 255 * (1 - a);
+  }
+  return out;
 }
 
-/** The same luma of opaque CHW pixels in [0,1], each rounded to 8 bits first (as chwToRgba does), without building the RGBA copy. */
-function chwLuma(data: Float32Array, plane: number): (pixel: number) => number {
-  return (p) => 0.299 * Math.round(data[p] * 255) + 0.587 * Math.round(data[plane + p] * 255) + 0.114 * Math.round(data[2 * plane + p] * 255);
+/**
+ * The same luma of opaque CHW pixels in [0,1], each rounded to 8 bits first (as chwToRgba does:
+ * floor(v·255 + 0.5) is Math.round for v ≥ 0), without building the RGBA copy. Only the rows of the
+ * centre square are filled: a query's worth of time (a score-based attack calls it per query).
+ */
+function chwLuma(data: Float32Array, width: number, height: number): Float64Array {
+  const plane = width * height;
+  const out = new Float64Array(plane);
+  const { x0, y0, side } = centreSquare(width, height);
+  for (let y = y0; y < y0 + side; y++) {
+    for (let p = y * width + x0, end = p + side; p < end; p++) {
+      out[p] = 0.299 * Math.floor(data[p] * 255 + 0.5) + 0.587 * Math.floor(data[plane + p] * 255 + 0.5) + 0.114 * Math.floor(data[2 * plane + p] * 255 + 0.5);
+    }
+  }
+  return out;
 }
 
 const COS = (() => {
@@ -77,7 +91,7 @@ export function phashFeatures(image: RgbaImage): PhashFeatures {
 
 /** phashFeatures of CHW pixels in [0,1] rounded to 8 bits: equal to phashFeatures(chwToRgba(data, width, height)), a query's worth faster. */
 export function phashFeaturesOfPixels(data: Float32Array, width: number, height: number): PhashFeatures {
-  return featuresOfGrey(greySquare(width, height, chwLuma(data, width * height)));
+  return featuresOfGrey(greySquare(width, height, chwLuma(data, width, height)));
 }
 
 function featuresOfGrey(g: Float64Array): PhashFeatures {
