@@ -31,7 +31,10 @@ const DATA = {
   flowers: path.resolve(root, '../shared/data/flowers'),
   wordnet: '/usr/share/wordnet/data.noun',
 };
-/** Sizes: quick must stay under 10 min on 2 cores with a 224 px model (see bench/README.md); Square's budget per item is `queries`. */
+/**
+ * Sizes (see bench/README.md): Square's budget per item is `queries`. The quick form took 48 min on
+ * 2 loaded cores (load ~12), most of it Square on SSIM and pixelmatch in the gallery tasks.
+ */
 const SIZES = {
   quick: { items: 30, attacked: 15, gallery: 100, queries: 200 },
   full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined, queries: 1000 },
@@ -188,8 +191,8 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         KINDS.map((kind) => {
           const idx = take(itemsOf, items).map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
           const att = idx.filter((i) => i < robust.length);
-          // Attacked items first, as taskScore expects.
-          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), m.kind === 'peer')];
+          // Attacked items first, as taskScore expects; peers' robust items are Square's (not transfer).
+          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), false)];
         }),
       );
     }
@@ -235,7 +238,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
           '### Distortion 2AFC per kind: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)',
           table(
             ['metric', ...KINDS],
-            metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${c.transfer ? ' †' : ''} (${c.n}/${c.attacked_n})`; })]),
+            metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${m.kind === 'peer' ? ' ‡' : ''} (${c.n}/${c.attacked_n})`; })]),
           ),
         ]
       : []),
