@@ -159,3 +159,23 @@ describe('rclip attack', () => {
     expect((await rclip('attack', sunset, '--objective', 'pull', '--out', path.join(dir, 'x.png'))).code).toBe(2);
   });
 });
+
+describe('rclip attack --method square', () => {
+  it('pushes the copy away through the embeddings alone within its query budget, and refuses PGD-only options', async () => {
+    const out = path.join(dir, 'square.png');
+    const r = await rclip('attack', sunset, '--method', 'square', '--queries', '60', '--model', index.baseline, '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const o = json(r);
+    expect(o).toMatchObject({ method: 'square', queries: 60, objective: 'push-apart', settings: { queries: 60, eps: 4 / 255 } });
+    expect(o.attacked.clean).toBeLessThan(1e-4);
+    expect(o.attacked.after).toBeGreaterThan(0.01);
+    // The PNG as written, re-read by another process, is what the command reported for it.
+    const d = json(await rclip('distance', out, sunset, '--model', index.baseline, '--json')).distance;
+    expect(Math.abs(d - o.attacked.written)).toBeLessThan(1e-5);
+    expect((await rclip('attack', '--help')).stdout).toContain('--method');
+    expect((await rclip('attack', sunset, '--method', 'square', '--norm', 'l2', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+    expect((await rclip('attack', sunset, '--method', 'square', '--steps', '5', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+    expect((await rclip('attack', sunset, '--queries', '5', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+    expect((await rclip('attack', sunset, '--method', 'nope', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+  }, 120_000);
+});

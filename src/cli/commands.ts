@@ -93,21 +93,27 @@ ${MODEL_HELP}
       steps: { type: 'string' },
       restarts: { type: 'string' },
       seed: { type: 'string' },
+      queries: { type: 'string' },
     },
     help: `Usage: rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--model ID]
-                    [--method pgd|apgd|fgsm] [--norm linf|l2] [--eps 4/255] [--steps N]
-                    [--restarts R] [--seed S] [--json]
+                    [--method pgd|apgd|fgsm|square] [--norm linf|l2] [--eps 4/255] [--steps N]
+                    [--restarts R] [--queries 1000] [--seed S] [--json]
 
-Writes an adversarial copy of <image> made with PGD or APGD against the model's attack graph, to test your own
-pipeline with. The copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
+Writes an adversarial copy of <image> made with PGD or APGD against the model's attack graph (or, with
+--method square, with Square Attack through its embeddings alone), to test your own pipeline with. The
+copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
 centre-cropped to it first, as for every distance), not at the original size.
   --objective push push the copy's embedding away from the original's (default without --target),
                    or, with --target B, away from B's (to evade a match against B)
               pull pull it towards --target B's (default with --target)
 ${METHOD_HELP}
+                   square: Square Attack (Andriushchenko et al. 2020), score-based, L∞ only: it asks
+                   only for distances (one forward run a query, no gradient), so a copy it finds
+                   that the gradient attacks miss would mean the gradient misleads them (gradient masking)
   --norm           linf (default) or l2
   --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2)
 ${STEPS_HELP}
+  --queries N      Square's query budget (default 1000)
   --seed S         random start (default 0)
 ${MODEL_HELP}
 The output gives the distance before and after, for the float attack and for the 8-bit PNG as

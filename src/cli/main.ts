@@ -13,7 +13,8 @@ Usage:
   rclip embed <dir|files...> --out FILE [--model ID]
   rclip dedupe <dir> [--threshold T] [--model ID] [--json]
   rclip match <images...> --against <dir> [--threshold T] [--model ID] [--json]
-  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--method pgd|apgd|fgsm] [--eps 4/255] [--steps N] [--model ID] [--json]
+  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--method pgd|apgd|fgsm|square] [--eps 4/255]
+               [--steps N] [--queries 1000] [--model ID] [--json]
   rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
              [--steps N] [--restarts R] [--limit N] [--seed S] [--json]
   rclip models copy <dir>

@@ -13,11 +13,14 @@ import { installErrorTransfer } from '../../workers/errors';
 import type { WorkerApi } from '../../workers/rclip.worker';
 import { attackSettings, PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
 import type { AttackOutcome } from '../engine/attack';
+import type { PhashEvasion } from '../core/phash';
+import type { RgbaImage } from '../core/preprocess';
+import { squareSettings, SQUARE_DEFAULTS, type SquareProgress } from '../core/square';
 
 // Errors thrown in the worker arrive as RclipError with their code.
 installErrorTransfer();
 
-export type { AttackOutcome, AttackSettings, AttackStep, BackendChoice, CompareResult, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
+export type { AttackOutcome, AttackSettings, AttackStep, PhashEvasion, SquareProgress, BackendChoice, CompareResult, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
 
 export interface AttackOptions extends Partial<AttackSettings> {
   /** The attacked model; default: the default (robust) model. */
@@ -29,6 +32,16 @@ export interface AttackOptions extends Partial<AttackSettings> {
   target?: ImageInput;
   signal?: AbortSignal;
   onStep?: (step: AttackStep) => void;
+}
+
+export interface PhashEvasionOptions {
+  /** L∞ radius in [0,1] pixel units; default 4/255. */
+  eps?: number;
+  /** Square's query budget; default 1,000. */
+  queries?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: SquareProgress) => void;
 }
 
 export interface MetricOptions {
@@ -216,6 +229,17 @@ export class Metric {
       options.signal,
       () => this.remote?.cancel(jobId),
     );
+  }
+
+  /**
+   * Square Attack (score-based, L∞) on `image`'s pHash against `listed` hashes, in the worker: a copy
+   * no listed hash matches (≤ PHASH_MATCH_BITS) if the budget finds one. `image` is copied, not moved.
+   */
+  evadePhash(image: RgbaImage, listed: string[], options: PhashEvasionOptions = {}): Promise<PhashEvasion> {
+    const settings = squareSettings(options.eps ?? PAPER_DEFAULTS.eps, options.queries ?? SQUARE_DEFAULTS.queries, options.seed ?? 0);
+    const jobId = `job-${++jobCounter}`;
+    const onProgress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
+    return this.call((r) => r.evadePhash(image, listed, settings, { jobId }, onProgress), options.signal, () => this.remote?.cancel(jobId));
   }
 
   async unloadModel(model: string): Promise<void> {

@@ -173,14 +173,27 @@ export function normalize(pixels: PixelTensor, spec: Pick<InputSpec, 'mean' | 's
   return out;
 }
 
+/** RGB planes (CHW, [0,1]) of an image of any size, alpha composited onto `background`: what a score-based attack perturbs. */
+export function rgbaToChw(img: RgbaImage, background: readonly [number, number, number] = [1, 1, 1]): Float32Array {
+  const rgb = compositeToRgb(img, background);
+  const plane = img.width * img.height;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = rgb[i * 3 + c] / 255;
+  return out;
+}
+
+/** CHW pixels in [0,1] back to opaque 8-bit RGBA (rounded, as an 8-bit PNG of them would be). */
+export function chwToRgba(data: Float32Array, width: number, height: number): RgbaImage {
+  const plane = width * height;
+  const out = new Uint8ClampedArray(plane * 4);
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) out[i * 4 + c] = Math.round(data[c * plane + i] * 255);
+    out[i * 4 + 3] = 255;
+  }
+  return { width, height, data: out };
+}
+
 /** Back to RGBA bytes, for showing a model-input tensor (an adversarial image, say) on a canvas. */
 export function pixelsToRgba(pixels: PixelTensor): RgbaImage {
-  const s = pixels.size;
-  const plane = s * s;
-  const data = new Uint8ClampedArray(plane * 4);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(pixels.data[c * plane + i] * 255);
-    data[i * 4 + 3] = 255;
-  }
-  return { width: s, height: s, data };
+  return chwToRgba(pixels.data, pixels.size, pixels.size);
 }

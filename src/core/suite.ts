@@ -173,3 +173,37 @@ export function seededOrder(names: readonly string[], seed: number, task: string
   const keyed = names.map((n) => ({ n, k: hashSeed(`${seed}|${task}|${n}`) }));
   return keyed.sort((a, b) => a.k - b.k || (a.n < b.n ? -1 : 1)).map((e) => e.n);
 }
+
+// Margins of the gallery tasks from a metric's distances alone (Square Attack on peers and, as the
+// gradient-masking check, on encoders): > 0 means the attack wins. Distances may be Infinity for
+// gallery items a caller leaves out (a shortlist); they only ever count as far.
+
+/** Copy retrieval: d(query, own original) − d(query, nearest other photo). */
+export function copyMargin(distances: readonly number[], own: number): number {
+  let other = Infinity;
+  for (let j = 0; j < distances.length; j++) if (j !== own) other = Math.min(other, distances[j]);
+  return finite(distances[own] - other);
+}
+
+/**
+ * k-NN: the ⌈k/2⌉-th nearest neighbour of the query's own class against the ⌈k/2⌉-th nearest of the
+ * closest other class (a majority of k needs ⌈k/2⌉ votes); > 0 when that other class gets there first.
+ */
+export function knnMargin(distances: readonly number[], labels: readonly string[], label: string, k: number, exclude: number): number {
+  const byClass = new Map<string, number[]>();
+  for (const i of ranked(distances, exclude)) {
+    const list = byClass.get(labels[i]) ?? [];
+    list.push(distances[i]);
+    byClass.set(labels[i], list);
+  }
+  const vote = Math.ceil(k / 2) - 1;
+  const at = (l: string) => byClass.get(l)?.[vote] ?? Infinity;
+  let other = Infinity;
+  for (const l of byClass.keys()) if (l !== label) other = Math.min(other, at(l));
+  return finite(at(label) - other);
+}
+
+/** Infinity − Infinity and ±Infinity would stall a score-based attack: keep margins comparable. */
+function finite(margin: number): number {
+  return Number.isNaN(margin) ? 0 : Math.max(-1e3, Math.min(1e3, margin));
+}
