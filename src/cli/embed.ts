@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { expandImageArgs } from '../engine/node-images';
-import { embedFiles, openModel } from '../engine/node-model';
-import { createProgress } from './progress';
+import { openModel } from '../engine/node-model';
+import { embedWithProgress } from './progress';
 import { requiredString } from '../core/options';
 
 /** NumPy's .npy v1.0: magic, header dict padded with spaces to a 64-byte boundary, then little-endian float32 rows. */
@@ -27,18 +27,21 @@ export async function embedCommand(values: Values, positionals: string[]): Promi
   const format = /\.jsonl$/i.test(out) ? 'jsonl' : /\.npy$/i.test(out) ? 'npy' : null;
   if (!format) throw new RclipError('INVALID_ARGUMENT', `--out must end in .jsonl or .npy (got "${out}").`);
   if (positionals.length === 0) throw new RclipError('INVALID_ARGUMENT', 'expected a folder or image files to embed.');
-  const files = expandImageArgs(positionals);
+  const inputs = expandImageArgs(positionals);
   const model = await openModel(values.model as string | undefined);
-  const progress = createProgress('embedding', files.length);
-  const embeddings = await embedFiles(model, files, (done) => progress.tick(done));
-  progress.end();
+  const { files, embeddings, skipped } = await embedWithProgress(model, inputs, 'embedding', Boolean(values.strict));
   const width = model.info.manifest.embeddingSize;
   if (format === 'jsonl') {
-    await writeFile(out, files.map((file, i) => JSON.stringify({ file, embedding: Array.from(embeddings[i]) })).join('\n') + '\n');
+    await writeFile(out, files.map((file, i) => JSON.stringify({ file, embedding: Array.from(embeddings[i]) }) + '\n').join(''));
   } else {
     await writeFile(out, npyBytes(embeddings, width));
     await writeFile(sidecarPath(out), JSON.stringify(files, null, 1) + '\n');
   }
   const written = format === 'npy' ? `${out} and ${sidecarPath(out)}` : out;
-  return { json: { model: model.info.id, images: files.length, dimensions: width, out: written }, text: `${files.length} embeddings (${width}-d, ${model.info.id}) written to ${written}` };
+  const skippedText = skipped.length ? `; ${skipped.length} unreadable file(s) skipped` : '';
+  return {
+    json: { model: model.info.id, images: files.length, dimensions: width, out: written, skipped },
+    text: `${files.length} embeddings (${width}-d, ${model.info.id}) written to ${written}${skippedText}`,
+    skipped: skipped.length,
+  };
 }

@@ -7,10 +7,10 @@ import { RclipError } from '../core/errors';
 import { nearestRow } from '../core/nearest';
 import { numberOption } from '../core/options';
 import { expandImageArgs, isFolder } from '../engine/node-images';
-import { embedFiles, openModel } from '../engine/node-model';
+import { openModel } from '../engine/node-model';
 import type { Output, Values } from './commands';
 import { loadFolderIndex } from './index-cache';
-import { createProgress } from './progress';
+import { embedWithProgress } from './progress';
 
 export interface MatchResult {
   file: string;
@@ -30,12 +30,12 @@ export async function matchCommand(values: Values, positionals: string[]): Promi
   const model = await openModel(values.model as string | undefined);
   const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
   if (threshold === undefined) throw new RclipError('INVALID_ARGUMENT', `model "${model.info.id}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
-  const index = await loadFolderIndex(model, against, { cacheDir: typeof values.cache === 'string' ? values.cache : undefined, rebuild: Boolean(values.rebuild) });
-  const progress = createProgress('embedding queries', queries.length);
-  const embeddings = await embedFiles(model, queries, (done) => progress.tick(done));
-  progress.end();
+  const strict = Boolean(values.strict);
+  const index = await loadFolderIndex(model, against, { cacheDir: typeof values.cache === 'string' ? values.cache : undefined, rebuild: Boolean(values.rebuild), strict });
+  const { files: embedded, embeddings, skipped } = await embedWithProgress(model, queries, 'embedding queries', strict);
+  skipped.unshift(...index.skipped);
   const t0 = performance.now();
-  const results: MatchResult[] = queries.map((file, i) => {
+  const results: MatchResult[] = embedded.map((file, i) => {
     const n = nearestRow(embeddings[i], index.matrix);
     return n.index < 0 ? { file, nearest: null, distance: null, match: false } : { file, nearest: index.files[n.index], distance: n.distance, match: n.distance <= threshold };
   });
@@ -46,7 +46,8 @@ export async function matchCommand(values: Values, positionals: string[]): Promi
     ...results.map((r) => `${r.match ? 'MATCH   ' : 'no match'}  ${r.file}  nearest ${r.nearest ?? '-'}  d=${r.distance === null ? '-' : r.distance.toFixed(4)}`),
   ].join('\n');
   return {
-    json: { model: model.info.id, threshold, against, listed: index.files.length, index: { path: index.path, cached: index.cached }, search_ms: searchMs, results },
+    json: { model: model.info.id, threshold, against, listed: index.files.length, index: { path: index.path, cached: index.cached }, search_ms: searchMs, results, skipped },
     text,
+    skipped: skipped.length,
   };
 }
