@@ -13,6 +13,8 @@ export interface Output {
   text: string;
   /** How many input files were unreadable and skipped (listed in json); non-zero exits with EXIT_SKIPPED. */
   skipped?: number;
+  /** The results already went to stdout as JSON lines (stdin mode): main prints nothing more there. */
+  streamed?: boolean;
 }
 
 export interface Command {
@@ -44,6 +46,7 @@ ${MODEL_HELP}
   embed: {
     options: { model, json, strict, out: { type: 'string' } },
     help: `Usage: rclip embed <dir|files...> --out FILE [--model ID] [--strict] [--json]
+       rclip embed - [--model ID] [--strict]
 
 Embeds images (a folder's jpg/jpeg/png/webp/gif/bmp/avif files, not recursive, in byte order; or the
 files given) and writes unit-length embeddings:
@@ -51,7 +54,12 @@ files given) and writes unit-length embeddings:
   --out FILE.npy   float32 array [N, D] (NumPy .npy v1.0), plus FILE.files.json: the N file paths, in row order
 ${STRICT_HELP}
 ${MODEL_HELP}
-  --json           print { "model", "images", "dimensions", "out", "skipped" }`,
+  --json           print { "model", "images", "dimensions", "out", "skipped" }
+
+"rclip embed -" reads image paths from stdin, one per line, and writes one JSON line per path to
+stdout as soon as it is done, in input order: { "file", "embedding" }, or { "file", "error": { "code",
+"message" } } for an unreadable file (the process goes on). Start-up is paid once, so a pipeline can
+stream any number of images through one process. Exit status as above once stdin ends.`,
     run: async (v, p) => (await import('./embed')).embedCommand(v, p),
   },
   dedupe: {

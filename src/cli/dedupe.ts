@@ -3,7 +3,7 @@ import { pairsWithin, toMatrix } from '../core/nearest';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { expandImageArgs, isFolder } from '../engine/node-images';
-import { openModel } from '../engine/node-model';
+import { EMBED_THREADS, openModel } from '../engine/node-model';
 import { embedWithProgress } from './progress';
 import { numberOption, positionalCount } from '../core/options';
 
@@ -37,7 +37,7 @@ export async function dedupeCommand(values: Values, positionals: string[]): Prom
   const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
   if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
   const inputs = expandImageArgs([dir]);
-  const model = await openModel(values.model as string | undefined);
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
   // The default is the model's own (manifest calibration.dedupeThreshold): distances differ in scale between models.
   const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
   if (threshold === undefined) {

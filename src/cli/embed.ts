@@ -2,8 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { expandImageArgs } from '../engine/node-images';
-import { openModel } from '../engine/node-model';
-import { embedWithProgress } from './progress';
+import { EMBED_THREADS, embedEach, openModel, type SkippedFile } from '../engine/node-model';
+import { embedWithProgress, skippedLine } from './progress';
+import { errorLine, readLines, writeJsonLine } from './stdin-lines';
 import { requiredString } from '../core/options';
 
 /** NumPy's .npy v1.0: magic, header dict padded with spaces to a 64-byte boundary, then little-endian float32 rows. */
@@ -23,12 +24,13 @@ export function npyBytes(rows: readonly Float32Array[], width: number): Uint8Arr
 export const sidecarPath = (npy: string) => npy.replace(/\.npy$/i, '.files.json');
 
 export async function embedCommand(values: Values, positionals: string[]): Promise<Output> {
+  if (positionals.length === 1 && positionals[0] === '-') return embedStdin(values);
   const out = requiredString('out', values.out);
   const format = /\.jsonl$/i.test(out) ? 'jsonl' : /\.npy$/i.test(out) ? 'npy' : null;
   if (!format) throw new RclipError('INVALID_ARGUMENT', `--out must end in .jsonl or .npy (got "${out}").`);
   if (positionals.length === 0) throw new RclipError('INVALID_ARGUMENT', 'expected a folder or image files to embed.');
   const inputs = expandImageArgs(positionals);
-  const model = await openModel(values.model as string | undefined);
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
   const { files, embeddings, skipped } = await embedWithProgress(model, inputs, 'embedding', Boolean(values.strict));
   const width = model.info.manifest.embeddingSize;
   if (format === 'jsonl') {
@@ -44,4 +46,23 @@ export async function embedCommand(values: Values, positionals: string[]): Promi
     text: `${files.length} embeddings (${width}-d, ${model.info.id}) written to ${written}${skippedText}`,
     skipped: skipped.length,
   };
+}
+
+/** `rclip embed -`: paths from stdin, one JSON line per path on stdout, in input order, as each is done. */
+async function embedStdin(values: Values): Promise<Output> {
+  if (values.out !== undefined) throw new RclipError('INVALID_ARGUMENT', '"rclip embed -" writes JSON lines to stdout; drop --out.');
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
+  let embedded = 0;
+  const skipped: SkippedFile[] = [];
+  for await (const outcome of embedEach(model, readLines(), { strict: Boolean(values.strict) })) {
+    if (outcome.skipped) {
+      skipped.push(outcome.skipped);
+      process.stderr.write(`embed: ${skippedLine(outcome.skipped)}\n`);
+      await writeJsonLine(errorLine(outcome.file, outcome.skipped.code, outcome.skipped.message));
+    } else {
+      embedded++;
+      await writeJsonLine({ file: outcome.file, embedding: Array.from(outcome.embedding) });
+    }
+  }
+  return { json: { model: model.info.id, images: embedded, skipped }, text: '', skipped: skipped.length, streamed: true };
 }

@@ -12,6 +12,7 @@ const USAGE = `rclip: a robust perceptual image metric (cosine distance of a FAR
 Usage:
   rclip distance <a> <b> [--model ID] [--json]
   rclip embed <dir|files...> --out FILE [--model ID] [--strict] [--json]
+  rclip embed - [--model ID] [--strict]        (paths on stdin, one JSON line out per path)
   rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
   rclip match <images...> --against <dir> [--threshold T] [--model ID] [--strict] [--json]
   rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--eps 4/255] [--steps 10] [--model ID] [--json]
@@ -63,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     json = Boolean(values.json);
     const out = await command.run(values as Record<string, string | boolean | undefined>, positionals);
-    print(out, json);
+    if (!out.streamed) print(out, json);
     if (out.skipped) {
       process.stderr.write(`rclip ${name}: ${out.skipped} file(s) could not be read and were skipped (exit status ${EXIT_SKIPPED}).\n`);
       return EXIT_SKIPPED;

@@ -7,7 +7,7 @@ import { RclipError } from '../core/errors';
 import { nearestRow } from '../core/nearest';
 import { numberOption } from '../core/options';
 import { expandImageArgs, isFolder } from '../engine/node-images';
-import { openModel } from '../engine/node-model';
+import { EMBED_THREADS, openModel } from '../engine/node-model';
 import type { Output, Values } from './commands';
 import { loadFolderIndex } from './index-cache';
 import { embedWithProgress } from './progress';
@@ -27,7 +27,7 @@ export async function matchCommand(values: Values, positionals: string[]): Promi
   const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
   if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
   const queries = expandImageArgs(positionals);
-  const model = await openModel(values.model as string | undefined);
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
   const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
   if (threshold === undefined) throw new RclipError('INVALID_ARGUMENT', `model "${model.info.id}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
   const strict = Boolean(values.strict);

@@ -66,6 +66,12 @@ export interface EmbedOptions {
   batchSize?: number;
 }
 
+/**
+ * onnxruntime-node threads for bulk embedding: the pipeline already keeps every core busy decoding
+ * and preprocessing, and a second intra-op thread cost more CPU per image than it saved (bench/README.md).
+ */
+export const EMBED_THREADS = 1;
+
 /** Measured by bench/embed-throughput.ts (bench/README.md): decodes in flight and images per ORT run. */
 export const DEFAULT_EMBED_CONCURRENCY = 4;
 export const DEFAULT_EMBED_BATCH = 1;
