@@ -78,6 +78,7 @@ ${MODEL_HELP}
   match: {
     options: { model, json, strict, against: { type: 'string' }, threshold: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' } },
     help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--model ID] [--strict] [--json]
+       rclip match --against <folder> - [--threshold T] [--model ID] [--strict]
 
 For each image, the nearest image in <folder> (the list: jpg/jpeg/png/webp/gif/bmp/avif, not
 recursive) and whether it matches (distance ≤ T). Exact search (brute force over unit embeddings).
@@ -91,7 +92,11 @@ weights (sha256) change.
   --rebuild        ignore the cache and rebuild the index
 ${STRICT_HELP} (queries and listed images alike)
 ${MODEL_HELP}
-  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }], "skipped" }`,
+  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }], "skipped" }
+
+With "-" instead of images, the paths come from stdin, one per line, and each is answered by one JSON
+line on stdout as soon as it is done, in input order: { "file", "nearest", "distance", "match" }, or
+{ "file", "error": { "code", "message" } } (the process goes on): the index and the model load once.`,
     run: async (v, p) => (await import('./match')).matchCommand(v, p),
   },
   attack: {

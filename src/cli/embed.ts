@@ -2,9 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { expandImageArgs } from '../engine/node-images';
-import { EMBED_THREADS, embedEach, openModel, type SkippedFile } from '../engine/node-model';
-import { embedWithProgress, skippedLine } from './progress';
-import { errorLine, readLines, writeJsonLine } from './stdin-lines';
+import { EMBED_THREADS, openModel } from '../engine/node-model';
+import { embedWithProgress } from './progress';
+import { answerStdinPaths } from './stdin-lines';
 import { requiredString } from '../core/options';
 
 /** NumPy's .npy v1.0: magic, header dict padded with spaces to a 64-byte boundary, then little-endian float32 rows. */
@@ -53,16 +53,9 @@ async function embedStdin(values: Values): Promise<Output> {
   if (values.out !== undefined) throw new RclipError('INVALID_ARGUMENT', '"rclip embed -" writes JSON lines to stdout; drop --out.');
   const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
   let embedded = 0;
-  const skipped: SkippedFile[] = [];
-  for await (const outcome of embedEach(model, readLines(), { strict: Boolean(values.strict) })) {
-    if (outcome.skipped) {
-      skipped.push(outcome.skipped);
-      process.stderr.write(`embed: ${skippedLine(outcome.skipped)}\n`);
-      await writeJsonLine(errorLine(outcome.file, outcome.skipped.code, outcome.skipped.message));
-    } else {
-      embedded++;
-      await writeJsonLine({ file: outcome.file, embedding: Array.from(outcome.embedding) });
-    }
-  }
+  const skipped = await answerStdinPaths(model, 'embed', Boolean(values.strict), (file, embedding) => {
+    embedded++;
+    return { file, embedding: Array.from(embedding) };
+  });
   return { json: { model: model.info.id, images: embedded, skipped }, text: '', skipped: skipped.length, streamed: true };
 }

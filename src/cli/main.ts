@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { missingDependency, RclipError, toRclipError } from '../core/errors';
+import { closeDecodePool } from '../engine/node-decode-pool';
 import { COMMANDS, type Command, type Output } from './commands';
 
 const USAGE = `rclip: a robust perceptual image metric (cosine distance of a FARE-fine-tuned encoder), on the CPU
@@ -15,6 +16,7 @@ Usage:
   rclip embed - [--model ID] [--strict]        (paths on stdin, one JSON line out per path)
   rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
   rclip match <images...> --against <dir> [--threshold T] [--model ID] [--strict] [--json]
+  rclip match --against <dir> - [--threshold T] [--model ID] [--strict]   (paths on stdin)
   rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--eps 4/255] [--steps 10] [--model ID] [--json]
   rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
              [--steps 10] [--limit N] [--seed S] [--strict] [--json]
@@ -81,5 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`rclip ${name}: error [${e.code}]: ${e.message}\n`);
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
     return 1;
+  } finally {
+    await closeDecodePool();
   }
 }

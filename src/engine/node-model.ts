@@ -7,6 +7,7 @@ import type { PixelTensor } from '../core/preprocess';
 import type { TwoAfcModel } from '../core/twoafc';
 import type { Engine, ModelInfo } from './engine';
 import { createNodeEngine, DEFAULT_MODELS_DIR, type NodeImage } from './node';
+import { decodePool } from './node-decode-pool';
 
 export interface OpenModel {
   engine: Engine<NodeImage>;
@@ -60,7 +61,7 @@ export type FileOutcome = { file: string; embedding: Float32Array; skipped?: und
 export interface EmbedOptions {
   /** Throw the first unreadable file's error (the old stop-at-first-error) instead of reporting it and going on. */
   strict?: boolean;
-  /** Files decoded at once: sharp decodes on libuv's thread pool while this thread preprocesses and ORT runs. */
+  /** Files in flight at once, spread over the decode worker threads (node-decode-pool.ts) while this thread runs ORT. */
   concurrency?: number;
   /** Most images per ORT run; a run takes only images already decoded, so a slow input never stalls one. */
   batchSize?: number;
@@ -110,10 +111,10 @@ interface Slot {
 /**
  * Embeds files as they come (an array, or an async source such as stdin's lines), yielding one
  * outcome per file in input order as soon as it is known. Up to `concurrency` files are decoded and
- * preprocessed at once; each ORT run takes the decoded files at the head of the queue (at most
+ * preprocessed at once on the decode worker threads; each ORT run takes the decoded files at the head of the queue (at most
  * `batchSize`). An unreadable file yields `skipped` (or, with `strict`, throws).
  */
-export async function* embedEach({ engine, ref }: OpenModel, files: Iterable<string> | AsyncIterable<string>, options: EmbedOptions = {}): AsyncGenerator<FileOutcome> {
+export async function* embedEach({ engine, ref, info }: OpenModel, files: Iterable<string> | AsyncIterable<string>, options: EmbedOptions = {}): AsyncGenerator<FileOutcome> {
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_EMBED_CONCURRENCY);
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_EMBED_BATCH);
   const queue: Slot[] = [];
@@ -123,9 +124,8 @@ export async function* embedEach({ engine, ref }: OpenModel, files: Iterable<str
   let stopped = false;
   const prepare = (file: string): Slot => {
     const slot: Slot = { file, settled: false, done: Promise.resolve() };
-    slot.done = engine
-      .decode(file)
-      .then((d) => engine.pixelsFor(ref, d.rgba))
+    slot.done = decodePool()
+      .pixels(file, info.manifest.input)
       .then(
         (pixels) => void (slot.pixels = pixels),
         (err) => void (slot.error = err),
