@@ -80,10 +80,16 @@ const measures: Record<string, () => Promise<unknown>> = {
     for (const p of pixels) await model.engine.embedPixels(model.ref, [p]);
   },
   ...Object.fromEntries(batches.map((b) => [`embed pipeline, batch ${b}`, () => embedFiles(model, files, { concurrency, batchSize: b, strict: true })])),
-  'rclip embed (new process)': async () => {
-    const args = [path.join(root, 'bin/rclip.mjs'), 'embed', ...files, '--out', path.join(out, 'e.npy'), ...(values.model ? ['--model', values.model] : [])];
-    execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  },
+  // The folder, as users pass it (and only without --limit: ~600 file arguments crash rclip with
+  // SIGSEGV, on main as well; left for its own issue).
+  ...(values.limit
+    ? {}
+    : {
+        'rclip embed (new process)': async () => {
+          const args = [path.join(root, 'bin/rclip.mjs'), 'embed', values.images!, '--out', path.join(out, 'e.npy'), ...(values.model ? ['--model', values.model] : [])];
+          execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+        },
+      }),
 };
 const names = Object.keys(measures);
 const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
