@@ -4,23 +4,31 @@
  * in createMetric's backend() and in the element's; an explicit 'webgpu' still runs on WebGPU
  * (the forced path is also what demo.spec.ts and attack.spec.ts measure against Node there).
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 
 const samples = path.resolve(import.meta.dirname, '../public/samples');
 
 test.beforeEach(({}, testInfo) => test.skip(testInfo.project.name !== 'webgpu', 'needs the --enable-unsafe-webgpu project (a software adapter)'));
 
+/** Opens the demo with `query` and returns its badge, createMetric's backend() and each model's EP. */
+async function openDemo(page: Page, query: string) {
+  await page.goto(`/${query}`);
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
+  const choice = await page.evaluate(() => (window as any).__rclip.metric.backend());
+  const models = await page.evaluate(() => {
+    const m = (window as any).__rclip.models;
+    return [m.robust.ep, m.baseline.ep];
+  });
+  return { badge: page.locator('#ep-badge'), choice, models };
+}
+
 test('the demo on a software adapter runs on wasm and says why; createMetric reports the adapter it declined', async ({ page }) => {
-  await page.goto('/');
-  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 90_000 });
-  const badge = page.locator('#ep-badge');
+  const { badge, choice, models } = await openDemo(page, '');
   await expect(badge).toHaveAttribute('data-ep', 'wasm');
   await expect(badge).toContainText('is a software fallback, no usable GPU');
   await expect(badge).toContainText('?backend=webgpu');
-  const choice = await page.evaluate(() => (window as any).__rclip.metric.backend());
   expect(choice).toMatchObject({ ep: 'wasm', adapter: { isFallbackAdapter: true }, reason: expect.stringContaining('software fallback') });
-  const models = await page.evaluate(() => { const m = (window as any).__rclip.models; return [m.robust.ep, m.baseline.ep]; });
   expect(models).toEqual(['wasm', 'wasm']);
   // And it works on wasm.
   await page.setInputFiles('#file-a', path.join(samples, 'sunset.jpg'));
@@ -30,14 +38,10 @@ test('the demo on a software adapter runs on wasm and says why; createMetric rep
 });
 
 test('?backend=webgpu forces WebGPU on the software adapter', async ({ page }) => {
-  await page.goto('/?backend=webgpu');
-  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
-  const badge = page.locator('#ep-badge');
+  const { badge, choice, models } = await openDemo(page, '?backend=webgpu');
   await expect(badge).toHaveAttribute('data-ep', 'webgpu');
   await expect(badge).toContainText('software fallback adapter, requested explicitly');
-  const choice = await page.evaluate(() => (window as any).__rclip.metric.backend());
   expect(choice).toMatchObject({ ep: 'webgpu', adapter: { isFallbackAdapter: true } });
-  const models = await page.evaluate(() => { const m = (window as any).__rclip.models; return [m.robust.ep, m.baseline.ep]; });
   expect(models).toEqual(['webgpu', 'webgpu']);
 });
 
