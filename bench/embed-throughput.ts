@@ -80,8 +80,8 @@ const measures: Record<string, () => Promise<unknown>> = {
     for (const p of pixels) await model.engine.embedPixels(model.ref, [p]);
   },
   ...Object.fromEntries(batches.map((b) => [`embed pipeline, batch ${b}`, () => embedFiles(model, files, { concurrency, batchSize: b, strict: true })])),
-  // The folder, as users pass it (and only without --limit: ~600 file arguments crash rclip with
-  // SIGSEGV, on main as well; left for its own issue).
+  // The folder, as users pass it (and only without --limit: ~500 file arguments make onnxruntime-node
+  // 1.30's InferenceSession.create crash with SIGSEGV, bench/README.md).
   ...(values.limit
     ? {}
     : {
