@@ -1,30 +1,34 @@
 /**
  * Blocklist evasion on the evaluation photos (issue 13): every evaluation photo is listed; each one is
- * then "uploaded" and evaded with PGD L∞ (push-apart, 10 steps, step ε/4, seed 0) under each encoder,
+ * then "uploaded" and evaded with --attack (default APGD-100; pgd = PGD-10 of step ε/4, the older
+ * figures), L∞ push-apart, seed 0, under each encoder,
  * written as an 8-bit PNG and matched again against the whole list. An evasion succeeds against a
  * filter when no listed image matches the copy any more (encoders: distance ≤ the manifest's
  * calibration.dedupeThreshold; pHash: ≤ 10 of 64 bits). The pHash is given the baseline-crafted copy.
- *   nice -n 19 npx tsx bench/evasion.ts [--images ../shared/data/imagenet-sample] [--limit 40] [--eps 4,8] [--out FILE]
+ *   nice -n 19 npx tsx bench/evasion.ts [--images ../shared/data/imagenet-sample] [--limit 40] [--eps 4,8] [--attack apgd|pgd] [--out FILE]
  * Writes bench/results/evasion.json (or --out).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { attackLabel } from '../src/core/attack';
 import { nearestRow, toMatrix } from '../src/core/nearest';
+import { attackListOption } from '../src/core/options';
 import { hammingDistance, phash, PHASH_MATCH_BITS } from '../src/core/phash';
 import { evaluationImageNames } from '../src/core/twoafc';
 import type { RgbaImage } from '../src/core/preprocess';
-import { attackImage } from '../src/engine/attack';
 import { decodeImageFile } from '../src/engine/node';
 import { folderEntries } from '../src/engine/node-images';
 import { embedFiles, openModel } from '../src/engine/node-model';
 
-const { values } = parseArgs({ options: { images: { type: 'string' }, limit: { type: 'string' }, eps: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { images: { type: 'string' }, limit: { type: 'string' }, eps: { type: 'string' }, out: { type: 'string' }, attack: { type: 'string' } } });
 const dir = values.images ?? path.resolve(import.meta.dirname, '../../shared/data/imagenet-sample');
 const names = evaluationImageNames(folderEntries(dir), values.limit ? Number(values.limit) : undefined);
 const files = names.map((n) => path.join(dir, n));
 const epsList = (values.eps ?? '4,8').split(',').map(Number);
+const attacksAt = (eps: number) => attackListOption('attack', values.attack, 'apgd', eps, 0);
+if (attacksAt(1 / 255).length !== 1) throw new Error('--attack takes one attack here (apgd, pgd, apgd-50, …): the table has one evasion rate per radius.');
 
 const robust = await openModel(undefined);
 const index = await robust.engine.index();
@@ -44,7 +48,7 @@ async function png(rgba: RgbaImage): Promise<Uint8Array> {
 const results: Record<string, unknown> = {};
 for (const eps255 of epsList) {
   const eps = eps255 / 255;
-  const settings = { method: 'pgd' as const, norm: 'linf' as const, eps, steps: 10, stepSize: eps / 4, seed: 0 };
+  const [settings] = attacksAt(eps);
   const evaded = { robust: 0, baseline: 0, phash: 0 };
   const cleanMatched = { robust: 0, baseline: 0, phash: 0 };
   const t0 = Date.now();
@@ -55,7 +59,7 @@ for (const eps255 of epsList) {
       const m = encoders[side];
       const clean = nearestRow((await embedFiles(m, [files[i]], { strict: true })).embeddings[0], lists[side]);
       if (clean.distance <= threshold[side]) cleanMatched[side]++;
-      const out = await attackImage(m.engine, image, null, { model: m.ref, objective: 'push-apart', settings });
+      const out = await m.engine.attackDecoded(image, null, { model: m.ref, objective: 'push-apart', settings });
       const bytes = await png(out.adversarialRgba);
       if (side === 'baseline') baselinePng = bytes;
       const [emb] = await m.engine.embedPixels(m.ref, [await m.engine.pixelsFor(m.ref, await decodeImageFile(bytes))]);
@@ -68,6 +72,7 @@ for (const eps255 of epsList) {
   const n = files.length;
   results[`${eps255}/255`] = {
     n,
+    attack: { label: attackLabel(settings), ...settings },
     evasion_rate: { robust: evaded.robust / n, baseline: evaded.baseline / n, phash_transfer_from_baseline: evaded.phash / n },
     clean_matched: cleanMatched,
     seconds: (Date.now() - t0) / 1000,

@@ -6,7 +6,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { PAPER_DEFAULTS } from '../src/core/attack';
-import { attackImage } from '../src/engine/attack';
 import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
@@ -46,7 +45,7 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
   for (const [side, model] of [['robust', index.default], ['baseline', index.baseline]] as const) {
     await engine.loadModel(model);
     // The upload is the listed sunset itself, so its match is sunset.jpg: pushed away from that.
-    const expected = await attackImage(engine, image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
+    const expected = await engine.attackDecoded(image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
     const got = Number(await page.locator(`${panel} .evade-images figure[data-side="${side}"]`).getAttribute('data-attack-after'));
     // PGD takes the sign of the gradient, so a pixel whose gradient is ~0 can step either way when the
     // wasm and onnxruntime-node kernels round differently; on the non-robust baseline's rough loss

@@ -93,6 +93,17 @@ describe('rclip match', () => {
   });
 });
 
+describe('rclip attack --method apgd', () => {
+  it('reaches at least PGD-10 on the robust default with 2 restarts of 10 iterations, and reports the settings', async () => {
+    const run = async (...extra: string[]) => json(await rclip('attack', sunset, '--model', index.default, '--out', path.join(dir, `m-${extra.join('')}.png`), ...extra, '--json'));
+    const pgd = await run('--steps', '10');
+    const apgd = await run('--method', 'apgd', '--steps', '10', '--restarts', '2');
+    expect(apgd.settings).toMatchObject({ method: 'apgd', steps: 10, restarts: 2 });
+    expect(apgd.settings.stepSize).toBeCloseTo(8 / 255, 12);
+    expect(apgd.attacked.after).toBeGreaterThanOrEqual(pgd.attacked.after);
+  }, 120_000);
+});
+
 describe('rclip attack', () => {
   const attacked: Record<string, { out: string; written: number; after: number; size: number }> = {};
 
@@ -141,6 +152,10 @@ describe('rclip attack', () => {
     expect(away.objective).toBe('push-from-target');
     expect(away.attacked.written).toBeGreaterThan(away.attacked.clean);
     expect((await rclip('attack', sunset, '--out', path.join(dir, 'x.jpg'))).code).toBe(2);
+    const method = await rclip('attack', sunset, '--method', 'cw', '--out', path.join(dir, 'x.png'));
+    expect(method.code).toBe(2);
+    expect(method.stderr).toContain('--method must be one of fgsm, pgd, apgd');
+    expect((await rclip('attack', sunset, '--method', 'apgd', '--restarts', '0', '--out', path.join(dir, 'x.png'))).stderr).toContain('--restarts must be a whole number ≥ 1');
     expect((await rclip('attack', sunset, '--objective', 'pull', '--out', path.join(dir, 'x.png'))).code).toBe(2);
   });
 });

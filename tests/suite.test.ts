@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PEERS } from '../bench/suite/metrics';
 import { runTriplets } from '../bench/suite/tasks';
@@ -160,12 +162,17 @@ describe('npm run bench -- --suite', () => {
   it('writes the JSON the docs describe (tiny run; tasks whose data is absent are reported as skipped)', async () => {
     const { suiteMain } = await import('../bench/suite/main');
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');
-    const json = await suiteMain(['--suite', '--quick', '--items', '2', '--attacked', '1', '--out', out]);
+    const json = await suiteMain(['--suite', '--quick', '--items', '2', '--attacked', '1', '--attack', 'apgd-4,pgd-3', '--out', out]);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(json)));
-    expect(json).toMatchObject({ mode: 'quick', seed: 0, sizes: { items: 2, attacked: 1 }, attack: { method: 'pgd', norm: 'linf', steps: 10 } });
+    expect(json).toMatchObject({ version: 2, mode: 'quick', seed: 0, sizes: { items: 2, attacked: 1 } });
+    expect(json.attacks).toMatchObject([
+      { label: 'APGD-4', method: 'apgd', norm: 'linf', steps: 4 },
+      { label: 'PGD-3', method: 'pgd', norm: 'linf', steps: 3 },
+    ]);
     expect(json.models.map((m) => m.role)).toEqual(['robust', 'baseline']);
     expect(json.metrics.map((m) => m.id).slice(2)).toEqual(['ssim', 'pixelmatch', 'phash']);
-    expect(json.tasks.map((t) => t.task)).toEqual(['semantic', 'knn', 'copy', 'distortion']);
+    // One report per task and attack, in the order of --attack.
+    expect(json.tasks.map((t) => `${t.task} ${t.attack}`)).toEqual(['semantic', 'knn', 'copy', 'distortion'].flatMap((t) => [`${t} APGD-4`, `${t} PGD-3`]));
     for (const t of json.tasks) {
       if (t.skipped) continue;
       for (const m of json.metrics) {
@@ -174,6 +181,14 @@ describe('npm run bench -- --suite', () => {
         expect(s.robust).toBeLessThanOrEqual(s.clean_on_attacked!);
       }
     }
+    expect(json.table).toContain('clean → APGD-4');
+    expect(json.table).toContain('clean → PGD-3');
+    // record-measured: one manifest entry per model and attack, naming the method and its iterations (printed, not written).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../bench/record-measured.ts'), out], { cwd: path.resolve(__dirname, '..') });
+    const robust = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.indexOf('\n}\n') + 2));
+    expect(robust.runs.map((r: { method: string; steps: number }) => `${r.method}-${r.steps}`)).toEqual(['apgd-4', 'pgd-3']);
+    expect(robust.runs[0].attack).toMatch(/^APGD-4 L-inf 4\/255, first step 8\/255/);
+    expect(robust.runs[0].command).toContain('--attack apgd-4,pgd-3');
     if (existsSync(IMAGENET)) for (const m of json.metrics) expect(json.speed_ms_per_pair[m.id]).toBeGreaterThan(0);
     expect(json.table).toContain('| metric |');
   }, 300_000);

@@ -1,18 +1,19 @@
 /**
  * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
- *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--out FILE]`:
+ *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--attack apgd,pgd] [--eps 4/255] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
  * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
  * default and the baseline encoder (public/models/index.json, or --model/--baseline) and three peers
- * (SSIM, pixelmatch, pHash), with ms per image pair. Prints the tables and writes
- * bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
+ * (SSIM, pixelmatch, pHash), with ms per image pair, under each attack of --attack (default
+ * APGD-100, as the paper evaluates, then PGD-10, the quick column the older figures used), side by
+ * side. Prints the tables and writes bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { attackSettings } from '../../src/core/attack';
-import { numberOption, per255 } from '../../src/core/options';
+import { attackLabel, type AttackSettings } from '../../src/core/attack';
+import { attackListOption, numberOption, per255 } from '../../src/core/options';
 import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
@@ -34,6 +35,8 @@ const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${K
 
 export interface SuiteTaskReport {
   task: SuiteTask;
+  /** Which attack the robust figures are under (attackLabel: "APGD-100", "PGD-10"); one report per task and attack. */
+  attack: string;
   /** Present when the task could not run (data absent): the reason. */
   skipped?: string;
   data?: string;
@@ -51,7 +54,8 @@ export interface SuiteJson {
   mode: 'quick' | 'full';
   seed: number;
   sizes: { items: number | null; attacked: number; gallery: number | null };
-  attack: Record<string, unknown>;
+  /** The attacks of --attack, in order; each task has one report per attack. */
+  attacks: SuiteAttack[];
   models: Array<{ id: string; role: string; input_size: number; embedding_size: number }>;
   metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
   tasks: SuiteTaskReport[];
@@ -61,6 +65,17 @@ export interface SuiteJson {
   table: string;
 }
 
+export interface SuiteAttack {
+  label: string;
+  method: AttackSettings['method'];
+  norm: AttackSettings['norm'];
+  eps: number;
+  steps: number;
+  /** PGD's fixed step; APGD's first step (halved at its checkpoints). */
+  step_size: number;
+  objective: string;
+}
+
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
 const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? [...xs] : xs.slice(0, n));
@@ -68,7 +83,7 @@ const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' }, attack: { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
@@ -77,9 +92,11 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   /** k-NN and copy retrieval: how many evaluation photos (seeded order) form the gallery; all in the full form. */
   const gallerySize = values.gallery !== undefined ? Number(values.gallery) : SIZES[mode].gallery;
   const tasks = (values.tasks?.split(',') ?? [...SUITE_TASKS]) as SuiteTask[];
-    // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
-  const attack = attackSettings('pgd', 'linf', numberOption('eps', values.eps, 4 / 255), 10, seed);
-  const epsLabel = per255(attack.eps);
+  // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
+  const eps = numberOption('eps', values.eps, 4 / 255);
+  const attacks = attackListOption('attack', values.attack, 'apgd,pgd', eps, seed);
+  const epsLabel = per255(eps);
+  const attackNames = attacks.map(attackLabel).join(', ');
   const started = performance.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -94,27 +111,30 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize });
   }
   const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...PEERS];
-  const opts: RunOptions = { seed, attacked, attack, log };
-  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; PGD-10 L∞ ${epsLabel}, seed ${seed}`);
+  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; ${attackNames} L∞ ${epsLabel}, seed ${seed}`);
 
   const reports: SuiteTaskReport[] = [];
   const imagenetEval = existsSync(DATA.imagenet) ? evaluationImageNames(folderEntries(DATA.imagenet)) : [];
   const imagenet = folderTripletSources(DATA.imagenet, imagenetEval);
-  const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: () => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>) => {
+  // Each task runs once per attack: its clean figures are recomputed (cheap next to the attacks) so that every report stands alone.
+  const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: (opts: RunOptions) => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>) => {
     if (!tasks.includes(task)) return;
-    if (missing) {
-      log(`  ${task}: skipped (${missing})`);
-      reports.push({ task, skipped: missing });
-      return;
+    for (const attack of attacks) {
+      const label = attackLabel(attack);
+      if (missing) {
+        log(`  ${task} (${label}): skipped (${missing})`);
+        reports.push({ task, attack: label, skipped: missing });
+        continue;
+      }
+      log(`  ${task} (${label}): ${definition}`);
+      const t0 = performance.now();
+      const result = await body({ seed, attacked, attack, log });
+      reports.push({ task, attack: label, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
     }
-    log(`  ${task}: ${definition}`);
-    const t0 = performance.now();
-    const result = await body();
-    reports.push({ task, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
   };
   const noImagenet = imagenetEval.length ? null : `${DATA.imagenet} is absent`;
 
-  await run('semantic', noImagenet ?? (existsSync(DATA.wordnet) ? null : `${DATA.wordnet} is absent: install Debian's wordnet-base (scripts/setup.sh --all)`), DATA.imagenet, `reference vs the photo of the most related class (deepest common WordNet hypernym ≥ ${SEMANTIC_DEPTHS.minRelated}) and an unrelated one (≤ ${SEMANTIC_DEPTHS.maxUnrelated})`, async () => {
+  await run('semantic', noImagenet ?? (existsSync(DATA.wordnet) ? null : `${DATA.wordnet} is absent: install Debian's wordnet-base (scripts/setup.sh --all)`), DATA.imagenet, `reference vs the photo of the most related class (deepest common WordNet hypernym ≥ ${SEMANTIC_DEPTHS.minRelated}) and an unrelated one (≤ ${SEMANTIC_DEPTHS.maxUnrelated})`, async (opts) => {
     const taxonomy = parseWordNetNouns(readFileSync(DATA.wordnet, 'utf8'));
     const all = semanticTriplets(taxonomy, imagenetEval, imagenetEval, seed);
     const triplets = take(seededOrder(all.map((t) => t.ref), seed, 'semantic'), items).map((ref) => all.find((t) => t.ref === ref)!);
@@ -125,7 +145,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
 
   const flowersEval = existsSync(DATA.flowers) ? evaluationImageNames(folderEntries(DATA.flowers)) : [];
   const flowersGallery = take(seededOrder(flowersEval, seed, 'knn'), gallerySize);
-  await run('knn', flowersEval.length ? null : `${DATA.flowers} is absent`, DATA.flowers, `leave-one-out ${KNN_K}-NN over ${flowersGallery.length} of the ${flowersEval.length} evaluation flower photos (5 species); the attack pushes the query out of its class`, async () => {
+  await run('knn', flowersEval.length ? null : `${DATA.flowers} is absent`, DATA.flowers, `leave-one-out ${KNN_K}-NN over ${flowersGallery.length} of the ${flowersEval.length} evaluation flower photos (5 species); the attack pushes the query out of its class`, async (opts) => {
     const flowers = folderTripletSources(DATA.flowers, flowersEval);
     const gallery = await Promise.all(flowersGallery.map((n) => flowers.load(n)));
     const labels = flowersGallery.map((n) => n.split('_')[0]);
@@ -141,7 +161,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   });
 
   const copyGallery = take(seededOrder(imagenetEval, seed, 'copy'), gallerySize);
-  await run('copy', noImagenet, DATA.imagenet, `gallery = ${copyGallery.length} of the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async () => {
+  await run('copy', noImagenet, DATA.imagenet, `gallery = ${copyGallery.length} of the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async (opts) => {
     const gallery = await Promise.all(copyGallery.map((n) => imagenet.load(n)));
     const queries: GalleryQuery[] = [];
     for (const [own, name] of take(copyGallery, items).entries()) {
@@ -155,7 +175,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     return runGallery(gallery, queries, encoders, PEERS, opts);
   });
 
-  await run('distortion', noImagenet, DATA.imagenet, 'the project 2AFC (docs/benchmark-2afc.md): mild vs strong blur, JPEG, noise, colour, geometric; augmented copy vs another photo', async () => {
+  await run('distortion', noImagenet, DATA.imagenet, 'the project 2AFC (docs/benchmark-2afc.md): mild vs strong blur, JPEG, noise, colour, geometric; augmented copy vs another photo', async (opts) => {
     const images = take(seededOrder(imagenetEval, seed, 'distortion'), items === undefined ? undefined : Math.ceil(items / KINDS.length));
     const itemsOf: TripletItem[] = [];
     for (const image of images) {
@@ -187,42 +207,49 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
 
   const seconds = (performance.now() - started) / 1000;
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version };
-  const ran = reports.filter((r) => r.scores);
-  const head = ['metric', ...ran.flatMap((r) => [`${TITLES[r.task]} clean`, 'attacked subset: clean → attacked']), 'ms / pair'];
+  const ranTasks = SUITE_TASKS.filter((t) => reports.some((r) => r.task === t && r.scores));
+  const reportOf = (task: SuiteTask, label: string) => reports.find((r) => r.task === task && r.attack === label && r.scores)!;
+  const labels = attacks.map(attackLabel);
+  const head = ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]} clean`, ...labels.map((l) => `attacked subset: clean → ${l}`)]), 'ms / pair'];
   const rows = metrics.map((m) => [
     m.kind === 'encoder' ? `**${m.label}**` : m.label,
-    ...ran.flatMap((r) => {
-      const s = r.scores![m.id];
-      return [pct(s.clean), s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${s.transfer ? ' †' : ''}`];
+    ...ranTasks.flatMap((t) => {
+      const first = reportOf(t, labels[0]).scores![m.id];
+      return [
+        pct(first.clean),
+        ...labels.map((l) => {
+          const s = reportOf(t, l).scores![m.id];
+          return s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${s.transfer ? ' †' : ''}`;
+        }),
+      ];
     }),
     speed[m.id] === null ? '—' : speed[m.id]!.toFixed(2),
   ]);
-  const counts = ran.map((r) => `${TITLES[r.task]}: ${Object.values(r.scores!)[0].n} items, ${Object.values(r.scores!)[0].attacked_n} attacked${r.task === 'knn' ? `, gallery ${flowersGallery.length}` : r.task === 'copy' ? `, gallery ${copyGallery.length}` : ''}`).join('; ');
-  const distortion = reports.find((r) => r.task === 'distortion' && r.per_kind);
+  const counts = ranTasks.map((t) => { const s = Object.values(reportOf(t, labels[0]).scores!)[0]; return `${TITLES[t]}: ${s.n} items, ${s.attacked_n} attacked${t === 'knn' ? `, gallery ${flowersGallery.length}` : t === 'copy' ? `, gallery ${copyGallery.length}` : ''}`; }).join('; ');
+  const distortions = labels.map((l) => reports.find((r) => r.task === 'distortion' && r.attack === l && r.per_kind)).filter((r) => r !== undefined);
+  const skipped = [...new Set(reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`))];
   const text = [
-    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under PGD-10 L∞ ${epsLabel}`,
+    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under ${labels.join(' and ')} L∞ ${epsLabel}`,
     table(head, rows),
-    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under attack, attacked on each encoder's own input pixels through its attack.onnx; an item wrong on clean images counts wrong. † transfer: SSIM, pixelmatch and pHash have no gradient, so they are scored on the adversarial images made against both encoders (an item counts only if right on both). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`).join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
-    ...(distortion
-      ? [
-          '### Distortion 2AFC per kind: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)',
-          table(
-            ['metric', ...KINDS],
-            metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${c.transfer ? ' †' : ''} (${c.n}/${c.attacked_n})`; })]),
-          ),
-        ]
-      : []),
+    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under each attack, made on each encoder's own input pixels through its attack.onnx (${labels.join(', ')}: src/core/attack.ts; APGD's first step 2·ε, PGD's steps 2.5·ε/steps); an item wrong on clean images counts wrong. † transfer: SSIM, pixelmatch and pHash have no gradient, so they are scored on the adversarial images made against both encoders by the same attack (an item counts only if right on both). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${skipped.join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
+    ...distortions.flatMap((distortion) => [
+      `### Distortion 2AFC per kind under ${distortion.attack}: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)`,
+      table(
+        ['metric', ...KINDS],
+        metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${c.transfer ? ' †' : ''} (${c.n}/${c.attacked_n})`; })]),
+      ),
+    ]),
   ].join('\n\n');
   process.stdout.write(`${text}\n`);
   const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
   const json: SuiteJson = {
     suite: 'rclip-web benchmark suite',
-    version: 1,
+    version: 2,
     date: new Date().toISOString(),
     mode,
     seed,
     sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null },
-    attack: { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core PGD (src/core/suite.ts attackMargin)' },
+    attacks: attacks.map((a) => ({ label: attackLabel(a), method: a.method, norm: a.norm, eps: a.eps, steps: a.steps, step_size: a.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core attack (src/core/suite.ts attackMargin)' })),
     models: modelInfo,
     metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
     tasks: reports,

@@ -1,13 +1,13 @@
 /**
- * `rclip attack <image> --out adv.png`: an adversarial copy to test pipelines with. PGD (L∞ or L2) in
- * the model's input pixels via its attack.onnx, so the copy is written at the model's input size
+ * `rclip attack <image> --out adv.png`: an adversarial copy to test pipelines with. PGD, APGD or FGSM
+ * (L∞ or L2) in the model's input pixels via its attack.onnx, so the copy is written at the model's input size
  * (resized and centre-cropped like every input), as a lossless PNG. The PNG is 8-bit, so the command
  * re-reads it and reports the distance of the file as written next to the float attack's.
  */
 import sharp from 'sharp';
-import type { AttackObjective, AttackSettings } from '../core/attack';
+import { ATTACK_METHODS, attackLabel, type AttackObjective } from '../core/attack';
 import { RclipError } from '../core/errors';
-import { choiceOption, integerOption, numberOption, positionalCount, requiredString, DEFAULT_L2_EPS } from '../core/options';
+import { choiceOption, methodSettings, positionalCount, requiredString } from '../core/options';
 import { openModel } from '../engine/node-model';
 import type { Output, Values } from './commands';
 import { createProgress } from './progress';
@@ -29,15 +29,11 @@ export async function attackCommand(values: Values, positionals: string[]): Prom
   // push without a target: away from the image itself; push with --target B: away from B (evading a match).
   const objective: AttackObjective = choice === 'pull' ? 'pull-together' : target ? 'push-from-target' : 'push-apart';
   if (objective === 'pull-together' && !target) throw new RclipError('INVALID_ARGUMENT', '--objective pull needs --target B, the image to pull towards.');
-  const norm = choiceOption('norm', values.norm, ['linf', 'l2'] as const, 'linf');
-  const eps = numberOption('eps', values.eps, norm === 'linf' ? 4 / 255 : DEFAULT_L2_EPS);
-  const steps = integerOption('steps', values.steps, 10, 1);
-  const seed = integerOption('seed', values.seed, 0, 0);
-  if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
-  const settings: AttackSettings = { method: 'pgd', norm, eps, steps, stepSize: (2.5 * eps) / steps, seed };
+  const settings = methodSettings(choiceOption('method', values.method, ATTACK_METHODS, 'pgd'), values);
+  const { norm, eps, steps, seed } = settings;
   const model = await openModel(values.model as string | undefined);
   const other = await counterpart(model);
-  const progress = createProgress('attack steps', steps + 1);
+  const progress = createProgress('attack steps', (steps + 1) * (settings.restarts ?? 1));
   const outcome = await model.engine.attack(image, target, { model: model.ref, otherModel: other ?? undefined, objective, settings }, { onStep: (s) => progress.tick(s.step + 1) });
   progress.end();
   const size = outcome.adversarialRgba.width;
@@ -52,7 +48,7 @@ export async function attackCommand(values: Values, positionals: string[]): Prom
   const what = objective === 'push-apart' ? `d(copy, ${image})` : `d(copy, ${target})`;
   const text = [
     `Wrote ${out}: PNG (lossless), ${size}×${outcome.adversarialRgba.height} px = ${model.info.id}'s input size (the image was resized and centre-cropped first).`,
-    `PGD ${norm} eps=${eps.toFixed(5)} steps=${steps} seed=${seed}, ${objective}.`,
+    `${attackLabel(settings)} ${norm} eps=${eps.toFixed(5)} seed=${seed}, ${objective}.`,
     `${model.info.id} (attacked): ${what} ${outcome.attacked.clean.toFixed(4)} → ${outcome.attacked.after.toFixed(4)} (float), ${written.toFixed(4)} (the 8-bit PNG)`,
     ...(outcome.other && writtenOther !== null ? [`${other} (transfer):   ${what} ${outcome.other.clean.toFixed(4)} → ${writtenOther.toFixed(4)} (the 8-bit PNG)`] : []),
   ].join('\n');

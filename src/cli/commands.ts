@@ -30,6 +30,11 @@ const STRICT_HELP = `  --strict         stop at the first unreadable image (exit
                    unreadable file (missing, empty, not an image, corrupt, truncated, too large) is
                    listed on stderr and in "skipped": [{ "file", "code", "message" }], the rest is
                    processed, and the exit status is 3`;
+const METHOD_HELP = `  --method         pgd (default): fixed steps of 2.5·eps/steps; apgd: APGD (Croce & Hein 2020), the
+                   step starts at 2·eps and halves when progress stalls, the best point is kept;
+                   fgsm: one step of eps`;
+const STEPS_HELP = `  --steps N        iterations (default 10 for pgd, 100 for apgd; fgsm takes 1)
+  --restarts R     apgd only: R runs from fresh random starts, the best kept (default 1)`;
 const MODEL_HELP = `  --model ID|DIR   a model id from the models' index.json (rclip models path), or a model folder (default: the index's default, robust model)`;
 
 export const COMMANDS: Record<string, Command> = {
@@ -106,23 +111,27 @@ line on stdout as soon as it is done, in input order: { "file", "nearest", "dist
       out: { type: 'string' },
       target: { type: 'string' },
       objective: { type: 'string' },
+      method: { type: 'string' },
       norm: { type: 'string' },
       eps: { type: 'string' },
       steps: { type: 'string' },
+      restarts: { type: 'string' },
       seed: { type: 'string' },
     },
     help: `Usage: rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--model ID]
-                    [--norm linf|l2] [--eps 4/255] [--steps 10] [--seed S] [--json]
+                    [--method pgd|apgd|fgsm] [--norm linf|l2] [--eps 4/255] [--steps N]
+                    [--restarts R] [--seed S] [--json]
 
-Writes an adversarial copy of <image> made with PGD against the model's attack graph, to test your own
+Writes an adversarial copy of <image> made with PGD or APGD against the model's attack graph, to test your own
 pipeline with. The copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
 centre-cropped to it first, as for every distance), not at the original size.
   --objective push push the copy's embedding away from the original's (default without --target),
                    or, with --target B, away from B's (to evade a match against B)
               pull pull it towards --target B's (default with --target)
+${METHOD_HELP}
   --norm           linf (default) or l2
   --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2)
-  --steps          PGD iterations (default 10; step size 2.5·eps/steps)
+${STEPS_HELP}
   --seed S         random start (default 0)
 ${MODEL_HELP}
 The output gives the distance before and after, for the float attack and for the 8-bit PNG as
@@ -151,23 +160,24 @@ path: prints the folder the models are read from.`,
       norm: { type: 'string' },
       eps: { type: 'string' },
       steps: { type: 'string' },
+      restarts: { type: 'string' },
       limit: { type: 'string' },
       seed: { type: 'string' },
     },
-    help: `Usage: rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
-                  [--steps 10] [--limit N] [--seed S] [--strict] [--json]
+    help: `Usage: rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
+                  [--steps N] [--restarts R] [--limit N] [--seed S] [--strict] [--json]
 
 The project's 2AFC benchmark (docs/benchmark-2afc.md). Evaluation images are DIR's jpg/jpeg/png/webp
 files at sorted index i with i % 5 == 4 (the training code uses the rest). Each gives six triplets
 (blur, jpeg, noise, colour, geometric, augmented-vs-other-photo); a triplet is correct when the
-reference is closer to the mildly distorted copy. With --attack, PGD/FGSM perturbs the reference
+reference is closer to the mildly distorted copy. With --attack, FGSM/PGD/APGD perturbs the reference
 (model-input pixels) to flip the decision; robust accuracy counts triplets that no iterate flips.
   --images DIR     the image folder (e.g. ../shared/data/imagenet-sample: 160 evaluation images)
 ${MODEL_HELP}
-  --attack         none (default), fgsm or pgd
+  --attack         none (default), fgsm, pgd (quick: PGD-10) or apgd (as the paper evaluates: APGD-100)
   --norm           linf (default) or l2
   --eps            radius in [0,1] pixel units; a fraction like 4/255 is fine (default 4/255 for linf, 0.5 for l2)
-  --steps          PGD iterations (default 10); the step size is 2.5·eps/steps (1/255 at the defaults)
+${STEPS_HELP}
   --limit N        only the first N evaluation images
   --seed S         triplet and attack seed (default 0)
 ${STRICT_HELP} (an unreadable evaluation image is left out of the split)

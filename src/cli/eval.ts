@@ -1,3 +1,4 @@
+import { attackLabel } from '../core/attack';
 import { RclipError } from '../core/errors';
 import { KINDS } from '../core/twoafc';
 import { runFolderTwoAfc } from '../engine/node-eval';
@@ -26,10 +27,10 @@ export async function evalCommand(values: Values, positionals: string[]): Promis
     onSkip: values.strict ? undefined : (s) => process.stderr.write(`eval: ${skippedLine(s)}\n`),
   });
   progress?.end();
-  const attackJson = attack ? { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, seed: attack.seed, target: 'reference' } : { method: 'none' };
+  const attackJson = attack ? { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, restarts: attack.restarts ?? 1, seed: attack.seed, target: 'reference' } : { method: 'none' };
   const json = { model: opened.info.id, n: report.n, images: report.images, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy, attack: attackJson, seed, per_kind: report.per_kind, skipped };
   const header = `2AFC on ${report.images} evaluation images of ${dir} (${report.n} triplets, seed ${seed}), model ${opened.info.id}`;
-  const threat = attack ? `attack: ${attack.method.toUpperCase()} ${attack.norm} eps=${attack.eps.toFixed(5)} steps=${attack.steps} step=${attack.stepSize.toFixed(5)}` : 'attack: none';
+  const threat = attack ? `attack: ${attackLabel(attack)} ${attack.norm} eps=${attack.eps.toFixed(5)} ${attack.method === 'apgd' ? 'first step' : 'step'}=${attack.stepSize.toFixed(5)}` : 'attack: none';
   const rows = [...KINDS.map((k) => [k, report.per_kind[k]] as const), ['all', { n: report.n, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy }] as const];
   const table = ['kind        n   clean   robust', ...rows.map(([k, a]) => `${k.padEnd(10)} ${String(a.n).padStart(3)}  ${pct(a.clean_accuracy)}  ${pct(a.robust_accuracy)}`)];
   const skippedText = skipped.length ? [`${skipped.length} unreadable evaluation image(s) left out of the split.`] : [];

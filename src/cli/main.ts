@@ -17,9 +17,9 @@ Usage:
   rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
   rclip match <images...> --against <dir> [--threshold T] [--model ID] [--strict] [--json]
   rclip match --against <dir> - [--threshold T] [--model ID] [--strict]   (paths on stdin)
-  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--eps 4/255] [--steps 10] [--model ID] [--json]
-  rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
-             [--steps 10] [--limit N] [--seed S] [--strict] [--json]
+  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--method pgd|apgd|fgsm] [--eps 4/255] [--steps N] [--model ID] [--json]
+  rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
+             [--steps N] [--restarts R] [--limit N] [--seed S] [--strict] [--json]
   rclip models copy <dir>
 
 --model takes an id from the models' index.json ("rclip models path" prints where) or a path to a model folder; the default is the

@@ -11,7 +11,7 @@ import type { BackendChoice, CompareResult, DistanceResult, EmbedResult, ModelIn
 import type { LoadProgress } from '../engine/model-loader';
 import { installErrorTransfer } from '../../workers/errors';
 import type { WorkerApi } from '../../workers/rclip.worker';
-import { PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
+import { attackSettings, PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
 import type { AttackOutcome } from '../engine/attack';
 
 // Errors thrown in the worker arrive as RclipError with their code.
@@ -195,19 +195,26 @@ export class Metric {
     return this.call((r) => r.compare(transferable(a), transferable(b), { models, jobId }), options.signal, () => this.remote?.cancel(jobId));
   }
 
-  /** FGSM/PGD against a model's attack graph; settings default to the paper's (L∞, 4/255, 10 steps). */
+  /**
+   * FGSM/PGD/APGD against a model's attack graph. Unset settings default to the paper's threat model
+   * with PGD-10 (PAPER_DEFAULTS); with method 'apgd', to APGD-100 with a first step of 2·eps.
+   */
   async attack(image: ImageInput, options: AttackOptions = {}): Promise<AttackOutcome> {
     const model = await this.modelId(options.model);
     await this.loadModel(model);
     if (options.otherModel) await this.loadModel(options.otherModel);
     const jobId = `job-${++jobCounter}`;
+    const method = options.method ?? PAPER_DEFAULTS.method;
+    // Unset fields take the paper's threat model; APGD's iterations and first step follow its own rule (100, 2·eps).
+    const defaults = method === 'apgd' ? attackSettings('apgd', options.norm ?? PAPER_DEFAULTS.norm, options.eps ?? PAPER_DEFAULTS.eps, options.steps) : PAPER_DEFAULTS;
     const settings: AttackSettings = {
-      method: options.method ?? PAPER_DEFAULTS.method,
-      norm: options.norm ?? PAPER_DEFAULTS.norm,
-      eps: options.eps ?? PAPER_DEFAULTS.eps,
-      steps: options.steps ?? PAPER_DEFAULTS.steps,
-      stepSize: options.stepSize ?? PAPER_DEFAULTS.stepSize,
-      seed: options.seed ?? PAPER_DEFAULTS.seed,
+      method,
+      norm: options.norm ?? defaults.norm,
+      eps: options.eps ?? defaults.eps,
+      steps: options.steps ?? defaults.steps,
+      stepSize: options.stepSize ?? defaults.stepSize,
+      seed: options.seed ?? defaults.seed,
+      ...(options.restarts !== undefined || defaults.restarts !== undefined ? { restarts: options.restarts ?? defaults.restarts } : {}),
     };
     const onStep = options.onStep ? Comlink.proxy(options.onStep) : undefined;
     return this.call(

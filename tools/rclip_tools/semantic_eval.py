@@ -1,6 +1,7 @@
 """Training-time proxies for the benchmark suite (the TypeScript suite is the reference): semantic
-2AFC with WordNet ground truth, copy retrieval recall@1, and push-apart drift, clean and under
-PGD-10 L-inf, on the evaluation split only.
+2AFC with WordNet ground truth, copy retrieval recall@1, and push-apart drift, clean, under PGD-10
+L-inf 4/255 (the columns of the earlier runs) and under APGD (apgd.py, 100 iterations by default) at
+4/255 and 2/255 on each task's margin, on the evaluation split only.
 
 Semantic triplets: the ImageNet file names start with a WordNet 3.0 noun offset. For a reference
 photo, "related" is the evaluation photo whose class shares the deepest common hypernym with it
@@ -19,6 +20,7 @@ import torch
 from torch import nn
 
 from . import augment
+from .apgd import apgd_linf
 from .proxy_eval import cosine_distance, jpeg, push_apart_drift
 
 WORDNET_NOUNS = Path("/usr/share/wordnet/data.noun")
@@ -106,11 +108,26 @@ def pgd_linf(model: nn.Module, x: torch.Tensor, objective, eps: float, steps: in
     return (x + delta).detach()
 
 
+def _margin_robust(model: nn.Module, x: torch.Tensor, margin, eps: float, iters: int, seed: int) -> torch.Tensor:
+    """Bool [N]: margin(embedding) < 0 at the clean point and at every point APGD evaluates."""
+    with torch.no_grad():
+        ok = margin(model(x)) < 0
+    def track(loss: torch.Tensor) -> None:
+        ok.logical_and_(loss < 0)
+    apgd_linf(lambda z: margin(model(z)), x, eps, iters, torch.Generator().manual_seed(seed), on_iterate=track)
+    return ok
+
+
 def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps: float = 4 / 255,
-                   steps: int = 10, attacked: int = 48, batch: int = 16) -> dict:
-    """Proxy figures: semantic 2AFC (all triplets clean, the first `attacked` under PGD), copy
-    recall@1 (clean, and the first `attacked` queries under push-away PGD), push-apart drift
-    relative to the median distance between two different photos."""
+                   steps: int = 10, attacked: int = 48, batch: int = 16, apgd_iters: int = 100,
+                   apgd_eps: tuple[float, ...] = (4 / 255, 2 / 255)) -> dict:
+    """Proxy figures: semantic 2AFC (all triplets clean, the first `attacked` under attack), copy
+    recall@1 (clean, and the first `attacked` queries under attack), push-apart drift relative to the
+    median distance between two different photos. Attacks: PGD-10 at `eps` as in the earlier runs
+    (copy: pushing the query away from its original; keys *_pgd), and APGD-`apgd_iters` on each task's
+    margin at each radius of `apgd_eps` (semantic: d(x, related) - d(x, unrelated); copy: d(x, own) -
+    the distance to the nearest other gallery photo; keys *_apgd<eps*255>), where an item counts only
+    if no point the attack evaluates flips it."""
     model.eval()
     step_size = eps / 4
     emb = _embed(model, images)
@@ -138,7 +155,27 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
         adv_hit.append(hits(_embed(model, adv), s))
     pair = cosine_distance(emb, emb.roll(1, 0))
     drift = push_apart_drift(model, images[:attacked], eps, steps, step_size).item() if attacked else 0.0
-    return {"semantic_clean": clean_ok.float().mean().item() if len(trip) else None, "semantic_pgd": torch.cat(adv_ok).float().mean().item() if adv_ok else None,
-            "triplets": len(trip), "copy_r1_clean": clean_hit.float().mean().item(),
-            "copy_r1_pgd": torch.cat(adv_hit).float().mean().item() if adv_hit else None, "drift": drift,
-            "median_pair_distance": pair.median().item(), "relative_drift": drift / pair.median().item()}
+    figures = {"semantic_clean": clean_ok.float().mean().item() if len(trip) else None, "semantic_pgd": torch.cat(adv_ok).float().mean().item() if adv_ok else None,
+               "triplets": len(trip), "copy_r1_clean": clean_hit.float().mean().item(),
+               "copy_r1_pgd": torch.cat(adv_hit).float().mean().item() if adv_hit else None, "drift": drift,
+               "median_pair_distance": pair.median().item(), "relative_drift": drift / pair.median().item()}
+    if not attacked or not apgd_iters:
+        return figures
+    for radius in apgd_eps:
+        tag = f"apgd{radius * 255:g}"
+        sem, cop = [], []
+        for s in range(0, min(attacked, len(trip)), batch):
+            ri, ep, en = r[s:s + batch], emb[p[s:s + batch]], emb[n[s:s + batch]]
+            sem.append(_margin_robust(model, images[ri], lambda e: cosine_distance(e, ep) - cosine_distance(e, en),
+                                      radius, apgd_iters, s))
+        for s in range(0, min(attacked, len(q)), batch):
+            own = torch.arange(s, min(s + batch, len(q)))
+            def copy_margin(e: torch.Tensor, own=own) -> torch.Tensor:
+                d = 1 - torch.nn.functional.normalize(e, dim=1) @ gallery.T
+                d_own = d[torch.arange(len(own)), own]
+                d_other = d.scatter(1, own[:, None], float("inf")).min(1).values
+                return d_own - d_other
+            cop.append(_margin_robust(model, queries[own], copy_margin, radius, apgd_iters, 10_000 + s))
+        figures[f"semantic_{tag}"] = torch.cat(sem).float().mean().item() if sem else None
+        figures[f"copy_r1_{tag}"] = torch.cat(cop).float().mean().item() if cop else None
+    return figures

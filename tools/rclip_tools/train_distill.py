@@ -18,6 +18,20 @@ to the other images' in the batch) rules out the collapse that plain FARE showed
 (a constant output beats the identity when the attack moves features further than the spread of
 clean features). eps ramps linearly from 0 over --eps-warmup-steps.
 
+The inner maximisation (--inner), the recipes the pilots compare (public/models/README.md):
+  pgd     PGD-K with a uniform random start in the ball (--pgd-steps, --pgd-step-size); K=1 is FGSM-RS.
+  nfgsm   N-FGSM (de Jorge et al., NeurIPS 2022): noise uniform in +-2 eps, one signed step of eps, no
+          projection back to the eps-ball (only to [0,1]); one gradient per step, no catastrophic overfitting.
+  memory  a perturbation memory (ATTA, Zheng et al., CVPR 2020): each training photo keeps one view (crop,
+          flip, jitter) with its teacher target and its delta for --memory-age visits; each visit takes one
+          signed step (--pgd-step-size) from the stored delta and stores the result, so a delta accumulates
+          the steps of many epochs at one gradient per step. The view stays fixed while its delta lives (the
+          delta is in the view's own pixels, so nothing needs inverse augmentation), then is redrawn with a
+          fresh random delta. The teacher runs only on redrawn views.
+--ema DECAY keeps an exponential moving average of the student's weights; the last proxy evaluation of a
+session (end of schedule or of --cpu-minutes/--minutes) evaluates it too.
+--init STATE starts a new run (step 0, new optimiser and schedule) from another run's last.pt.
+
 Resumable (seeded per step, checkpoint every --checkpoint-minutes), like the other trainers.
 Example (from tools/, after `node tools/nsfwjs_dump.mjs` in the repository root):
   /usr/bin/python3 -m rclip_tools.train_distill --run runs/distill --steps 6000 --minutes 100
@@ -26,6 +40,7 @@ Example (from tools/, after `node tools/nsfwjs_dump.mjs` in the repository root)
 from __future__ import annotations
 
 import argparse
+import copy
 from pathlib import Path
 
 import torch
@@ -79,6 +94,13 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--proxy-every", type=int, default=400, help="steps between proxy evaluations (0: never)")
     p.add_argument("--proxy-images", type=int, default=160)
     p.add_argument("--proxy-attacked", type=int, default=32)
+    p.add_argument("--proxy-apgd-iters", type=int, default=100, help="APGD iterations of the proxy (0: PGD-10 only)")
+    p.add_argument("--no-proxy-at-start", dest="proxy_at_start", action="store_false",
+                   help="skip the step-0 evaluation (pilots from one start evaluate it once)")
+    p.add_argument("--inner", choices=("pgd", "nfgsm", "memory"), default="pgd", help="inner maximisation (see above)")
+    p.add_argument("--memory-age", type=int, default=10, help="visits a view and its delta live (--inner memory)")
+    p.add_argument("--ema", type=float, default=0.0, help="weight EMA decay (0: none)")
+    p.add_argument("--init", type=Path, default=None, help="start from this train_distill state's student and teacher")
     return parse_run_args(p, argv)
 
 
@@ -95,11 +117,69 @@ def build_models(args) -> tuple[PooledEmbedding, PooledEmbedding]:
     return teacher.requires_grad_(False).eval(), student
 
 
+class PerturbationMemory:
+    """--inner memory: per training photo one student view, its teacher target, its delta and its age."""
+
+    def __init__(self, n: int, size: int, dim: int):
+        self.views = torch.zeros(n, 3, size, size, dtype=torch.float16)
+        self.delta = torch.zeros(n, 3, size, size, dtype=torch.float16)
+        self.targets = torch.zeros(n, dim)
+        self.age = torch.zeros(n, dtype=torch.long)  # 0: no view yet
+
+    def batch(self, idx, images, args, teacher, eps: float, g: torch.Generator):
+        """(student views, teacher targets, deltas) of photos idx, redrawing the views that are new or
+        have lived --memory-age visits (their delta restarts uniform in the ball)."""
+        stale = idx[(self.age[idx] == 0) | (self.age[idx] >= args.memory_age)]
+        if len(stale):
+            xt, xs = training_view(images[stale], args.teacher_size, args.student_size, g)
+            with torch.no_grad():
+                self.targets[stale] = teacher(xt)
+            self.views[stale] = xs.half()
+            self.delta[stale] = ((torch.rand(xs.shape, generator=g) * 2 - 1) * eps).half()
+            self.age[stale] = 0
+        self.age[idx] += 1
+        return self.views[idx].float(), self.targets[idx], self.delta[idx].float()
+
+    def state(self) -> dict:
+        return {"views": self.views, "delta": self.delta, "targets": self.targets, "age": self.age}
+
+    def load(self, state: dict) -> None:
+        self.views, self.delta, self.targets, self.age = state["views"], state["delta"], state["targets"], state["age"]
+
+
+def inner_max(args, student, xs, target, eps: float, step_size: float, g: torch.Generator, delta=None):
+    """Adversarial student pixels for the batch, by the recipe's inner maximisation."""
+    loss_of = lambda x: cosine_loss(student(x), target).sum()
+    if args.inner == "pgd":
+        return pgd_linf_random_start(loss_of, xs, eps, args.pgd_steps, step_size, g)
+    if args.inner == "nfgsm":
+        noise = (torch.rand(xs.shape, generator=g) * 2 - 1) * 2 * eps
+        x0 = (xs + noise).clamp(0, 1).requires_grad_(True)
+        grad, = torch.autograd.grad(loss_of(x0), x0)
+        return (x0.detach() + eps * grad.sign()).clamp(0, 1)
+    x0 = (xs + delta).clamp(0, 1).requires_grad_(True)
+    grad, = torch.autograd.grad(loss_of(x0), x0)
+    d = (x0.detach() - xs + step_size * grad.sign()).clamp(-eps, eps)
+    return (xs + d).clamp(0, 1)
+
+
 def main(argv: list[str] | None = None) -> Path:
     args, state, inherited = parse_args(argv)
     log, last_path, final_path = open_run(args)
 
-    if state is not None:
+    if state is None and args.init is not None:
+        init = torch.load(args.init)
+        teacher = PooledEmbedding.from_checkpoint(init["teacher"], args.nsfwjs).requires_grad_(False).eval()
+        student = PooledEmbedding.from_checkpoint(init["student"], args.nsfwjs)
+        if student.image_size != args.student_size:
+            # The convolutions work at any size; the centre is a mean feature at the old one.
+            student.config.image_size = args.student_size
+            files = training_files(args.data)[:args.max_images]
+            cache_kw = {"cache_dir": args.cache} if args.cache else {}
+            fit_centre(student, cached_images(files, args.student_size, **cache_kw, tag="train-centre").float() / 255)
+        save_atomic(teacher.checkpoint(), args.run / "teacher.pt")
+        log.write(event="init", source=str(args.init), source_step=init.get("step"), student_size=args.student_size)
+    elif state is not None:
         teacher = PooledEmbedding.from_checkpoint(state["teacher"], args.nsfwjs).requires_grad_(False).eval()
         student = PooledEmbedding.from_checkpoint(state["student"], args.nsfwjs)
     else:
@@ -107,38 +187,64 @@ def main(argv: list[str] | None = None) -> Path:
         save_atomic(teacher.checkpoint(), args.run / "teacher.pt")
     teacher.channels_last()
     student.channels_last()
+    ema = copy.deepcopy(student).requires_grad_(False) if args.ema else None
     optimizer = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, watch = 0, Stopwatch()
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
-        step, watch = state["step"], Stopwatch(state["elapsed"])
-        log.write(event="resume", step=step, elapsed=watch.elapsed, inherited=inherited)
+        step, watch = state["step"], Stopwatch(state["elapsed"], state.get("cpu", 0.0))
+        if ema is not None and state.get("ema") is not None:
+            ema.load_state_dict(state["ema"])
+        log.write(event="resume", step=step, elapsed=watch.elapsed, cpu=watch.cpu, inherited=inherited)
 
-    files, images, batch_size = load_training_images(args, args.teacher_size)
-    eval_files = evaluation_files(args.data)[:args.proxy_images]
-    wnids = [p.name.split("_")[0] for p in eval_files]
-    cache_kw = {"cache_dir": args.cache} if args.cache else {}
-    eval_images = cached_images(eval_files, args.student_size, **cache_kw, tag="eval").float() / 255
+    with watch.excluded():  # decoding (or reading the cache) is not the recipe's work
+        files, images, batch_size = load_training_images(args, args.teacher_size)
+        eval_files = evaluation_files(args.data)[:args.proxy_images]
+        wnids = [p.name.split("_")[0] for p in eval_files]
+        cache_kw = {"cache_dir": args.cache} if args.cache else {}
+        eval_images = cached_images(eval_files, args.student_size, **cache_kw, tag="eval").float() / 255
+    memory = memory_path = None
+    if args.inner == "memory":
+        memory = PerturbationMemory(len(images), args.student_size, len(teacher.centre))
+        # The memory (views and deltas, ~100 MB) is kept beside last.pt for resuming on this machine,
+        # never committed; a run resumed without it redraws every view on its next visit.
+        memory_path = args.run / "memory.pt"
+        if state is not None and memory_path.exists():
+            memory.load(torch.load(memory_path))
     log.write(event="start", images=len(files), args={k: str(v) for k, v in vars(args).items()})
 
     def save_last() -> None:
         save_atomic({"student": student.checkpoint(), "teacher": teacher.checkpoint(),
-                     "optimizer": optimizer.state_dict(), "step": loop.step, "elapsed": watch.elapsed,
+                     "ema": ema.state_dict() if ema is not None else None,
+                     "optimizer": optimizer.state_dict(), "step": loop.step, "elapsed": watch.elapsed, "cpu": watch.cpu,
                      "args": {k: str(v) for k, v in vars(args).items()}}, last_path)
+        if memory is not None:
+            save_atomic(memory.state(), memory_path)
 
     def proxy() -> None:
-        figures = evaluate_suite(student, eval_images, wnids, attacked=args.proxy_attacked)
-        log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, **figures)
+        figures = evaluate_suite(student, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=args.proxy_apgd_iters)
+        if ema is not None and loop.final:
+            # The EMA is evaluated at the last evaluation only: the proxy's APGD is most of its cost.
+            ema_figures = evaluate_suite(ema, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=args.proxy_apgd_iters)
+            figures.update({f"ema_{k}": v for k, v in ema_figures.items()})
+        student.train()
+        log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, cpu=watch.cpu, **figures)
 
     loop = TrainLoop(args, log, optimizer, step, watch, save_last, proxy)
     for lr in loop:
         eps, step_size = ramped_eps(args, loop.step)
         g = step_generator(args.seed, loop.step, stream=1)
-        xt, xs = training_view(images[batch_indices(args.seed, loop.step, batch_size, len(images))],
-                               args.teacher_size, args.student_size, g)
-        with torch.no_grad():
-            target = teacher(xt)
-        adversarial = pgd_linf_random_start(lambda x: cosine_loss(student(x), target).sum(), xs, eps, args.pgd_steps, step_size, g)
+        idx = batch_indices(args.seed, loop.step, batch_size, len(images))
+        if memory is not None:
+            xs, target, delta = memory.batch(idx, images, args, teacher, eps, g)
+        else:
+            xt, xs = training_view(images[idx], args.teacher_size, args.student_size, g)
+            delta = None
+            with torch.no_grad():
+                target = teacher(xt)
+        adversarial = inner_max(args, student, xs, target, eps, step_size, g, delta)
+        if memory is not None:
+            memory.delta[idx] = (adversarial - xs).half()
         e_adv, e_clean = student(adversarial), student(xs)
         fare = cosine_loss(e_adv, target).mean()
         nce = info_nce(e_adv, target, args.tau)
@@ -147,11 +253,15 @@ def main(argv: list[str] | None = None) -> Path:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if ema is not None:
+            with torch.no_grad():
+                for e, w in zip(ema.state_dict().values(), student.state_dict().values()):
+                    e.copy_(e * args.ema + w * (1 - args.ema)) if e.is_floating_point() else e.copy_(w)
         loop.finish_step(batch_size, loss=loss.item(), fare=fare.item(), nce=nce.item(), clean=clean.item(),
                          eps=eps * 255, lr=lr)
     if loop.end():
         save_atomic(student.checkpoint(), final_path)
-        log.write(event="done", step=loop.step, elapsed=watch.elapsed)
+        log.write(event="done", step=loop.step, elapsed=watch.elapsed, cpu=watch.cpu)
     return final_path
 
 

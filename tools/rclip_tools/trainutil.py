@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import math
 import os
@@ -57,11 +58,15 @@ def save_atomic(obj: Any, path: Path) -> None:
 
 
 class Stopwatch:
-    """Training time that survives resume: `elapsed` = time of earlier sessions + this one."""
+    """Training time that survives resume: `elapsed` = wall time of earlier sessions + this one;
+    `cpu` = this process's CPU time (all threads) spent training, earlier sessions included, without
+    what ran inside `excluded()` (the proxy evaluations). CPU time is the pilots' budget: on a shared
+    machine wall time depends on what else runs, the work a recipe does per second of CPU much less."""
 
-    def __init__(self, previous: float = 0.0):
-        self.previous = previous
-        self.start = time.time()
+    def __init__(self, previous: float = 0.0, previous_cpu: float = 0.0):
+        self.previous, self.previous_cpu = previous, previous_cpu
+        self.start, self.start_cpu = time.time(), time.process_time()
+        self._excluded_cpu = 0.0
 
     @property
     def elapsed(self) -> float:
@@ -70,6 +75,18 @@ class Stopwatch:
     @property
     def session(self) -> float:
         return time.time() - self.start
+
+    @property
+    def cpu(self) -> float:
+        return self.previous_cpu + time.process_time() - self.start_cpu - self._excluded_cpu
+
+    @contextlib.contextmanager
+    def excluded(self):
+        t = time.process_time()
+        try:
+            yield
+        finally:
+            self._excluded_cpu += time.process_time() - t
 
 
 def fraction(text: str) -> float:
@@ -83,7 +100,8 @@ def fraction(text: str) -> float:
 # Settings that describe where and how a session runs, not the recipe: a resumed run takes these
 # from its own command line; everything else defaults to what the run started with. (nsfwjs is the
 # folder of the dumped weights: a path on the machine that started the run, so never inherited.)
-SESSION_ARGS = frozenset({"run", "data", "cache", "nsfwjs", "resume", "init", "minutes", "threads", "checkpoint_minutes", "log_every"})
+SESSION_ARGS = frozenset({"run", "data", "cache", "nsfwjs", "resume", "init", "minutes", "cpu_minutes", "threads",
+                          "checkpoint_minutes", "log_every"})
 
 
 def add_run_args(p: argparse.ArgumentParser, *, batch_size: int, lr: float, weight_decay: float) -> None:
@@ -93,6 +111,8 @@ def add_run_args(p: argparse.ArgumentParser, *, batch_size: int, lr: float, weig
     p.add_argument("--cache", type=Path, default=None, help="image cache folder (default runs/cache)")
     p.add_argument("--steps", type=int, required=True, help="total optimiser steps (sets the schedule)")
     p.add_argument("--minutes", type=float, default=None, help="stop (with a checkpoint) after this much training time")
+    p.add_argument("--cpu-minutes", type=float, default=None,
+                   help="stop (with a checkpoint) after this much training CPU time, all threads, proxies excluded")
     p.add_argument("--resume", action="store_true",
                    help="continue from <run>/last.pt with the run's own settings, except those given here")
     p.add_argument("--seed", type=int, default=0)
@@ -110,7 +130,7 @@ def _saved_value(action: argparse.Action, text: str) -> Any:
     """Inverse of the str(value) a checkpoint keeps in its "args"."""
     if text == "None":
         return None
-    if isinstance(action, argparse._StoreTrueAction):
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
         return text == "True"
     if action.nargs in ("+", "*"):
         return [action.type(v) for v in ast.literal_eval(text)]
@@ -196,16 +216,22 @@ class TrainLoop:
         self.save_last, self.proxy = save_last, proxy
         # 0: no proxy evaluations (a stage without a proxy, or --proxy-every 0).
         self.proxy_every = args.proxy_every if proxy is not None else 0
+        # True during the last evaluation (end of schedule or of budget), for a proxy that does more there.
+        self.final = False
+        self.stopped_for_budget = False
         self._last_save = watch.session
         self._window_images, self._window_start = 0, watch.session
 
     def __iter__(self):
         args = self.args
-        if self.step == 0 and self.proxy_every:
-            self.proxy()
+        if self.step == 0 and self.proxy_every and getattr(args, "proxy_at_start", True):
+            self.run_proxy()
         while self.step < args.steps:
-            if args.minutes is not None and self.watch.elapsed >= args.minutes * 60:
-                self.log.write(event="budget", step=self.step, elapsed=self.watch.elapsed)
+            over_wall = args.minutes is not None and self.watch.elapsed >= args.minutes * 60
+            over_cpu = getattr(args, "cpu_minutes", None) is not None and self.watch.cpu >= args.cpu_minutes * 60
+            if over_wall or over_cpu:
+                self.log.write(event="budget", step=self.step, elapsed=self.watch.elapsed, cpu=self.watch.cpu)
+                self.stopped_for_budget = True
                 break
             lr = cosine_lr(self.step, args.steps, args.lr, args.warmup_steps)
             for group in self.optimizer.param_groups:
@@ -218,20 +244,27 @@ class TrainLoop:
         session = self.watch.session
         if self.step % self.args.log_every == 0 or self.step == self.args.steps:
             rate = self._window_images / max(1e-9, session - self._window_start)
-            self.log.write(step=self.step, **metrics, images_per_s=rate, elapsed=self.watch.elapsed)
+            self.log.write(step=self.step, **metrics, images_per_s=rate, elapsed=self.watch.elapsed, cpu=self.watch.cpu)
             self._window_images, self._window_start = 0, session
         if session - self._last_save >= self.args.checkpoint_minutes * 60:
             self.save_last()
             self._last_save = session
         if self.proxy_every and self.step % self.proxy_every == 0:
+            self.run_proxy()
+
+    def run_proxy(self) -> None:
+        with self.watch.excluded():
             self.proxy()
 
     def end(self) -> bool:
-        """Saves last.pt; when the schedule is complete, also runs the final proxy (unless the last
-        step already did). Returns whether it is complete (the caller then writes final.pt)."""
+        """Saves last.pt; when the schedule is complete or the budget spent, also runs the final proxy
+        (with `final` set; a periodic one at this very step is not repeated unless budget-stopped, where
+        the final one may evaluate more). Returns whether the schedule is complete (the caller then
+        writes final.pt)."""
         self.save_last()
-        if self.finished and self.proxy_every and self.step % self.proxy_every:
-            self.proxy()
+        if self.proxy_every and (self.stopped_for_budget or (self.finished and self.step % self.proxy_every)):
+            self.final = True
+            self.run_proxy()
         return self.finished
 
     @property

@@ -83,6 +83,45 @@ def test_distill_trains_resumes_exactly_and_exports(nsfwjs, tmp_path):
     assert manifest["input"]["size"] == 32 and set(manifest["files"]) == {"encoder", "attack"}
 
 
+@needs_data
+@needs_wordnet
+def test_distill_recipes_init_ema_and_exact_resume(nsfwjs, tmp_path):
+    """--init from another run, each inner maximisation with --ema, and (memory) an exact resume:
+    the perturbation memory is saved beside last.pt and read back."""
+    common = ["--nsfwjs", str(nsfwjs), "--data", str(DEFAULT_DATA_ROOT), "--cache", str(tmp_path / "cache"),
+              "--max-images", "8", "--batch-size", "4", "--teacher-size", "64", "--student-size", "32", "--threads", "1",
+              "--log-every", "1", "--warmup-steps", "1", "--eps-warmup-steps", "0", "--proxy-every", "0", "--lr", "3e-4"]
+    source = tmp_path / "source"
+    train_distill.main([*common, "--run", str(source), "--steps", "1"])
+    for inner in ("pgd", "nfgsm", "memory"):
+        run = tmp_path / inner
+        args = [*common, "--init", str(source / "last.pt"), "--inner", inner, "--ema", "0.9", "--memory-age", "2",
+                "--pgd-steps", "1"]
+        train_distill.main([*args, "--run", str(run), "--steps", "3"])
+        state = torch.load(run / "last.pt")
+        assert state["step"] == 3 and state["ema"] is not None and state["cpu"] > 0
+        assert any(e.get("event") == "init" for e in events(run))
+        student = state["student"]["state_dict"]
+        assert any(not torch.equal(student[k], state["ema"][k]) for k in student)  # the EMA lags the weights
+    # A budget stop ends with one evaluation of the student and its EMA; --no-proxy-at-start skips step 0.
+    budget = tmp_path / "budget"
+    train_distill.main([*common, "--run", str(budget), "--init", str(source / "last.pt"), "--ema", "0.9", "--steps", "50",
+                        "--cpu-minutes", "0.0001", "--proxy-every", "40", "--proxy-images", "20", "--proxy-attacked", "2",
+                        "--proxy-apgd-iters", "2", "--no-proxy-at-start"])
+    proxies = [e for e in events(budget) if e.get("event") == "proxy"]
+    assert len(proxies) == 1 and proxies[0]["step"] < 50 and "ema_copy_r1_apgd4" in proxies[0]
+    assert any(e.get("event") == "budget" for e in events(budget))
+    # Exact resume with the memory: 2 steps, resume for the 3rd, equals 3 in one go.
+    split = tmp_path / "split"
+    args = [*common, "--init", str(source / "last.pt"), "--inner", "memory", "--memory-age", "2", "--pgd-step-size", "2/255"]
+    train_distill.main([*args, "--run", str(split), "--steps", "2"])
+    train_distill.main([*args, "--run", str(split), "--steps", "3", "--resume"])
+    straight = tmp_path / "straight"
+    train_distill.main([*args, "--run", str(straight), "--steps", "3"])
+    a, b = torch.load(split / "final.pt")["state_dict"], torch.load(straight / "final.pt")["state_dict"]
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
 @needs_wordnet
 def test_wordnet_depths_of_known_synsets():
     tench, goldfish, clock = "01440764", "01443537", "02708093"

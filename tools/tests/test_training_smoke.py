@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rclip_tools import train_baseline, train_fare  # noqa: E402
 from rclip_tools.convnet import ConvEncoder  # noqa: E402
-from rclip_tools.data import DEFAULT_DATA_ROOT, list_images, split_imagenet_sample, training_files  # noqa: E402
+from rclip_tools.data import DEFAULT_DATA_ROOT, list_images, split_flowers, split_imagenet_sample, training_files  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not (DEFAULT_DATA_ROOT / "imagenet-sample").is_dir(),
                                 reason=f"training data not found at {DEFAULT_DATA_ROOT} (../shared/data)")
@@ -35,6 +35,16 @@ def test_split_rule_gives_160_eval_images_none_in_training():
     assert names == sorted(names, key=lambda n: n.encode())
     assert [p.name for p in evaluation] == names[4::5]
     assert not {p.name for p in evaluation} & {p.name for p in training_files(DEFAULT_DATA_ROOT)}
+
+
+def test_flowers_held_out_by_the_same_rule():
+    flowers = DEFAULT_DATA_ROOT / "flowers"
+    if not flowers.is_dir():
+        pytest.skip(f"{flowers} not found")
+    train, held_out = split_flowers(DEFAULT_DATA_ROOT)
+    names = [p.name for p in list_images(flowers)]
+    assert [p.name for p in held_out] == names[4::5] and len(train) + len(held_out) == len(names)
+    assert not {p.name for p in held_out} & {p.name for p in training_files(DEFAULT_DATA_ROOT)}
 
 
 def test_both_stages_train_checkpoint_and_resume(tmp_path):
