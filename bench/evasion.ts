@@ -39,8 +39,8 @@ const index = await robust.engine.index();
 const baseline = await openModel(index.baseline);
 const encoders = { robust, baseline };
 const lists = {
-  robust: toMatrix(await embedFiles(robust, files)),
-  baseline: toMatrix(await embedFiles(baseline, files)),
+  robust: toMatrix((await embedFiles(robust, files, { strict: true })).embeddings),
+  baseline: toMatrix((await embedFiles(baseline, files, { strict: true })).embeddings),
 };
 const hashes = await Promise.all(files.map(async (f) => phash(await decodeImageFile(f))));
 const threshold = { robust: robust.info.manifest.calibration!.dedupeThreshold, baseline: baseline.info.manifest.calibration!.dedupeThreshold };
@@ -62,7 +62,7 @@ for (const eps255 of epsList) {
     let baselinePng: Uint8Array | null = null;
     for (const side of ['robust', 'baseline'] as const) {
       const m = encoders[side];
-      const clean = nearestRow((await embedFiles(m, [files[i]]))[0], lists[side]);
+      const clean = nearestRow((await embedFiles(m, [files[i]], { strict: true })).embeddings[0], lists[side]);
       if (clean.distance <= threshold[side]) cleanMatched[side]++;
       const out = await m.engine.attackDecoded(image, null, { model: m.ref, objective: 'push-apart', settings });
       const bytes = await png(out.adversarialRgba);

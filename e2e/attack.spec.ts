@@ -25,8 +25,8 @@ async function nodeAttack(settings: AttackSettings) {
   return { robust: await run(index.default, index.baseline), baseline: await run(index.baseline, index.default) };
 }
 
-async function openWithImage(page: Page) {
-  await page.goto('/');
+async function openWithImage(page: Page, query = '') {
+  await page.goto(`/${query}`);
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 90_000 });
   await page.setInputFiles('#file-a', sunset);
 }
@@ -143,7 +143,9 @@ test('a short attack on WebGPU gives the Node numbers', async ({ page }, testInf
   test.skip(testInfo.project.name !== 'webgpu', 'the WebGPU project');
   const settings = { ...PAPER_DEFAULTS, steps: 2 };
   const expected = await nodeAttack(settings);
-  await openWithImage(page);
+  // SwiftShader is a software adapter, which 'auto' declines: force WebGPU.
+  await openWithImage(page, '?backend=webgpu');
+  await expect(page.locator('#ep-badge')).toHaveAttribute('data-ep', 'webgpu');
   await page.locator('#attack-panel input[name="steps"]').fill('2');
   await page.locator('#attack-panel .run').click();
   await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 110_000 });

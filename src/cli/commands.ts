@@ -11,6 +11,10 @@ export interface Output {
   /** What --json prints, as one line. */
   json: unknown;
   text: string;
+  /** How many input files were unreadable and skipped (listed in json); non-zero exits with EXIT_SKIPPED. */
+  skipped?: number;
+  /** The results already went to stdout as JSON lines (stdin mode): main prints nothing more there. */
+  streamed?: boolean;
 }
 
 export interface Command {
@@ -21,6 +25,11 @@ export interface Command {
 
 const model = { type: 'string' } as const;
 const json = { type: 'boolean' } as const;
+const strict = { type: 'boolean' } as const;
+const STRICT_HELP = `  --strict         stop at the first unreadable image (exit 1) instead of skipping it: by default every
+                   unreadable file (missing, empty, not an image, corrupt, truncated, too large) is
+                   listed on stderr and in "skipped": [{ "file", "code", "message" }], the rest is
+                   processed, and the exit status is 3`;
 const METHOD_HELP = `  --method         pgd (default): fixed steps of 2.5·eps/steps; apgd: APGD (Croce & Hein 2020), the
                    step starts at 2·eps and halves when progress stalls, the best point is kept;
                    fgsm: one step of eps`;
@@ -40,31 +49,41 @@ ${MODEL_HELP}
     run: async (v, p) => (await import('./distance')).distanceCommand(v, p),
   },
   embed: {
-    options: { model, out: { type: 'string' } },
-    help: `Usage: rclip embed <dir|files...> --out FILE [--model ID]
+    options: { model, json, strict, out: { type: 'string' } },
+    help: `Usage: rclip embed <dir|files...> --out FILE [--model ID] [--strict] [--json]
+       rclip embed - [--model ID] [--strict]
 
 Embeds images (a folder's jpg/jpeg/png/webp/gif/bmp/avif files, not recursive, in byte order; or the
 files given) and writes unit-length embeddings:
   --out FILE.jsonl one JSON object per line: { "file", "embedding": [D numbers] }
   --out FILE.npy   float32 array [N, D] (NumPy .npy v1.0), plus FILE.files.json: the N file paths, in row order
-${MODEL_HELP}`,
+${STRICT_HELP}
+${MODEL_HELP}
+  --json           print { "model", "images", "dimensions", "out", "skipped" }
+
+"rclip embed -" reads image paths from stdin, one per line, and writes one JSON line per path to
+stdout as soon as it is done, in input order: { "file", "embedding" }, or { "file", "error": { "code",
+"message" } } for an unreadable file (the process goes on). Start-up is paid once, so a pipeline can
+stream any number of images through one process. Exit status as above once stdin ends.`,
     run: async (v, p) => (await import('./embed')).embedCommand(v, p),
   },
   dedupe: {
-    options: { model, json, threshold: { type: 'string' } },
-    help: `Usage: rclip dedupe <dir> [--threshold T] [--model ID] [--json]
+    options: { model, json, strict, threshold: { type: 'string' } },
+    help: `Usage: rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
 
 Groups near-duplicate images in a folder: connected components of the graph linking every two images
 at distance ≤ T. Only groups of two or more are listed.
   --threshold T    distance at or below which two images count as duplicates (default: the model's
                    calibration.dedupeThreshold, from its manifest)
+${STRICT_HELP}
 ${MODEL_HELP}
-  --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }] }`,
+  --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }], "skipped" }`,
     run: async (v, p) => (await import('./dedupe')).dedupeCommand(v, p),
   },
   match: {
-    options: { model, json, against: { type: 'string' }, threshold: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' } },
-    help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--model ID] [--json]
+    options: { model, json, strict, against: { type: 'string' }, threshold: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' } },
+    help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--model ID] [--strict] [--json]
+       rclip match --against <folder> - [--threshold T] [--model ID] [--strict]
 
 For each image, the nearest image in <folder> (the list: jpg/jpeg/png/webp/gif/bmp/avif, not
 recursive) and whether it matches (distance ≤ T). Exact search (brute force over unit embeddings).
@@ -76,8 +95,13 @@ weights (sha256) change.
   --cache DIR      where the index is cached (default $RCLIP_CACHE_DIR, else $XDG_CACHE_HOME/rclip,
                    else ~/.cache/rclip)
   --rebuild        ignore the cache and rebuild the index
+${STRICT_HELP} (queries and listed images alike)
 ${MODEL_HELP}
-  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }] }`,
+  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }], "skipped" }
+
+With "-" instead of images, the paths come from stdin, one per line, and each is answered by one JSON
+line on stdout as soon as it is done, in input order: { "file", "nearest", "distance", "match" }, or
+{ "file", "error": { "code", "message" } } (the process goes on): the index and the model load once.`,
     run: async (v, p) => (await import('./match')).matchCommand(v, p),
   },
   attack: {
@@ -136,6 +160,7 @@ path: prints the folder the models are read from.`,
     options: {
       model,
       json,
+      strict,
       images: { type: 'string' },
       attack: { type: 'string' },
       norm: { type: 'string' },
@@ -146,7 +171,7 @@ path: prints the folder the models are read from.`,
       seed: { type: 'string' },
     },
     help: `Usage: rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
-                  [--steps N] [--restarts R] [--limit N] [--seed S] [--json]
+                  [--steps N] [--restarts R] [--limit N] [--seed S] [--strict] [--json]
 
 The project's 2AFC benchmark (docs/benchmark-2afc.md). Evaluation images are DIR's jpg/jpeg/png/webp
 files at sorted index i with i % 5 == 4 (the training code uses the rest). Each gives six triplets
@@ -161,7 +186,8 @@ ${MODEL_HELP}
 ${STEPS_HELP}
   --limit N        only the first N evaluation images
   --seed S         triplet and attack seed (default 0)
-  --json           print { "model", "n", "images", "clean_accuracy", "robust_accuracy", "attack", "per_kind" }`,
+${STRICT_HELP} (an unreadable evaluation image is left out of the split)
+  --json           print { "model", "n", "images", "clean_accuracy", "robust_accuracy", "attack", "per_kind", "skipped" }`,
     run: async (v, p) => (await import('./eval')).evalCommand(v, p),
   },
 };

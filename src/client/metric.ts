@@ -47,6 +47,11 @@ export interface PhashEvasionOptions {
 export interface MetricOptions {
   /** URL of the folder holding index.json; default: "models/" next to the page. */
   modelsBase?: string;
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter, else wasm; a software fallback adapter (SwiftShader)
+   * counts as no GPU. 'webgpu' forces WebGPU on any adapter (wasm only when there is none); 'wasm'.
+   * backend() tells which EP was chosen and why.
+   */
   backend?: BackendPreference;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Builds the worker; the default is the bundled one. */
@@ -150,6 +155,7 @@ export class Metric {
     });
   }
 
+  /** The execution provider chosen for this metric's worker and the reason, shown to users as it is. */
   backend(): Promise<BackendChoice> {
     return this.call(async () => this.backendPromise!);
   }

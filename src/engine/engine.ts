@@ -30,7 +30,10 @@ export interface BackendChoice {
   ep: ExecutionProvider;
   /** Why this EP: the adapter found, or why WebGPU was not used. Shown to users as it is. */
   reason: string;
-  /** shaderF16: whether the adapter offers 'shader-f16', without which fp16 weights cannot run on WebGPU. */
+  /**
+   * The WebGPU adapter found, also when it was not used (a software fallback under 'auto');
+   * shaderF16: whether it offers 'shader-f16', without which fp16 weights cannot run on WebGPU.
+   */
   adapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean; shaderF16: boolean } | null;
   threads: number;
 }

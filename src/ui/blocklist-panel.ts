@@ -182,7 +182,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       const li = document.createElement('li');
       const img = document.createElement('img');
       img.src = URL.createObjectURL(l.blob);
-      img.alt = l.name;
+      // Decorative: the name follows as text, and an alt repeating it is read twice.
+      img.alt = '';
       li.append(img, document.createTextNode(l.name));
       ul.append(li);
     }
