@@ -2,18 +2,22 @@ import { defineConfig } from 'vite';
 
 /**
  * The rclip command as JavaScript for Node (dist/cli/main.js, run by bin/rclip.mjs in an installed
- * package). Packages stay imports: onnxruntime-node, sharp and bmp-ts are the package's optional
- * dependencies, loaded only by the commands that need them.
+ * package), and the decode worker thread it starts (dist/cli/node-decode-worker.js, found beside the
+ * chunk that loads it: src/engine/node-decode-pool.ts). Packages stay imports: onnxruntime-node,
+ * sharp and bmp-ts are the package's optional dependencies, loaded only by the commands that need them.
  */
 export default defineConfig({
   publicDir: false,
   build: {
-    ssr: 'src/cli/main.ts',
+    ssr: true,
     outDir: 'dist/cli',
     emptyOutDir: true,
     target: 'node20',
     sourcemap: false,
     minify: false,
-    rollupOptions: { output: { format: 'es', entryFileNames: 'main.js', chunkFileNames: '[name].js' } },
+    rollupOptions: {
+      input: { main: 'src/cli/main.ts', 'node-decode-worker': 'src/engine/node-decode-worker.ts' },
+      output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name].js' },
+    },
   },
 });

@@ -1,6 +1,5 @@
 import { PAPER_DEFAULTS } from '../src/core/attack';
 import type { RgbaImage } from '../src/core/preprocess';
-import { attackImage } from '../src/engine/attack';
 import type { Engine } from '../src/engine/engine';
 
 /**
@@ -18,7 +17,7 @@ export async function msPerAttackStep<I>(engine: Engine<I>, model: string, image
 export async function attackStepCost<I>(engine: Engine<I>, model: string, image: RgbaImage, steps: number, readbacks?: () => number): Promise<{ msPerStep: number; readbacksPerStep: number | null }> {
   const at: number[] = [];
   const counts: number[] = [];
-  await attackImage(engine, image, null, { model, objective: 'push-apart', settings: { ...PAPER_DEFAULTS, steps } }, {
+  await engine.attackDecoded(image, null, { model, objective: 'push-apart', settings: { ...PAPER_DEFAULTS, steps } }, {
     onStep: () => {
       at.push(performance.now());
       if (readbacks) counts.push(readbacks());

@@ -35,9 +35,9 @@ const rows: Array<Record<string, string | number>> = [];
 for (const spec of values.model ?? [undefined]) {
   const m = await openModel(spec);
   const { threads } = await m.engine.backendInfo();
-  await embedFiles(m, files.slice(0, 4), undefined, 4); // warm-up
+  await embedFiles(m, files.slice(0, 4), { batchSize: 4 }); // warm-up
   for (const batch of batches) {
-    const ms = await best(() => embedFiles(m, files, undefined, batch));
+    const ms = await best(() => embedFiles(m, files, { batchSize: batch }));
     rows.push({ model: m.info.id, size: m.info.manifest.input.size, threads, what: `embed ${files.length} files, batch ${batch}`, ms: +ms.toFixed(1), imagesPerSecond: +((1000 * files.length) / ms).toFixed(0) });
   }
   // One pair: both images in one run (what compare/distance do) vs one run each, inference only.

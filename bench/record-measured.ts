@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/record-measured.ts SUITE.json [SUITE.json …] [--write]`: the benchmark suite's
  * figures for each model it scored, as that model's manifest `robustness.measured` (one entry per
- * attack radius, with the command that reproduces it). Prints them; --write puts them into
+ * attack radius and attack, naming the method and its iterations, with the command that reproduces it). Prints them; --write puts them into
  * public/models/<ID>/manifest.json, so the manifests never carry hand-copied numbers.
  * --training-proxy ID=METRICS.jsonl adds that model's last training proxy (tools/rclip_tools
  * semantic_eval.py, logged by the trainer) next to its step-0 figures (the same layers before training).
@@ -22,24 +22,31 @@ const round = (x: number | null) => (x === null ? null : +x.toFixed(4));
 const runs = positionals.map((file) => ({ file: path.relative(root, path.resolve(file)), suite: JSON.parse(readFileSync(file, 'utf8')) as SuiteJson }));
 const byModel = new Map<string, Array<Record<string, unknown>>>();
 for (const { file, suite } of runs) {
-  const { sizes, attack } = suite;
-  const args = [sizes.items === null ? '' : `--items ${sizes.items}`, `--attacked ${sizes.attacked}`, sizes.gallery === null ? '' : `--gallery ${sizes.gallery}`, attack.eps === 4 / 255 ? '' : `--eps ${per255(attack.eps as number)}`];
-  const tasks = suite.tasks.filter((t) => t.scores);
-  if (tasks.length < 4) args.push(`--tasks ${tasks.map((t) => t.task).join(',')}`);
-  for (const model of suite.models) {
-    const entry = {
-      attack: `PGD-${attack.steps} L-inf ${per255(attack.eps as number)}, step ${per255(attack.step_size as number)}, on this model's input pixels through attack.onnx, towards the wrong answer; robust = share right at every step and on clean images`,
-      eps: attack.eps,
-      date: suite.date.slice(0, 10),
-      tasks: Object.fromEntries(
-        tasks.map((t) => {
-          const s = t.scores![model.id];
-          return [t.task, { n: s.n, clean: round(s.clean), attacked_n: s.attacked_n, clean_on_attacked: round(s.clean_on_attacked), robust: round(s.robust) }];
-        }),
-      ),
-      command: `npm run bench -- --suite ${args.filter(Boolean).join(' ')} --out ${file}`,
-    };
-    byModel.set(model.id, [...(byModel.get(model.id) ?? []), entry]);
+  if (suite.version !== 2) throw new Error(`${file}: suite JSON version ${suite.version}; record-measured reads version 2 (one report per task and attack): re-run the suite.`);
+  const { sizes, attacks } = suite;
+  const eps = attacks[0].eps;
+  const args = [sizes.items === null ? '' : `--items ${sizes.items}`, `--attacked ${sizes.attacked}`, sizes.gallery === null ? '' : `--gallery ${sizes.gallery}`, eps === 4 / 255 ? '' : `--eps ${per255(eps)}`, `--attack ${attacks.map((a) => `${a.method}-${a.steps}`).join(',')}`];
+  const ranTasks = [...new Set(suite.tasks.filter((t) => t.scores).map((t) => t.task))];
+  if (ranTasks.length < 4) args.push(`--tasks ${ranTasks.join(',')}`);
+  for (const attack of attacks) {
+    const tasks = suite.tasks.filter((t) => t.scores && t.attack === attack.label);
+    for (const model of suite.models) {
+      const entry = {
+        attack: `${attack.label} L-inf ${per255(attack.eps)}, ${attack.method === 'apgd' ? 'first step' : 'step'} ${per255(attack.step_size)}, on this model's input pixels through attack.onnx, towards the wrong answer; robust = share right at every step and on clean images`,
+        method: attack.method,
+        steps: attack.steps,
+        eps: attack.eps,
+        date: suite.date.slice(0, 10),
+        tasks: Object.fromEntries(
+          tasks.map((t) => {
+            const s = t.scores![model.id];
+            return [t.task, { n: s.n, clean: round(s.clean), attacked_n: s.attacked_n, clean_on_attacked: round(s.clean_on_attacked), robust: round(s.robust) }];
+          }),
+        ),
+        command: `npm run bench -- --suite ${args.filter(Boolean).join(' ')} --out ${file}`,
+      };
+      byModel.set(model.id, [...(byModel.get(model.id) ?? []), entry]);
+    }
   }
 }
 
@@ -65,6 +72,7 @@ const proxies = new Map((values['training-proxy'] ?? []).map((spec) => {
 for (const [id, entries] of byModel) {
   const measured = {
     benchmark: 'benchmark suite (docs/benchmark-suite.md) on the evaluation photos of ../shared/data (imagenet-sample i % 5 == 4; flowers i % 5 == 4 for 5-NN), seed 0',
+    // Largest radius first; at one radius, the attacks in the order the suite ran them (APGD-100 first by default).
     runs: [...entries].sort((a, b) => (b.eps as number) - (a.eps as number)),
   };
   process.stdout.write(`${id}: ${JSON.stringify(measured, null, 1)}\n`);

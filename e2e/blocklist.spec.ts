@@ -1,12 +1,12 @@
 /**
  * The blocklist panel in real Chromium: a listed sample is matched by every filter; Evade (PGD L∞
  * 4/255, 10 steps, seed 0) makes the baseline miss while the robust encoder still catches it, with the
- * attacks' distances equal to the same seeded attack run in Node; cancel works.
+ * attacks' distances equal to the same seeded attack run in Node; the pHash is attacked with Square in
+ * the worker (reported, and either evaded or its budget spent); cancel works, Square's progress included.
  */
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { PAPER_DEFAULTS } from '../src/core/attack';
-import { attackImage } from '../src/engine/attack';
 import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { saveScreenshot } from './artifacts';
 
@@ -33,8 +33,20 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
   await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 90_000 });
   await expect(row(page, 'baseline')).toHaveAttribute('data-match-after', 'false');
   await expect(row(page, 'robust')).toHaveAttribute('data-match-after', 'true');
-  // The pHash has no gradient: the page says it was given the baseline's adversarial copy.
+  // The pHash has no gradient: Square attacked it (1,000 queries by default), and the baseline's copy was also tried on it (transfer).
+  await expect(page.locator(`${panel} .blocklist-verdict`)).toContainText('attacked with Square');
   await expect(page.locator(`${panel} .blocklist-verdict`)).toContainText('transfer');
+  const hashFigure = page.locator(`${panel} .evade-images figure[data-side="phash"]`);
+  const queries = Number(await hashFigure.getAttribute('data-queries'));
+  const hashMatchAfter = await row(page, 'phash').getAttribute('data-match-after');
+  const hashBitsAfter = Number(await row(page, 'phash').locator('.after').getAttribute('data-distance'));
+  expect(queries).toBeGreaterThanOrEqual(1);
+  expect(queries).toBeLessThanOrEqual(1000);
+  // Square stops at the first copy no listed hash matches; otherwise it spends its whole budget.
+  if (hashMatchAfter === 'true') expect(queries).toBe(1000);
+  else expect(hashBitsAfter).toBeGreaterThan(10);
+  // The listed sunset itself starts at 0 bits: Square must have moved its hash.
+  expect(hashBitsAfter).toBeGreaterThan(0);
   const robustAfter = Number(await row(page, 'robust').locator('.after').getAttribute('data-distance'));
   const baselineAfter = Number(await row(page, 'baseline').locator('.after').getAttribute('data-distance'));
   expect(baselineAfter).toBeGreaterThan(robustAfter);
@@ -46,7 +58,7 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
   for (const [side, model] of [['robust', index.default], ['baseline', index.baseline]] as const) {
     await engine.loadModel(model);
     // The upload is the listed sunset itself, so its match is sunset.jpg: pushed away from that.
-    const expected = await attackImage(engine, image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
+    const expected = await engine.attackDecoded(image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
     const got = Number(await page.locator(`${panel} .evade-images figure[data-side="${side}"]`).getAttribute('data-attack-after'));
     // PGD takes the sign of the gradient, so a pixel whose gradient is ~0 can step either way when the
     // wasm and onnxruntime-node kernels round differently; on the non-robust baseline's rough loss
@@ -61,8 +73,10 @@ test('Evade can be cancelled, and the panel stays usable', async ({ page }, test
   test.skip(testInfo.project.name !== 'wasm', 'cancellation does not depend on the EP');
   await openWithUpload(page, 'meadow.jpg');
   await page.locator(`${panel} input[name="steps"]`).fill('300');
+  await page.locator(`${panel} input[name="queries"]`).fill('20000');
   await page.locator(`${panel} .evade`).click();
   await expect(page.locator(`${panel} .blocklist-status`)).toContainText(/robust [1-9]\d*\/300/, { timeout: 60_000 });
+  await expect(page.locator(`${panel} .blocklist-status`)).toContainText(/pHash [1-9]\d*\/20000 queries/, { timeout: 60_000 });
   await page.locator(`${panel} .cancel`).click();
   await expect(page.locator(panel)).toHaveAttribute('data-state', 'cancelled');
   await expect(page.locator(`${panel} .blocklist-status`)).toHaveText('Cancelled.');

@@ -45,9 +45,10 @@ test.describe('comparison', () => {
   for (const [label, a, b] of pairs) {
     test(`distances equal Node's for ${label}, on the project's EP`, async ({ page }, testInfo) => {
       const expected = await nodeDistances(a, b);
-      await openReady(page);
-      // On the webgpu project the engine also checks WebGPU against wasm on a probe image per model
-      // and would fall back (saying why); the shipped graphs pass that check, so WebGPU must run.
+      // The webgpu project's only adapter is SwiftShader, which 'auto' declines (backend-choice.spec.ts),
+      // so this forces WebGPU. The engine also checks WebGPU against wasm on a probe image per model and
+      // would fall back (saying why); the shipped graphs pass that check, so WebGPU must run.
+      await openReady(page, testInfo.project.name === 'webgpu' ? '?backend=webgpu' : '');
       await expect(page.locator('#ep-badge')).toHaveAttribute('data-ep', testInfo.project.name);
       await expect(page.locator('#ep-badge')).not.toContainText(/runs on wasm|using wasm/);
       await compareFiles(page, a, b);

@@ -19,4 +19,4 @@ export { cosineDistance, cosineSimilarity } from './core/distance';
 export { RclipError, type ErrorCode } from './core/errors';
 export type { ModelManifest } from './core/manifest';
 export { verdict, describeBands, type Calibration, type VerdictBand } from './core/calibration';
-export { PAPER_DEFAULTS } from './core/attack';
+export { PAPER_DEFAULTS, PAPER_EVALUATION } from './core/attack';

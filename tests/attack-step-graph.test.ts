@@ -7,7 +7,7 @@
 import path from 'node:path';
 import * as ortWeb from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
+import { attackSettings, PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
 import type { RgbaImage } from '../src/core/preprocess';
 import { testPattern } from './fixtures/pattern';
 import { DiskModelSource } from '../src/engine/disk-source';
@@ -67,6 +67,14 @@ describe('the L∞ attack through attack_step.onnx', () => {
       expect(a.attacked.after).toBeCloseTo(b.attacked.after, 5);
     });
   }
+
+  it('APGD takes the gradient path even where the step graph is used (its momentum and schedule run in the core)', async () => {
+    const request = { model: id, objective: 'push-apart' as const, settings: attackSettings('apgd', 'linf', 4 / 255, 8, 2) };
+    const a = await graph.attack(pattern(3), null, request);
+    const b = await js.attack(pattern(3), null, request);
+    expect(a.steps).toEqual(b.steps);
+    expect(Array.from(a.adversarial.data)).toEqual(Array.from(b.adversarial.data));
+  });
 
   it('stops on abort between steps with CANCELLED', async () => {
     const controller = new AbortController();

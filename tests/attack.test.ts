@@ -4,7 +4,6 @@ import { normOf, PAPER_DEFAULTS, pixelGradient, runAttack, validateAttackSetting
 import { seededRandom } from '../src/core/random';
 import { cosineDistance } from '../src/core/distance';
 import { normalize, type RgbaImage } from '../src/core/preprocess';
-import { attackImage } from '../src/engine/attack';
 import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 
 const samples = path.resolve(import.meta.dirname, '../public/samples');
@@ -89,7 +88,7 @@ describe('attack.onnx gradient', () => {
 });
 
 describe('PGD and FGSM', () => {
-  const run = (model: string, settings: AttackSettings) => attackImage(engine, sunset, null, { model, objective: 'push-apart', settings });
+  const run = (model: string, settings: AttackSettings) => engine.attackDecoded(sunset, null, { model, objective: 'push-apart', settings });
 
   for (const norm of ['linf', 'l2'] as const) {
     it(`keeps every ${norm} iterate within eps (+1e-6) and the [0,1] box`, async () => {
@@ -100,16 +99,13 @@ describe('PGD and FGSM', () => {
       const eps = norm === 'linf' ? 4 / 255 : 0.5;
       const settings: AttackSettings = { method: 'pgd', norm, eps, steps: 6, stepSize: norm === 'linf' ? 2 / 255 : 0.2, seed: 3 };
       let iterates = 0;
-      await runAttack(clean, 'push-apart', settings, async (p) => {
-        const { distance, grad } = await session.attackGradient(normalize({ size: input.size, data: p }, input), target);
-        return { distance, grad: pixelGradient(grad, input.std) };
-      }, {
+      await runAttack(clean, 'push-apart', settings, { gradient: (p) => session.pixelGradient(p, target) }, {
         onStep: (s, pixels) => {
           iterates++;
-          const delta = pixels.map((p, i) => p - clean[i]);
+          const delta = pixels!.map((p, i) => p - clean[i]);
           expect(normOf(delta, norm)).toBeLessThanOrEqual(eps + 1e-6);
           expect(s.deltaNorm).toBeLessThanOrEqual(eps + 1e-6);
-          for (const p of pixels) expect(p >= 0 && p <= 1).toBe(true);
+          for (const p of pixels!) expect(p >= 0 && p <= 1).toBe(true);
         },
       });
       expect(iterates).toBe(7);
@@ -136,7 +132,7 @@ describe('PGD and FGSM', () => {
   });
 
   it('measures the adversarial image under the other model too, and pull-together lowers the distance to B', async () => {
-    const r = await attackImage(engine, sunset, meadow, { model: baseline, otherModel: robust, objective: 'pull-together', settings: { ...PAPER_DEFAULTS, steps: 5 } });
+    const r = await engine.attackDecoded(sunset, meadow, { model: baseline, otherModel: robust, objective: 'pull-together', settings: { ...PAPER_DEFAULTS, steps: 5 } });
     expect(r.attacked.after).toBeLessThan(r.attacked.clean);
     expect(r.other?.model).toBe(robust);
     expect(r.other!.clean).toBeGreaterThan(0);
@@ -164,15 +160,15 @@ describe('settings validation', () => {
   }
 
   it('refuses pull-together without a second image', async () => {
-    await expect(attackImage(engine, sunset, null, { model: baseline, objective: 'pull-together', settings: PAPER_DEFAULTS })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(engine.attackDecoded(sunset, null, { model: baseline, objective: 'pull-together', settings: PAPER_DEFAULTS })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 
 describe('Engine.attack (one job lifecycle: an AbortSignal)', () => {
-  it('decodes, attacks and matches attackImage on the decoded pixels', async () => {
+  it('decodes, attacks and matches attackDecoded on the decoded pixels', async () => {
     const request = { model: baseline, objective: 'push-apart' as const, settings: { ...PAPER_DEFAULTS, steps: 2 } };
     const viaEngine = await engine.attack(path.join(samples, 'sunset.jpg'), null, request);
-    const direct = await attackImage(engine, sunset, null, request);
+    const direct = await engine.attackDecoded(sunset, null, request);
     expect(viaEngine.attacked).toEqual(direct.attacked);
     expect(Array.from(viaEngine.perturbation)).toEqual(Array.from(direct.perturbation));
   });
@@ -191,11 +187,11 @@ describe('Engine.attack (one job lifecycle: an AbortSignal)', () => {
 describe('push-from-target (evading a match)', () => {
   it('with the image itself as target it is push-apart; with another image it raises d(x+δ, B) and needs B', async () => {
     const settings = { ...PAPER_DEFAULTS, steps: 3 };
-    const self = await attackImage(engine, sunset, sunset, { model: baseline, objective: 'push-from-target', settings });
-    const apart = await attackImage(engine, sunset, null, { model: baseline, objective: 'push-apart', settings });
+    const self = await engine.attackDecoded(sunset, sunset, { model: baseline, objective: 'push-from-target', settings });
+    const apart = await engine.attackDecoded(sunset, null, { model: baseline, objective: 'push-apart', settings });
     expect(self.attacked.after).toBeCloseTo(apart.attacked.after, 6);
-    const away = await attackImage(engine, sunset, meadow, { model: baseline, objective: 'push-from-target', settings });
+    const away = await engine.attackDecoded(sunset, meadow, { model: baseline, objective: 'push-from-target', settings });
     expect(away.attacked.after).toBeGreaterThan(away.attacked.clean);
-    await expect(attackImage(engine, sunset, null, { model: baseline, objective: 'push-from-target', settings })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(engine.attackDecoded(sunset, null, { model: baseline, objective: 'push-from-target', settings })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

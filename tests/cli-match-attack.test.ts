@@ -93,6 +93,17 @@ describe('rclip match', () => {
   });
 });
 
+describe('rclip attack --method apgd', () => {
+  it('reaches at least PGD-10 on the robust default with 2 restarts of 10 iterations, and reports the settings', async () => {
+    const run = async (...extra: string[]) => json(await rclip('attack', sunset, '--model', index.default, '--out', path.join(dir, `m-${extra.join('')}.png`), ...extra, '--json'));
+    const pgd = await run('--steps', '10');
+    const apgd = await run('--method', 'apgd', '--steps', '10', '--restarts', '2');
+    expect(apgd.settings).toMatchObject({ method: 'apgd', steps: 10, restarts: 2 });
+    expect(apgd.settings.stepSize).toBeCloseTo(8 / 255, 12);
+    expect(apgd.attacked.after).toBeGreaterThanOrEqual(pgd.attacked.after);
+  }, 120_000);
+});
+
 describe('rclip attack', () => {
   const attacked: Record<string, { out: string; written: number; after: number; size: number }> = {};
 
@@ -141,6 +152,30 @@ describe('rclip attack', () => {
     expect(away.objective).toBe('push-from-target');
     expect(away.attacked.written).toBeGreaterThan(away.attacked.clean);
     expect((await rclip('attack', sunset, '--out', path.join(dir, 'x.jpg'))).code).toBe(2);
+    const method = await rclip('attack', sunset, '--method', 'cw', '--out', path.join(dir, 'x.png'));
+    expect(method.code).toBe(2);
+    expect(method.stderr).toContain('--method must be one of fgsm, pgd, apgd');
+    expect((await rclip('attack', sunset, '--method', 'apgd', '--restarts', '0', '--out', path.join(dir, 'x.png'))).stderr).toContain('--restarts must be a whole number ≥ 1');
     expect((await rclip('attack', sunset, '--objective', 'pull', '--out', path.join(dir, 'x.png'))).code).toBe(2);
   });
+});
+
+describe('rclip attack --method square', () => {
+  it('pushes the copy away through the embeddings alone within its query budget, and refuses PGD-only options', async () => {
+    const out = path.join(dir, 'square.png');
+    const r = await rclip('attack', sunset, '--method', 'square', '--queries', '60', '--model', index.baseline, '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const o = json(r);
+    expect(o).toMatchObject({ method: 'square', queries: 60, objective: 'push-apart', settings: { queries: 60, eps: 4 / 255 } });
+    expect(o.attacked.clean).toBeLessThan(1e-4);
+    expect(o.attacked.after).toBeGreaterThan(0.01);
+    // The PNG as written, re-read by another process, is what the command reported for it.
+    const d = json(await rclip('distance', out, sunset, '--model', index.baseline, '--json')).distance;
+    expect(Math.abs(d - o.attacked.written)).toBeLessThan(1e-5);
+    expect((await rclip('attack', '--help')).stdout).toContain('--method');
+    expect((await rclip('attack', sunset, '--method', 'square', '--norm', 'l2', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+    expect((await rclip('attack', sunset, '--method', 'square', '--steps', '5', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+    expect((await rclip('attack', sunset, '--queries', '5', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+    expect((await rclip('attack', sunset, '--method', 'nope', '--out', path.join(dir, 'x.png'))).code).toBe(2);
+  }, 120_000);
 });

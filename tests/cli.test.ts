@@ -309,6 +309,14 @@ describe('rclip eval', () => {
     expect(json(await rclip(...args))).toEqual(out);
   });
 
+  it('--attack apgd: 100 iterations unless --steps, a first step of 2·eps, --restarts reported; robust ≤ clean', async () => {
+    const out = json(await rclip('eval', '--images', path.join(dir, 'eval'), '--model', index.default, '--attack', 'apgd', '--steps', '4', '--restarts', '2', '--json'));
+    expect(out.attack).toMatchObject({ method: 'apgd', norm: 'linf', steps: 4, restarts: 2, target: 'reference' });
+    expect(out.attack.step_size).toBeCloseTo(8 / 255, 12);
+    expect(out.robust_accuracy).toBeLessThanOrEqual(out.clean_accuracy);
+    expect((await rclip('eval', '--help')).stdout).toContain('100 for apgd');
+  });
+
   it('--limit on the real evaluation split (skipped without ../shared/data/imagenet-sample)', async (ctx) => {
     const images = path.resolve(root, '../shared/data/imagenet-sample');
     if (!existsSync(images)) ctx.skip();
@@ -325,6 +333,12 @@ describe('rclip eval', () => {
     const eps = await rclip('eval', '--images', path.join(dir, 'eval'), '--eps', '4/255');
     expect(eps.code).toBe(2);
     expect(eps.stderr).toContain('only mean');
+    const method = await rclip('eval', '--images', path.join(dir, 'eval'), '--attack', 'apgd2');
+    expect(method.code).toBe(2);
+    expect(method.stderr).toContain('--attack must be one of none, fgsm, pgd, apgd');
+    const restarts = await rclip('eval', '--images', path.join(dir, 'eval'), '--attack', 'pgd', '--restarts', '3');
+    expect(restarts.code).toBe(2);
+    expect(restarts.stderr).toContain('--restarts only means something with apgd');
     const missing = await rclip('eval', '--images', path.join(dir, 'nowhere'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('does not exist');

@@ -17,6 +17,7 @@ const requests: Array<{ method: string; models: Array<string | undefined> }> = [
 
 vi.mock('../src/element/metric-registry', () => ({
   acquireMetric: () => ({
+    backend: async () => ({ ep: 'wasm', reason: 'The only WebGPU adapter is a software fallback (stub).', adapter: null, threads: 1 }),
     loadModel: async (id?: string) => ({ id: id ?? 'robust-default' }),
     distance: async (a: unknown, b: unknown, opts: { model?: string }) => {
       requests.push({ method: 'distance', models: [opts.model] });
@@ -61,6 +62,8 @@ describe('<rclip-distance>', () => {
     el.b = 'y.png';
     document.body.append(el);
     expect(await got).toBe(0.25);
+    // The status line carries why this EP runs (the metric's backend reason) as its tooltip.
+    expect(el.shadowRoot!.querySelector('[part=status]')!.getAttribute('title')).toContain('software fallback (stub)');
   });
 
   it('is defined and reflects string properties to attributes', () => {

@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PEERS } from '../bench/suite/metrics';
 import { runTriplets } from '../bench/suite/tasks';
@@ -8,8 +10,9 @@ import { attackSettings, PAPER_DEFAULTS } from '../src/core/attack';
 import { cosineDistance } from '../src/core/distance';
 import { toModelPixels, type PixelTensor } from '../src/core/preprocess';
 import { seededRandom } from '../src/core/random';
+import { squareSettings } from '../src/core/square';
 import { quantile, summarize } from '../src/core/stats';
-import { attackMargin, copyEdit, knnPredict, nearest, seededOrder, taskScore } from '../src/core/suite';
+import { attackMargin, copyEdit, copyMargin, knnMargin, knnPredict, nearest, seededOrder, taskScore } from '../src/core/suite';
 import { evaluationImageNames, type TwoAfcModel } from '../src/core/twoafc';
 import { deepestCommonHypernym, parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets, wnidOffset } from '../src/core/wordnet';
 import { decodeImageFile } from '../src/engine/node';
@@ -99,6 +102,21 @@ describe('suite definitions', () => {
     expect(nearest([0.5, 0.2, 0.2], 1)).toBe(2);
   });
 
+  it('the gallery margins are > 0 exactly when the decision is wrong, and shortlisted-out items count as far', () => {
+    const labels = ['a', 'a', 'a', 'b', 'b', 'b'];
+    // Query 0 (excluded): its class a at 0.1, 0.2; class b at 0.3, 0.4, 0.5. With k = 3, a needs its 2nd vote before b's 2nd.
+    const right = [0, 0.1, 0.2, 0.3, 0.4, 0.5];
+    expect(knnPredict(right, labels, 3, 0)).toBe('a');
+    expect(knnMargin(right, labels, 'a', 3, 0)).toBeCloseTo(0.2 - 0.4);
+    const wrong = [0, 0.1, 0.6, 0.3, 0.4, 0.5];
+    expect(knnPredict(wrong, labels, 3, 0)).toBe('b');
+    expect(knnMargin(wrong, labels, 'a', 3, 0)).toBeCloseTo(0.6 - 0.4);
+    expect(knnMargin([0, 0.1, Infinity, 0.3, 0.4, Infinity], labels, 'a', 3, 0)).toBeGreaterThan(0);
+    expect(copyMargin([0.2, 0.5, 0.3], 0)).toBeCloseTo(-0.1);
+    expect(copyMargin([0.4, 0.5, 0.3], 0)).toBeCloseTo(0.1);
+    expect(copyMargin([0.4, Infinity, Infinity], 0)).toBe(-1e3);
+  });
+
   it('copy edits and task orders are seeded', () => {
     expect(copyEdit(0, 'x.jpg')).toEqual(copyEdit(0, 'x.jpg'));
     expect(copyEdit(0, 'x.jpg')).not.toEqual(copyEdit(1, 'x.jpg'));
@@ -117,9 +135,21 @@ describe('suite definitions', () => {
     // d(ref, correct) = 1 > d(ref, wrong) = 0: wrong on clean. The fake gradient says every iterate is right (margin < 0).
     const model: TwoAfcModel = { input: { size: 32, background: [1, 1, 1] }, embed: async (ps) => ps.map(e), distanceGradient: async (p) => ({ distance: 2, grad: new Float32Array(p.length) }) };
     const enc = { id: 'fake', label: 'fake', kind: 'encoder' as const, model, features: async (ps: readonly PixelTensor[]) => ps.map(e), distance: cosineDistance };
-    const result = await runTriplets([{ id: 't', ref, correct, wrong }], [enc], [], { seed: 0, attacked: 1, attack: PAPER_DEFAULTS, log: () => {} });
+    const result = await runTriplets([{ id: 't', ref, correct, wrong }], [enc], [], { seed: 0, attacked: 1, attack: PAPER_DEFAULTS, square: squareSettings(PAPER_DEFAULTS.eps, 20), squareEncoders: 0, blackBox: true, log: () => {} });
     expect(result.items.fake).toEqual({ clean: [0], robust: [1] });
     expect(result.scores.fake).toMatchObject({ clean: 0, robust: 0, transfer: false });
+  });
+
+  it('runTriplets: Square flips a peer whose margin it can move, and the transfer column is kept apart', async () => {
+    // A flat grey reference, equally far (in pixels) from a slightly lighter and a slightly darker image: Square at 8/255 can tip it.
+    const flat = (v: number): PixelTensor => ({ size: 16, data: new Float32Array(3 * 16 * 16).fill(v) });
+    const meanDistance = { id: 'mean', label: 'mean', kind: 'peer' as const, features: async (ps: readonly PixelTensor[]) => ps.map((p) => p.data.reduce((a, b) => a + b, 0) / p.data.length), distance: (a: number, b: number) => Math.abs(a - b) };
+    const item = { id: 't', ref: flat(0.5), correct: flat(0.51), wrong: flat(0.49) };
+    const result = await runTriplets([item], [], [meanDistance], { seed: 0, attacked: 1, attack: attackSettings('pgd', 'linf', 8 / 255), square: squareSettings(8 / 255, 200), squareEncoders: 0, blackBox: true, log: () => {} });
+    expect(result.items.mean.clean).toEqual([0.5]);
+    expect(result.scores.mean).toMatchObject({ transfer: false, robust: 0 });
+    // No encoder, so no adversarial image to transfer: right on all of none.
+    expect(result.transfer.mean).toMatchObject({ transfer: true });
   });
 });
 
@@ -160,20 +190,38 @@ describe('npm run bench -- --suite', () => {
   it('writes the JSON the docs describe (tiny run; tasks whose data is absent are reported as skipped)', async () => {
     const { suiteMain } = await import('../bench/suite/main');
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');
-    const json = await suiteMain(['--suite', '--quick', '--items', '2', '--attacked', '1', '--out', out]);
+    const json = await suiteMain(['--suite', '--quick', '--items', '2', '--attacked', '1', '--attack', 'apgd-4,pgd-3', '--queries', '30', '--out', out]);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(json)));
-    expect(json).toMatchObject({ mode: 'quick', seed: 0, sizes: { items: 2, attacked: 1 }, attack: { method: 'pgd', norm: 'linf', steps: 10 } });
+    expect(json).toMatchObject({ version: 2, mode: 'quick', seed: 0, sizes: { items: 2, attacked: 1, square_encoders: 1 }, square: { queries: 30, run_with: 'APGD-4' } });
+    expect(json.attacks).toMatchObject([
+      { label: 'APGD-4', method: 'apgd', norm: 'linf', steps: 4 },
+      { label: 'PGD-3', method: 'pgd', norm: 'linf', steps: 3 },
+    ]);
     expect(json.models.map((m) => m.role)).toEqual(['robust', 'baseline']);
     expect(json.metrics.map((m) => m.id).slice(2)).toEqual(['ssim', 'pixelmatch', 'phash']);
-    expect(json.tasks.map((t) => t.task)).toEqual(['semantic', 'knn', 'copy', 'distortion']);
+    // One report per task and attack, in the order of --attack.
+    expect(json.tasks.map((t) => `${t.task} ${t.attack}`)).toEqual(['semantic', 'knn', 'copy', 'distortion'].flatMap((t) => [`${t} APGD-4`, `${t} PGD-3`]));
     for (const t of json.tasks) {
       if (t.skipped) continue;
       for (const m of json.metrics) {
         const s = t.scores![m.id];
-        expect(s).toEqual({ n: 2, clean: expect.any(Number), attacked_n: 1, clean_on_attacked: expect.any(Number), robust: expect.any(Number), transfer: m.kind === 'peer' });
+        // Square runs in the first attack's pass: there a peer's robust figure is Square's, elsewhere its transfer.
+        const firstPass = t.attack === 'APGD-4';
+        expect(s).toEqual({ n: 2, clean: expect.any(Number), attacked_n: 1, clean_on_attacked: expect.any(Number), robust: expect.any(Number), transfer: m.kind === 'peer' && !firstPass });
         expect(s.robust).toBeLessThanOrEqual(s.clean_on_attacked!);
+        if (m.kind === 'peer') expect(t.transfer![m.id]).toMatchObject({ n: 2, attacked_n: 1, transfer: true });
+        else if (firstPass) expect(t.square![m.id]).toMatchObject({ n: 2, attacked_n: 1, transfer: false });
+        else expect(t.square).toBeUndefined();
       }
     }
+    expect(json.table).toContain('clean → APGD-4');
+    expect(json.table).toContain('clean → PGD-3');
+    // record-measured: one manifest entry per model and attack, naming the method and its iterations (printed, not written).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../bench/record-measured.ts'), out], { cwd: path.resolve(__dirname, '..') });
+    const robust = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.indexOf('\n}\n') + 2));
+    expect(robust.runs.map((r: { method: string; steps: number }) => `${r.method}-${r.steps}`)).toEqual(['apgd-4', 'pgd-3']);
+    expect(robust.runs[0].attack).toMatch(/^APGD-4 L-inf 4\/255, first step 8\/255/);
+    expect(robust.runs[0].command).toContain('--attack apgd-4,pgd-3');
     if (existsSync(IMAGENET)) for (const m of json.metrics) expect(json.speed_ms_per_pair[m.id]).toBeGreaterThan(0);
     expect(json.table).toContain('| metric |');
   }, 300_000);

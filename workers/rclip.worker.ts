@@ -9,6 +9,9 @@ import type { AttackStep } from '../src/core/attack';
 import type { AttackRequest } from '../src/engine/attack';
 import type { Engine } from '../src/engine/engine';
 import type { LoadProgress } from '../src/engine/model-loader';
+import { evadePhashJob } from '../src/engine/phash-evasion';
+import type { RgbaImage } from '../src/core/preprocess';
+import type { SquareProgress, SquareSettings } from '../src/core/square';
 import { installErrorTransfer } from './errors';
 
 installErrorTransfer();
@@ -80,6 +83,16 @@ const api = {
     return job(options.jobId, async (signal) => {
       const out = await current().attack(image, target, request, { signal, onStep });
       return Comlink.transfer(out, [out.adversarial.data.buffer, out.adversarialRgba.data.buffer, out.perturbation.buffer]);
+    });
+  },
+  /**
+   * Square Attack on the pHash of `image` against the listed hashes: pure JS (no model), run here so
+   * the page stays responsive for its thousand-odd hashes; onProgress is its own argument, as for attack.
+   */
+  evadePhash(image: RgbaImage, listed: string[], settings: SquareSettings, options: Omit<JobOptions, 'model'>, onProgress?: (p: SquareProgress) => void) {
+    return job(options.jobId, async (signal) => {
+      const out = await evadePhashJob(image, listed, settings, { signal, onProgress });
+      return Comlink.transfer(out, [out.adversarial.data.buffer]);
     });
   },
   cancel(jobId: string) {

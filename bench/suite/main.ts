@@ -1,26 +1,31 @@
 /**
  * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
- *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--out FILE]`:
+ *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--attack apgd,pgd] [--eps 4/255] [--queries Q]
+ *  [--square-encoders N] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
  * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
  * default and the baseline encoder (public/models/index.json, or --model/--baseline) and three peers
- * (SSIM, pixelmatch, pHash), with ms per image pair. Prints the tables and writes
- * bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
+ * (SSIM, pixelmatch, pHash), with ms per image pair. Encoders are attacked under each white-box attack of
+ * --attack (default APGD-100, as the paper evaluates, then PGD-10, the quick column the older figures
+ * used), side by side, and, on the first --square-encoders attacked items, with Square (black-box, the
+ * gradient-masking check); peers with Square (--queries per item), and by transfer in a column of its own.
+ * Prints the tables and writes bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { attackSettings } from '../../src/core/attack';
-import { numberOption, per255 } from '../../src/core/options';
-import { applyCopyEdit, copyEdit, copyTargets, KNN_K, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
+import { attackLabel, type AttackSettings } from '../../src/core/attack';
+import { squareSettings } from '../../src/core/square';
+import { attackListOption, integerOption, numberOption, per255 } from '../../src/core/options';
+import { applyCopyEdit, copyEdit, copyMargin, copyTargets, KNN_K, knnMargin, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
 import { indexModels } from '../../src/engine/node-eval';
 import { folderEntries, folderTripletSources, jpegRoundTrip } from '../../src/engine/node-images';
 import { openModel, twoAfcModel } from '../../src/engine/node-model';
 import { encoderMetric, PEERS, type SuiteEncoder, type SuiteMetric } from './metrics';
-import { msPerPair, runGallery, runTriplets, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
+import { msPerPair, runGallery, runTriplets, SQUARE_SHORTLIST, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const DATA = {
@@ -28,19 +33,32 @@ const DATA = {
   flowers: path.resolve(root, '../shared/data/flowers'),
   wordnet: '/usr/share/wordnet/data.noun',
 };
-/** Sizes: quick must stay under 10 min on 2 cores with a 224 px model (see bench/README.md). */
-const SIZES = { quick: { items: 30, attacked: 15, gallery: 100 }, full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined } };
+/**
+ * Sizes (see bench/README.md): Square's budget per item is `queries`. The quick form took 48 min on
+ * 2 loaded cores (load ~12), most of it Square on SSIM and pixelmatch in the gallery tasks.
+ */
+const SIZES = {
+  quick: { items: 30, attacked: 15, gallery: 100, queries: 200 },
+  full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined, queries: 1000 },
+};
 const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
 
 export interface SuiteTaskReport {
   task: SuiteTask;
+  /** Which attack the robust figures are under (attackLabel: "APGD-100", "PGD-10"); one report per task and attack. */
+  attack: string;
   /** Present when the task could not run (data absent): the reason. */
   skipped?: string;
   data?: string;
   definition?: string;
   seconds?: number;
   seconds_per_metric?: Record<string, number>;
+  /** Encoders: under PGD; peers: under Square. */
   scores?: Record<string, TaskScore>;
+  /** Peers on the encoders' adversarial images. */
+  transfer?: Record<string, TaskScore>;
+  /** Encoders under Square (black-box): the gradient-masking check. */
+  square?: Record<string, TaskScore>;
   per_kind?: Record<string, Record<string, TaskScore>>;
 }
 
@@ -50,8 +68,10 @@ export interface SuiteJson {
   date: string;
   mode: 'quick' | 'full';
   seed: number;
-  sizes: { items: number | null; attacked: number; gallery: number | null };
-  attack: Record<string, unknown>;
+  sizes: { items: number | null; attacked: number; gallery: number | null; square_encoders: number };
+  /** The attacks of --attack, in order; each task has one report per attack. */
+  attacks: SuiteAttack[];
+  square: Record<string, unknown>;
   models: Array<{ id: string; role: string; input_size: number; embedding_size: number }>;
   metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
   tasks: SuiteTaskReport[];
@@ -61,14 +81,28 @@ export interface SuiteJson {
   table: string;
 }
 
+export interface SuiteAttack {
+  label: string;
+  method: AttackSettings['method'];
+  norm: AttackSettings['norm'];
+  eps: number;
+  steps: number;
+  /** PGD's fixed step; APGD's first step (halved at its checkpoints). */
+  step_size: number;
+  objective: string;
+}
+
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
 const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? [...xs] : xs.slice(0, n));
 
+/** How a peer's attacked figure was made: ‡ Square (the first attack's pass), † transfer (the others). */
+const peerMark = (m: SuiteMetric, transfer: boolean | undefined) => (m.kind !== 'peer' ? '' : transfer ? ' †' : ' ‡');
+
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' }, attack: { type: 'string' }, queries: { type: 'string' }, 'square-encoders': { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
@@ -77,9 +111,14 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   /** k-NN and copy retrieval: how many evaluation photos (seeded order) form the gallery; all in the full form. */
   const gallerySize = values.gallery !== undefined ? Number(values.gallery) : SIZES[mode].gallery;
   const tasks = (values.tasks?.split(',') ?? [...SUITE_TASKS]) as SuiteTask[];
-    // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
-  const attack = attackSettings('pgd', 'linf', numberOption('eps', values.eps, 4 / 255), 10, seed);
-  const epsLabel = per255(attack.eps);
+  // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
+  const eps = numberOption('eps', values.eps, 4 / 255);
+  const attacks = attackListOption('attack', values.attack, 'apgd,pgd', eps, seed);
+  const epsLabel = per255(eps);
+  const attackNames = attacks.map(attackLabel).join(', ');
+  const square = squareSettings(eps, integerOption('queries', values.queries, SIZES[mode].queries, 1), seed);
+  /** How many attacked items per task Square also attacks on each encoder (it costs `queries` forward passes an item). */
+  const squareEncoders = integerOption('square-encoders', values['square-encoders'], attacked, 0);
   const started = performance.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -94,27 +133,31 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize });
   }
   const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...PEERS];
-  const opts: RunOptions = { seed, attacked, attack, log };
-  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; PGD-10 L∞ ${epsLabel}, seed ${seed}`);
+  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; ${attackNames} L∞ ${epsLabel}; Square ${square.queries} queries (peers; encoders on ${squareEncoders} items, in the ${attackLabel(attacks[0])} pass), seed ${seed}`);
 
   const reports: SuiteTaskReport[] = [];
   const imagenetEval = existsSync(DATA.imagenet) ? evaluationImageNames(folderEntries(DATA.imagenet)) : [];
   const imagenet = folderTripletSources(DATA.imagenet, imagenetEval);
-  const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: () => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>) => {
+  // Each task runs once per attack: its clean figures are recomputed (cheap next to the attacks) so that every report stands alone.
+  const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: (opts: RunOptions) => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>) => {
     if (!tasks.includes(task)) return;
-    if (missing) {
-      log(`  ${task}: skipped (${missing})`);
-      reports.push({ task, skipped: missing });
-      return;
+    for (const attack of attacks) {
+      const label = attackLabel(attack);
+      if (missing) {
+        log(`  ${task} (${label}): skipped (${missing})`);
+        reports.push({ task, attack: label, skipped: missing });
+        continue;
+      }
+      log(`  ${task} (${label}): ${definition}`);
+      const t0 = performance.now();
+      const blackBox = attack === attacks[0];
+      const result = await body({ seed, attacked, attack, square, squareEncoders, blackBox, log });
+      reports.push({ task, attack: label, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, transfer: result.transfer, ...(blackBox ? { square: result.square } : {}), ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
     }
-    log(`  ${task}: ${definition}`);
-    const t0 = performance.now();
-    const result = await body();
-    reports.push({ task, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
   };
   const noImagenet = imagenetEval.length ? null : `${DATA.imagenet} is absent`;
 
-  await run('semantic', noImagenet ?? (existsSync(DATA.wordnet) ? null : `${DATA.wordnet} is absent: install Debian's wordnet-base (scripts/setup.sh --all)`), DATA.imagenet, `reference vs the photo of the most related class (deepest common WordNet hypernym ≥ ${SEMANTIC_DEPTHS.minRelated}) and an unrelated one (≤ ${SEMANTIC_DEPTHS.maxUnrelated})`, async () => {
+  await run('semantic', noImagenet ?? (existsSync(DATA.wordnet) ? null : `${DATA.wordnet} is absent: install Debian's wordnet-base (scripts/setup.sh --all)`), DATA.imagenet, `reference vs the photo of the most related class (deepest common WordNet hypernym ≥ ${SEMANTIC_DEPTHS.minRelated}) and an unrelated one (≤ ${SEMANTIC_DEPTHS.maxUnrelated})`, async (opts) => {
     const taxonomy = parseWordNetNouns(readFileSync(DATA.wordnet, 'utf8'));
     const all = semanticTriplets(taxonomy, imagenetEval, imagenetEval, seed);
     const triplets = take(seededOrder(all.map((t) => t.ref), seed, 'semantic'), items).map((ref) => all.find((t) => t.ref === ref)!);
@@ -125,7 +168,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
 
   const flowersEval = existsSync(DATA.flowers) ? evaluationImageNames(folderEntries(DATA.flowers)) : [];
   const flowersGallery = take(seededOrder(flowersEval, seed, 'knn'), gallerySize);
-  await run('knn', flowersEval.length ? null : `${DATA.flowers} is absent`, DATA.flowers, `leave-one-out ${KNN_K}-NN over ${flowersGallery.length} of the ${flowersEval.length} evaluation flower photos (5 species); the attack pushes the query out of its class`, async () => {
+  await run('knn', flowersEval.length ? null : `${DATA.flowers} is absent`, DATA.flowers, `leave-one-out ${KNN_K}-NN over ${flowersGallery.length} of the ${flowersEval.length} evaluation flower photos (5 species); the attack pushes the query out of its class`, async (opts) => {
     const flowers = folderTripletSources(DATA.flowers, flowersEval);
     const gallery = await Promise.all(flowersGallery.map((n) => flowers.load(n)));
     const labels = flowersGallery.map((n) => n.split('_')[0]);
@@ -134,6 +177,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         id: `knn|${name}`,
         pixels: gallery[i],
         decide: (d) => knnPredict(d, labels, KNN_K, i) === labels[i],
+        margin: (d) => knnMargin(d, labels, labels[i], KNN_K, i),
         targets: (q, g) => knnTargets(q, g, labels, labels[i], KNN_K, i),
       };
     });
@@ -141,7 +185,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   });
 
   const copyGallery = take(seededOrder(imagenetEval, seed, 'copy'), gallerySize);
-  await run('copy', noImagenet, DATA.imagenet, `gallery = ${copyGallery.length} of the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async () => {
+  await run('copy', noImagenet, DATA.imagenet, `gallery = ${copyGallery.length} of the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async (opts) => {
     const gallery = await Promise.all(copyGallery.map((n) => imagenet.load(n)));
     const queries: GalleryQuery[] = [];
     for (const [own, name] of take(copyGallery, items).entries()) {
@@ -149,13 +193,14 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         id: `copy|${name}`,
         pixels: await applyCopyEdit(gallery[own], copyEdit(seed, name), jpegRoundTrip),
         decide: (d) => nearest(d) === own,
+        margin: (d) => copyMargin(d, own),
         targets: (q, g) => copyTargets(q, g, own),
       });
     }
     return runGallery(gallery, queries, encoders, PEERS, opts);
   });
 
-  await run('distortion', noImagenet, DATA.imagenet, 'the project 2AFC (docs/benchmark-2afc.md): mild vs strong blur, JPEG, noise, colour, geometric; augmented copy vs another photo', async () => {
+  await run('distortion', noImagenet, DATA.imagenet, 'the project 2AFC (docs/benchmark-2afc.md): mild vs strong blur, JPEG, noise, colour, geometric; augmented copy vs another photo', async (opts) => {
     const images = take(seededOrder(imagenetEval, seed, 'distortion'), items === undefined ? undefined : Math.ceil(items / KINDS.length));
     const itemsOf: TripletItem[] = [];
     for (const image of images) {
@@ -171,8 +216,8 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         KINDS.map((kind) => {
           const idx = take(itemsOf, items).map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
           const att = idx.filter((i) => i < robust.length);
-          // Attacked items first, as taskScore expects.
-          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), m.kind === 'peer')];
+          // Attacked items first, as taskScore expects; peers' robust items are Square's (not transfer).
+          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), false)];
         }),
       );
     }
@@ -187,42 +232,61 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
 
   const seconds = (performance.now() - started) / 1000;
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version };
-  const ran = reports.filter((r) => r.scores);
-  const head = ['metric', ...ran.flatMap((r) => [`${TITLES[r.task]} clean`, 'attacked subset: clean → attacked']), 'ms / pair'];
+  const ranTasks = SUITE_TASKS.filter((t) => reports.some((r) => r.task === t && r.scores));
+  const reportOf = (task: SuiteTask, label: string) => reports.find((r) => r.task === task && r.attack === label && r.scores)!;
+  const labels = attacks.map(attackLabel);
+  const head = ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]} clean`, ...labels.map((l) => `attacked subset: clean → ${l}`)]), 'ms / pair'];
   const rows = metrics.map((m) => [
     m.kind === 'encoder' ? `**${m.label}**` : m.label,
-    ...ran.flatMap((r) => {
-      const s = r.scores![m.id];
-      return [pct(s.clean), s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${s.transfer ? ' †' : ''}`];
+    ...ranTasks.flatMap((t) => {
+      const first = reportOf(t, labels[0]).scores![m.id];
+      return [
+        pct(first.clean),
+        ...labels.map((l) => {
+          const s = reportOf(t, l).scores![m.id];
+          return s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${peerMark(m, s.transfer)}`;
+        }),
+      ];
     }),
     speed[m.id] === null ? '—' : speed[m.id]!.toFixed(2),
   ]);
-  const counts = ran.map((r) => `${TITLES[r.task]}: ${Object.values(r.scores!)[0].n} items, ${Object.values(r.scores!)[0].attacked_n} attacked${r.task === 'knn' ? `, gallery ${flowersGallery.length}` : r.task === 'copy' ? `, gallery ${copyGallery.length}` : ''}`).join('; ');
-  const distortion = reports.find((r) => r.task === 'distortion' && r.per_kind);
+  const counts = ranTasks.map((t) => { const s = Object.values(reportOf(t, labels[0]).scores!)[0]; return `${TITLES[t]}: ${s.n} items, ${s.attacked_n} attacked${t === 'knn' ? `, gallery ${flowersGallery.length}` : t === 'copy' ? `, gallery ${copyGallery.length}` : ''}`; }).join('; ');
+  const distortions = labels.map((l) => reports.find((r) => r.task === 'distortion' && r.attack === l && r.per_kind)).filter((r) => r !== undefined);
+  const skipped = [...new Set(reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`))];
+  // The first attack's pass also ran Square: encoders under Square, peers by that attack's transfer.
+  const second = (r: SuiteTaskReport, m: SuiteMetric) => {
+    const s = (m.kind === 'peer' ? r.transfer : r.square)?.[m.id];
+    return !s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)} (${s.attacked_n})`;
+  };
   const text = [
-    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under PGD-10 L∞ ${epsLabel}`,
+    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under ${labels.join(' and ')} L∞ ${epsLabel}`,
     table(head, rows),
-    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under attack, attacked on each encoder's own input pixels through its attack.onnx; an item wrong on clean images counts wrong. † transfer: SSIM, pixelmatch and pHash have no gradient, so they are scored on the adversarial images made against both encoders (an item counts only if right on both). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`).join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
-    ...(distortion
-      ? [
-          '### Distortion 2AFC per kind: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)',
-          table(
-            ['metric', ...KINDS],
-            metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${c.transfer ? ' †' : ''} (${c.n}/${c.attacked_n})`; })]),
-          ),
-        ]
-      : []),
+    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under each attack; an item wrong on clean images counts wrong. Encoders: each attack made on the encoder's own input pixels through its attack.onnx (${labels.join(', ')}: src/core/attack.ts; APGD's first step 2·ε, PGD's steps 2.5·ε/steps). ‡ SSIM, pixelmatch and pHash have no gradient: in the ${labels[0]} column they are attacked with Square (score-based, L∞ ${epsLabel}, ${square.queries} queries an item, on their own margin; gallery tasks compare each query with the ${SQUARE_SHORTLIST} gallery items nearest the clean query, the verdict with all); † in the other columns they are scored by transfer (on the adversarial images made against both encoders by that attack; right on both to count). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${skipped.join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
+    `### Second opinions: encoders under Square (black-box, ${square.queries} queries; the gradient-masking check) and peers by transfer † from ${labels[0]}`,
+    table(
+      ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]}: ${labels[0]} (encoders) / Square ‡ (peers)`, 'Square (encoders) / transfer † (peers)'])],
+      metrics.map((m) => [m.kind === 'encoder' ? `**${m.id}**` : m.id, ...ranTasks.flatMap((t) => { const r = reportOf(t, labels[0]); return [`${pct(r.scores![m.id].robust)}`, second(r, m)]; })]),
+    ),
+    `Attacked subset, clean → attacked (%), (items). A black-box attack that beats the white-box one on an encoder (lower accuracy under Square than under ${labels[0]}) would mean its gradient misleads the white-box attack. † transfer: the peers scored on the adversarial images made against both encoders (right on both to count). Encoders' Square: the margin the white-box attack ascends, from embeddings only; the verdict is the task's decision.`,
+    ...distortions.flatMap((distortion) => [
+      `### Distortion 2AFC per kind under ${distortion.attack}: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)`,
+      table(
+        ['metric', ...KINDS],
+        metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${peerMark(m, c.transfer)} (${c.n}/${c.attacked_n})`; })]),
+      ),
+    ]),
   ].join('\n\n');
   process.stdout.write(`${text}\n`);
   const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
   const json: SuiteJson = {
     suite: 'rclip-web benchmark suite',
-    version: 1,
+    version: 2,
     date: new Date().toISOString(),
     mode,
     seed,
-    sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null },
-    attack: { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core PGD (src/core/suite.ts attackMargin)' },
+    sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null, square_encoders: squareEncoders },
+    attacks: attacks.map((a) => ({ label: attackLabel(a), method: a.method, norm: a.norm, eps: a.eps, steps: a.steps, step_size: a.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core attack (src/core/suite.ts attackMargin)' })),
+    square: { queries: square.queries, p_init: square.pInit, eps: square.eps, shortlist: SQUARE_SHORTLIST, run_with: attackLabel(attacks[0]), objective: 'the task margin from distances alone (peers: their own distance, pHash its soft Hamming distance; encoders: the white-box margin from embeddings); stops at the first query the decision flips (src/core/square.ts)' },
     models: modelInfo,
     metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
     tasks: reports,

@@ -9,7 +9,7 @@
 import pixelmatch from 'pixelmatch';
 import { ssim } from 'ssim.js';
 import { cosineDistance } from '../../src/core/distance';
-import { hammingDistance, phash, PHASH_BITS } from '../../src/core/phash';
+import { hammingDistance, phashFeatures, phashSoftDistance, PHASH_BITS, type PhashFeatures } from '../../src/core/phash';
 import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../../src/core/preprocess';
 import { modelInput, WORK_BACKGROUND, WORK_SIZE, type TwoAfcModel } from '../../src/core/twoafc';
 
@@ -21,6 +21,11 @@ export interface SuiteMetric<F = unknown> {
   features(images: readonly PixelTensor[]): Promise<F[]>;
   /** 0 for identical images, larger = more different. */
   distance(a: F, b: F): number;
+  /**
+   * What Square moves instead of `distance` from a perturbed image `a` (peers whose distance is a
+   * step function, pHash): continuous, close to it. Verdicts always use `distance`.
+   */
+  attackDistance?(a: F, b: F): number;
 }
 
 export interface SuiteEncoder extends SuiteMetric<Float32Array> {
@@ -76,12 +81,10 @@ export const pixelmatchMetric = syncPeer(
   (a, b) => pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.1 }) / (a.width * a.height),
 );
 
-/** Hamming distance of the 64-bit DCT pHashes (src/core/phash.ts, as in the page's blocklist panel), over 64. */
-export const phashMetric = syncPeer(
-  'phash',
-  'pHash (Hamming / 64)',
-  (img) => phash(img),
-  (a, b) => hammingDistance(a, b) / PHASH_BITS,
-);
+/** Hamming distance of the 64-bit DCT pHashes (src/core/phash.ts, as in the page's blocklist panel), over 64; Square moves its soft version. */
+export const phashMetric: SuiteMetric<PhashFeatures> = {
+  ...syncPeer('phash', 'pHash (Hamming / 64)', (img) => phashFeatures(img), (a, b) => hammingDistance(a.hash, b.hash) / PHASH_BITS),
+  attackDistance: (a, b) => phashSoftDistance(a, b.hash) / PHASH_BITS,
+};
 
 export const PEERS: SuiteMetric[] = [ssimMetric, pixelmatchMetric, phashMetric] as SuiteMetric[];

@@ -3,14 +3,18 @@
  * - triplets (semantic 2AFC, distortion 2AFC): is the reference closer to the right image?
  * - gallery (k-NN, copy retrieval): is the decision from the distances to a gallery right?
  * Encoders are attacked with the core's PGD on the margin objective (src/core/suite.ts); every
- * iterate must keep the decision right. Peers cannot be attacked (no gradient): they are scored on
- * each encoder's adversarial image (its best iterate) and must be right on all of them (transfer).
+ * iterate must keep the decision right. Peers have no gradient: they are attacked with Square
+ * (src/core/square.ts, score-based, the same ε) on their own margin, and also scored on each
+ * encoder's adversarial image (its best iterate), right on all of them (transfer, its own column).
+ * Square also runs on the encoders through their embeddings alone (no gradient): the check for
+ * gradient masking (a black-box attack that beats PGD means the gradient lies).
  */
-import type { AttackSettings } from '../../src/core/attack';
+import { attackLabel, type AttackSettings } from '../../src/core/attack';
 import { cosineDistance } from '../../src/core/distance';
 import type { PixelTensor } from '../../src/core/preprocess';
 import { hashSeed } from '../../src/core/random';
-import { attackMargin, taskScore, type GalleryDecision, type TaskScore } from '../../src/core/suite';
+import { runSquareAttack, type SquareEvaluation, type SquareSettings } from '../../src/core/square';
+import { attackMargin, ranked, taskScore, type GalleryDecision, type TaskScore } from '../../src/core/suite';
 import { modelInput, tripletScore } from '../../src/core/twoafc';
 import type { SuiteEncoder, SuiteMetric } from './metrics';
 
@@ -19,6 +23,16 @@ export interface RunOptions {
   /** The first `attacked` items are attacked (all of them with the encoders, by transfer for peers). */
   attacked: number;
   attack: AttackSettings;
+  /** Square's settings (its seed is drawn per item and metric); ε is the attack's. */
+  square: SquareSettings;
+  /** How many of the attacked items Square also attacks on each encoder (the gradient-masking check). */
+  squareEncoders: number;
+  /**
+   * Whether this pass runs Square (peers, and encoders on `squareEncoders` items). Square does not depend on the
+   * encoders' white-box attack, so the suite runs it in the first attack's pass only; in the others a peer is
+   * scored by transfer alone.
+   */
+  blackBox: boolean;
   log: (line: string) => void;
 }
 
@@ -35,12 +49,19 @@ export interface GalleryQuery {
   id: string;
   pixels: PixelTensor;
   decide: GalleryDecision;
+  /** The decision's margin from the distances to the gallery (> 0: the attack wins), what Square ascends on a peer. */
+  margin: (distances: readonly number[]) => number;
   /** What the attack pushes the query away from (correct) and towards (wrong), in the encoder's embedding space. */
   targets: (query: Float32Array, gallery: Float32Array[]) => { correct: Float32Array; wrong: Float32Array };
 }
 
 export interface TaskResult {
+  /** Encoders: under PGD; peers: under Square. */
   scores: Record<string, TaskScore>;
+  /** Peers scored on the encoders' adversarial images. */
+  transfer: Record<string, TaskScore>;
+  /** Encoders under Square (black-box), on the first `squareEncoders` attacked items. */
+  square: Record<string, TaskScore>;
   /** Seconds each metric took on the task (attacks included for the encoders, transfer scoring for the peers). */
   seconds: Record<string, number>;
   /** Per-item scores (clean; robust for attacked items), per metric: for breakdowns and checks. */
@@ -49,29 +70,60 @@ export interface TaskResult {
 
 type Adversarials = Map<string, PixelTensor[]>;
 
+/** Gallery items a peer's Square oracle compares with (see runGallery). */
+export const SQUARE_SHORTLIST = 12;
+
 const attackSeed = (opts: RunOptions, id: string) => ({ ...opts.attack, seed: hashSeed(`${opts.seed}|${id}|attack`) });
 
-async function finish(metrics: readonly SuiteMetric[], perMetric: (m: SuiteMetric) => Promise<{ clean: number[]; robust: number[] }>): Promise<TaskResult> {
-  const result: TaskResult = { scores: {}, seconds: {}, items: {} };
+/** Square on one item's pixels (any size) for one metric: whether the oracle ever called a point a success, and the point kept. */
+async function squareItem(opts: RunOptions, id: string, metric: string, pixels: PixelTensor, oracle: (x: PixelTensor) => Promise<SquareEvaluation>): Promise<{ succeeded: boolean; adversarial: PixelTensor }> {
+  const settings = { ...opts.square, eps: opts.attack.eps, seed: hashSeed(`${opts.seed}|${id}|square|${metric}`) };
+  const shape = { channels: 3, height: pixels.size, width: pixels.size };
+  const r = await runSquareAttack(pixels.data, shape, settings, (data) => oracle({ size: pixels.size, data }));
+  return { succeeded: r.succeeded, adversarial: { size: pixels.size, data: r.adversarial } };
+}
+
+/** The distance Square moves on the perturbed side: the metric's own, or its soft version where it has one (pHash). */
+const attackDistance = <F>(m: SuiteMetric<F>) => m.attackDistance ?? m.distance;
+
+/** Per-item scores of one metric: clean, under its attack, and (for the other column) transfer or Square. */
+interface ItemScores {
+  clean: number[];
+  robust: number[];
+  other: number[];
+}
+
+async function finish(metrics: readonly SuiteMetric[], opts: RunOptions, perMetric: (m: SuiteMetric) => Promise<ItemScores>): Promise<TaskResult> {
+  const result: TaskResult = { scores: {}, transfer: {}, square: {}, seconds: {}, items: {} };
   for (const m of metrics) {
     const t0 = performance.now();
-    const r = await perMetric(m);
+    const { clean, robust, other } = await perMetric(m);
     result.seconds[m.id] = +((performance.now() - t0) / 1000).toFixed(1);
-    result.items[m.id] = r;
-    result.scores[m.id] = taskScore(r.clean, r.robust, m.kind === 'peer');
+    result.items[m.id] = { clean, robust };
+    // Without Square in this pass a peer's robust score is its transfer score (flagged as such).
+    result.scores[m.id] = taskScore(clean, robust, m.kind === 'peer' && !opts.blackBox);
+    if (m.kind === 'peer') result.transfer[m.id] = taskScore(clean, other, true);
+    else result.square[m.id] = taskScore(clean, other, false);
   }
   return result;
 }
 
-const merge = (a: TaskResult, b: TaskResult): TaskResult => ({ scores: { ...a.scores, ...b.scores }, seconds: { ...a.seconds, ...b.seconds }, items: { ...a.items, ...b.items } });
+const merge = (a: TaskResult, b: TaskResult): TaskResult => ({
+  scores: { ...a.scores, ...b.scores },
+  transfer: { ...a.transfer, ...b.transfer },
+  square: { ...a.square, ...b.square },
+  seconds: { ...a.seconds, ...b.seconds },
+  items: { ...a.items, ...b.items },
+});
 
 export async function runTriplets(items: readonly TripletItem[], encoders: readonly SuiteEncoder[], peers: readonly SuiteMetric[], opts: RunOptions): Promise<TaskResult> {
   const attacked = Math.min(opts.attacked, items.length);
   const adversarials: Adversarials = new Map();
-  const encoderResult = await finish(encoders, async (m) => {
+  const encoderResult = await finish(encoders, opts, async (m) => {
     const enc = m as SuiteEncoder;
     const clean: number[] = [];
     const robust: number[] = [];
+    const square: number[] = [];
     const advs: PixelTensor[] = [];
     for (const [i, item] of items.entries()) {
       const [r, c, w] = await enc.features([item.ref, item.correct, item.wrong]);
@@ -81,14 +133,23 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
       const a = await attackMargin(enc.model, ref.data, c, w, attackSeed(opts, item.id));
       robust.push(Math.min(...a.margins.map((margin) => tripletScore(margin, 0))));
       advs.push({ size: ref.size, data: a.iterates[a.best] });
+      if (!opts.blackBox || i >= opts.squareEncoders) continue;
+      const sq = await squareItem(opts, item.id, enc.id, ref, async (x) => {
+        const [e] = await enc.model.embed([x]);
+        const margin = cosineDistance(e, c) - cosineDistance(e, w);
+        return { score: margin, success: margin >= 0 };
+      });
+      square.push(sq.succeeded ? 0 : 1);
     }
     adversarials.set(enc.id, advs);
-    opts.log(`    ${enc.id}: ${items.length} items, ${attacked} attacked`);
-    return { clean, robust };
+    opts.log(`    ${enc.id}: ${items.length} items, ${attacked} attacked (${attackLabel(opts.attack)}), ${square.length} by Square`);
+    return { clean, robust, other: square };
   });
-  const peerResult = await finish(peers, async (peer) => {
+  const peerResult = await finish(peers, opts, async (peer) => {
     const clean: number[] = [];
     const robust: number[] = [];
+    const transfer: number[] = [];
+    const soft = attackDistance(peer);
     for (const [i, item] of items.entries()) {
       const [r, c, w] = await peer.features([item.ref, item.correct, item.wrong]);
       clean.push(tripletScore(peer.distance(r, c), peer.distance(r, w)));
@@ -98,10 +159,19 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
         const [ra] = await peer.features([advs[i]]);
         worst = Math.min(worst, tripletScore(peer.distance(ra, c), peer.distance(ra, w)));
       }
-      robust.push(worst);
+      transfer.push(worst);
+      if (!opts.blackBox) {
+        robust.push(worst);
+        continue;
+      }
+      const sq = await squareItem(opts, item.id, peer.id, item.ref, async (x) => {
+        const [f] = await peer.features([x]);
+        return { score: soft(f, c) - soft(f, w), success: peer.distance(f, c) >= peer.distance(f, w) };
+      });
+      robust.push(sq.succeeded ? 0 : 1);
     }
-    opts.log(`    ${peer.id}: ${items.length} items, ${attacked} by transfer`);
-    return { clean, robust };
+    opts.log(`    ${peer.id}: ${items.length} items, ${attacked} attacked${opts.blackBox ? ' by Square and' : ''} by transfer`);
+    return { clean, robust, other: transfer };
   });
   return merge(encoderResult, peerResult);
 }
@@ -110,12 +180,13 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
   const attacked = Math.min(opts.attacked, queries.length);
   const adversarials: Adversarials = new Map();
   const against = <F>(m: SuiteMetric<F>, q: F, g: F[]) => g.map((x) => m.distance(q, x));
-  const encoderResult = await finish(encoders, async (m) => {
+  const encoderResult = await finish(encoders, opts, async (m) => {
     const enc = m as SuiteEncoder;
     const g = await enc.features(gallery);
     const q = await enc.features(queries.map((x) => x.pixels));
     const clean: number[] = [];
     const robust: number[] = [];
+    const square: number[] = [];
     const advs: PixelTensor[] = [];
     for (const [i, query] of queries.entries()) {
       clean.push(query.decide(against(enc, q[i], g)) ? 1 : 0);
@@ -126,28 +197,57 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
       const iterates = await enc.model.embed(a.iterates.map((data) => ({ size: input.size, data })));
       robust.push(iterates.every((e) => query.decide(against(enc, e, g))) ? 1 : 0);
       advs.push({ size: input.size, data: a.iterates[a.best] });
+      if (!opts.blackBox || i >= opts.squareEncoders) continue;
+      // The margin PGD ascends, from embeddings alone; the verdict is the task's decision on the whole gallery.
+      const sq = await squareItem(opts, query.id, enc.id, input, async (x) => {
+        const [e] = await enc.model.embed([x]);
+        return { score: cosineDistance(e, correct) - cosineDistance(e, wrong), success: !query.decide(against(enc, e, g)) };
+      });
+      square.push(sq.succeeded ? 0 : 1);
     }
     adversarials.set(enc.id, advs);
-    opts.log(`    ${enc.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked`);
-    return { clean, robust };
+    opts.log(`    ${enc.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked (${attackLabel(opts.attack)}), ${square.length} by Square`);
+    return { clean, robust, other: square };
   });
-  const peerResult = await finish(peers, async (peer) => {
+  const peerResult = await finish(peers, opts, async (peer) => {
     const g = await peer.features(gallery);
     const q = await peer.features(queries.map((x) => x.pixels));
     const clean: number[] = [];
     const robust: number[] = [];
+    const transfer: number[] = [];
+    const soft = attackDistance(peer);
     for (const [i, query] of queries.entries()) {
-      clean.push(query.decide(against(peer, q[i], g)) ? 1 : 0);
+      const cleanDistances = against(peer, q[i], g);
+      clean.push(query.decide(cleanDistances) ? 1 : 0);
       if (i >= attacked) continue;
       let ok = true;
       for (const advs of adversarials.values()) {
         const [qa] = await peer.features([advs[i]]);
         ok &&= query.decide(against(peer, qa, g));
       }
-      robust.push(ok ? 1 : 0);
+      transfer.push(ok ? 1 : 0);
+      if (!opts.blackBox) {
+        robust.push(ok ? 1 : 0);
+        continue;
+      }
+      // Each query compares with the SQUARE_SHORTLIST gallery items nearest the clean query (the rest count
+      // as far): a peer's distance is costly (SSIM ~2 ms), and a perturbation within ε rarely reorders the far end.
+      // The verdict is then taken on the whole gallery.
+      const shortlist = ranked(cleanDistances).slice(0, SQUARE_SHORTLIST);
+      const over = (f: unknown, distance: (a: unknown, b: unknown) => number) => {
+        const d = new Array<number>(g.length).fill(Infinity);
+        for (const j of shortlist) d[j] = distance(f, g[j]);
+        return d;
+      };
+      const sq = await squareItem(opts, query.id, peer.id, query.pixels, async (x) => {
+        const [f] = await peer.features([x]);
+        return { score: query.margin(over(f, soft)), success: !query.decide(over(f, peer.distance)) };
+      });
+      const [kept] = await peer.features([sq.adversarial]);
+      robust.push(query.decide(against(peer, kept, g)) ? 1 : 0);
     }
-    opts.log(`    ${peer.id}: ${queries.length} queries against ${gallery.length}, ${attacked} by transfer`);
-    return { clean, robust };
+    opts.log(`    ${peer.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked${opts.blackBox ? ' by Square and' : ''} by transfer`);
+    return { clean, robust, other: transfer };
   });
   return merge(encoderResult, peerResult);
 }

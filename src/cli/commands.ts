@@ -11,6 +11,10 @@ export interface Output {
   /** What --json prints, as one line. */
   json: unknown;
   text: string;
+  /** How many input files were unreadable and skipped (listed in json); non-zero exits with EXIT_SKIPPED. */
+  skipped?: number;
+  /** The results already went to stdout as JSON lines (stdin mode): main prints nothing more there. */
+  streamed?: boolean;
 }
 
 export interface Command {
@@ -21,6 +25,16 @@ export interface Command {
 
 const model = { type: 'string' } as const;
 const json = { type: 'boolean' } as const;
+const strict = { type: 'boolean' } as const;
+const STRICT_HELP = `  --strict         stop at the first unreadable image (exit 1) instead of skipping it: by default every
+                   unreadable file (missing, empty, not an image, corrupt, truncated, too large) is
+                   listed on stderr and in "skipped": [{ "file", "code", "message" }], the rest is
+                   processed, and the exit status is 3`;
+const METHOD_HELP = `  --method         pgd (default): fixed steps of 2.5·eps/steps; apgd: APGD (Croce & Hein 2020), the
+                   step starts at 2·eps and halves when progress stalls, the best point is kept;
+                   fgsm: one step of eps`;
+const STEPS_HELP = `  --steps N        iterations (default 10 for pgd, 100 for apgd; fgsm takes 1)
+  --restarts R     apgd only: R runs from fresh random starts, the best kept (default 1)`;
 const MODEL_HELP = `  --model ID|DIR   a model id from the models' index.json (rclip models path), or a model folder (default: the index's default, robust model)`;
 
 export const COMMANDS: Record<string, Command> = {
@@ -35,31 +49,41 @@ ${MODEL_HELP}
     run: async (v, p) => (await import('./distance')).distanceCommand(v, p),
   },
   embed: {
-    options: { model, out: { type: 'string' } },
-    help: `Usage: rclip embed <dir|files...> --out FILE [--model ID]
+    options: { model, json, strict, out: { type: 'string' } },
+    help: `Usage: rclip embed <dir|files...> --out FILE [--model ID] [--strict] [--json]
+       rclip embed - [--model ID] [--strict]
 
 Embeds images (a folder's jpg/jpeg/png/webp/gif/bmp/avif files, not recursive, in byte order; or the
 files given) and writes unit-length embeddings:
   --out FILE.jsonl one JSON object per line: { "file", "embedding": [D numbers] }
   --out FILE.npy   float32 array [N, D] (NumPy .npy v1.0), plus FILE.files.json: the N file paths, in row order
-${MODEL_HELP}`,
+${STRICT_HELP}
+${MODEL_HELP}
+  --json           print { "model", "images", "dimensions", "out", "skipped" }
+
+"rclip embed -" reads image paths from stdin, one per line, and writes one JSON line per path to
+stdout as soon as it is done, in input order: { "file", "embedding" }, or { "file", "error": { "code",
+"message" } } for an unreadable file (the process goes on). Start-up is paid once, so a pipeline can
+stream any number of images through one process. Exit status as above once stdin ends.`,
     run: async (v, p) => (await import('./embed')).embedCommand(v, p),
   },
   dedupe: {
-    options: { model, json, threshold: { type: 'string' } },
-    help: `Usage: rclip dedupe <dir> [--threshold T] [--model ID] [--json]
+    options: { model, json, strict, threshold: { type: 'string' } },
+    help: `Usage: rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
 
 Groups near-duplicate images in a folder: connected components of the graph linking every two images
 at distance ≤ T. Only groups of two or more are listed.
   --threshold T    distance at or below which two images count as duplicates (default: the model's
                    calibration.dedupeThreshold, from its manifest)
+${STRICT_HELP}
 ${MODEL_HELP}
-  --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }] }`,
+  --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }], "skipped" }`,
     run: async (v, p) => (await import('./dedupe')).dedupeCommand(v, p),
   },
   match: {
-    options: { model, json, against: { type: 'string' }, threshold: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' } },
-    help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--model ID] [--json]
+    options: { model, json, strict, against: { type: 'string' }, threshold: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' } },
+    help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--model ID] [--strict] [--json]
+       rclip match --against <folder> - [--threshold T] [--model ID] [--strict]
 
 For each image, the nearest image in <folder> (the list: jpg/jpeg/png/webp/gif/bmp/avif, not
 recursive) and whether it matches (distance ≤ T). Exact search (brute force over unit embeddings).
@@ -71,8 +95,13 @@ weights (sha256) change.
   --cache DIR      where the index is cached (default $RCLIP_CACHE_DIR, else $XDG_CACHE_HOME/rclip,
                    else ~/.cache/rclip)
   --rebuild        ignore the cache and rebuild the index
+${STRICT_HELP} (queries and listed images alike)
 ${MODEL_HELP}
-  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }] }`,
+  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }], "skipped" }
+
+With "-" instead of images, the paths come from stdin, one per line, and each is answered by one JSON
+line on stdout as soon as it is done, in input order: { "file", "nearest", "distance", "match" }, or
+{ "file", "error": { "code", "message" } } (the process goes on): the index and the model load once.`,
     run: async (v, p) => (await import('./match')).matchCommand(v, p),
   },
   attack: {
@@ -82,23 +111,33 @@ ${MODEL_HELP}
       out: { type: 'string' },
       target: { type: 'string' },
       objective: { type: 'string' },
+      method: { type: 'string' },
       norm: { type: 'string' },
       eps: { type: 'string' },
       steps: { type: 'string' },
+      restarts: { type: 'string' },
       seed: { type: 'string' },
+      queries: { type: 'string' },
     },
     help: `Usage: rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--model ID]
-                    [--norm linf|l2] [--eps 4/255] [--steps 10] [--seed S] [--json]
+                    [--method pgd|apgd|fgsm|square] [--norm linf|l2] [--eps 4/255] [--steps N]
+                    [--restarts R] [--queries 1000] [--seed S] [--json]
 
-Writes an adversarial copy of <image> made with PGD against the model's attack graph, to test your own
-pipeline with. The copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
+Writes an adversarial copy of <image> made with PGD or APGD against the model's attack graph (or, with
+--method square, with Square Attack through its embeddings alone), to test your own pipeline with. The
+copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
 centre-cropped to it first, as for every distance), not at the original size.
   --objective push push the copy's embedding away from the original's (default without --target),
                    or, with --target B, away from B's (to evade a match against B)
               pull pull it towards --target B's (default with --target)
+${METHOD_HELP}
+                   square: Square Attack (Andriushchenko et al. 2020), score-based, L∞ only: it asks
+                   only for distances (one forward run a query, no gradient), so a copy it finds
+                   that the gradient attacks miss would mean the gradient misleads them (gradient masking)
   --norm           linf (default) or l2
   --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2)
-  --steps          PGD iterations (default 10; step size 2.5·eps/steps)
+${STEPS_HELP}
+  --queries N      Square's query budget (default 1000)
   --seed S         random start (default 0)
 ${MODEL_HELP}
 The output gives the distance before and after, for the float attack and for the 8-bit PNG as
@@ -121,31 +160,34 @@ path: prints the folder the models are read from.`,
     options: {
       model,
       json,
+      strict,
       images: { type: 'string' },
       attack: { type: 'string' },
       norm: { type: 'string' },
       eps: { type: 'string' },
       steps: { type: 'string' },
+      restarts: { type: 'string' },
       limit: { type: 'string' },
       seed: { type: 'string' },
     },
-    help: `Usage: rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
-                  [--steps 10] [--limit N] [--seed S] [--json]
+    help: `Usage: rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
+                  [--steps N] [--restarts R] [--limit N] [--seed S] [--strict] [--json]
 
 The project's 2AFC benchmark (docs/benchmark-2afc.md). Evaluation images are DIR's jpg/jpeg/png/webp
 files at sorted index i with i % 5 == 4 (the training code uses the rest). Each gives six triplets
 (blur, jpeg, noise, colour, geometric, augmented-vs-other-photo); a triplet is correct when the
-reference is closer to the mildly distorted copy. With --attack, PGD/FGSM perturbs the reference
+reference is closer to the mildly distorted copy. With --attack, FGSM/PGD/APGD perturbs the reference
 (model-input pixels) to flip the decision; robust accuracy counts triplets that no iterate flips.
   --images DIR     the image folder (e.g. ../shared/data/imagenet-sample: 160 evaluation images)
 ${MODEL_HELP}
-  --attack         none (default), fgsm or pgd
+  --attack         none (default), fgsm, pgd (quick: PGD-10) or apgd (as the paper evaluates: APGD-100)
   --norm           linf (default) or l2
   --eps            radius in [0,1] pixel units; a fraction like 4/255 is fine (default 4/255 for linf, 0.5 for l2)
-  --steps          PGD iterations (default 10); the step size is 2.5·eps/steps (1/255 at the defaults)
+${STEPS_HELP}
   --limit N        only the first N evaluation images
   --seed S         triplet and attack seed (default 0)
-  --json           print { "model", "n", "images", "clean_accuracy", "robust_accuracy", "attack", "per_kind" }`,
+${STRICT_HELP} (an unreadable evaluation image is left out of the split)
+  --json           print { "model", "n", "images", "clean_accuracy", "robust_accuracy", "attack", "per_kind", "skipped" }`,
     run: async (v, p) => (await import('./eval')).evalCommand(v, p),
   },
 };

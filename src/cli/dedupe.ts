@@ -3,8 +3,8 @@ import { pairsWithin, toMatrix } from '../core/nearest';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { expandImageArgs, isFolder } from '../engine/node-images';
-import { embedFiles, openModel } from '../engine/node-model';
-import { createProgress } from './progress';
+import { EMBED_THREADS, openModel } from '../engine/node-model';
+import { embedWithProgress } from './progress';
 import { numberOption, positionalCount } from '../core/options';
 
 export interface DuplicateGroup {
@@ -36,20 +36,18 @@ export async function dedupeCommand(values: Values, positionals: string[]): Prom
   if (!isFolder(dir)) throw new RclipError('IMAGE_FETCH_FAILED', existsSync(dir) ? `"${dir}" is a file; dedupe takes a folder.` : `Folder "${dir}" does not exist.`);
   const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
   if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
-  const files = expandImageArgs([dir]);
-  const model = await openModel(values.model as string | undefined);
+  const inputs = expandImageArgs([dir]);
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
   // The default is the model's own (manifest calibration.dedupeThreshold): distances differ in scale between models.
   const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
   if (threshold === undefined) {
     throw new RclipError('INVALID_ARGUMENT', `model "${model.info.id}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
   }
-  const progress = createProgress('embedding', files.length);
-  const embeddings = await embedFiles(model, files, (done) => progress.tick(done));
-  progress.end();
+  const { files, embeddings, skipped } = await embedWithProgress(model, inputs, 'embedding', Boolean(values.strict));
   const groups = duplicateGroups(files, embeddings, threshold);
   const text =
     groups.length === 0
       ? `No near-duplicates among ${files.length} images at distance ≤ ${threshold} (${model.info.id}).`
       : [`${groups.length} group(s) of near-duplicates among ${files.length} images at distance ≤ ${threshold} (${model.info.id}):`, ...groups.map((g, i) => `group ${i + 1} (max link ${g.max_distance.toFixed(4)}):\n  ${g.files.join('\n  ')}`)].join('\n');
-  return { json: { model: model.info.id, threshold, images: files.length, groups }, text };
+  return { json: { model: model.info.id, threshold, images: files.length, groups, skipped }, text, skipped: skipped.length };
 }

@@ -2,8 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { RclipError } from '../core/errors';
 import type { Output, Values } from './commands';
 import { expandImageArgs } from '../engine/node-images';
-import { embedFiles, openModel } from '../engine/node-model';
-import { createProgress } from './progress';
+import { EMBED_THREADS, openModel } from '../engine/node-model';
+import { embedWithProgress } from './progress';
+import { answerStdinPaths } from './stdin-lines';
 import { requiredString } from '../core/options';
 
 /** NumPy's .npy v1.0: magic, header dict padded with spaces to a 64-byte boundary, then little-endian float32 rows. */
@@ -23,22 +24,38 @@ export function npyBytes(rows: readonly Float32Array[], width: number): Uint8Arr
 export const sidecarPath = (npy: string) => npy.replace(/\.npy$/i, '.files.json');
 
 export async function embedCommand(values: Values, positionals: string[]): Promise<Output> {
+  if (positionals.length === 1 && positionals[0] === '-') return embedStdin(values);
   const out = requiredString('out', values.out);
   const format = /\.jsonl$/i.test(out) ? 'jsonl' : /\.npy$/i.test(out) ? 'npy' : null;
   if (!format) throw new RclipError('INVALID_ARGUMENT', `--out must end in .jsonl or .npy (got "${out}").`);
   if (positionals.length === 0) throw new RclipError('INVALID_ARGUMENT', 'expected a folder or image files to embed.');
-  const files = expandImageArgs(positionals);
-  const model = await openModel(values.model as string | undefined);
-  const progress = createProgress('embedding', files.length);
-  const embeddings = await embedFiles(model, files, (done) => progress.tick(done));
-  progress.end();
+  const inputs = expandImageArgs(positionals);
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
+  const { files, embeddings, skipped } = await embedWithProgress(model, inputs, 'embedding', Boolean(values.strict));
   const width = model.info.manifest.embeddingSize;
   if (format === 'jsonl') {
-    await writeFile(out, files.map((file, i) => JSON.stringify({ file, embedding: Array.from(embeddings[i]) })).join('\n') + '\n');
+    await writeFile(out, files.map((file, i) => JSON.stringify({ file, embedding: Array.from(embeddings[i]) }) + '\n').join(''));
   } else {
     await writeFile(out, npyBytes(embeddings, width));
     await writeFile(sidecarPath(out), JSON.stringify(files, null, 1) + '\n');
   }
   const written = format === 'npy' ? `${out} and ${sidecarPath(out)}` : out;
-  return { json: { model: model.info.id, images: files.length, dimensions: width, out: written }, text: `${files.length} embeddings (${width}-d, ${model.info.id}) written to ${written}` };
+  const skippedText = skipped.length ? `; ${skipped.length} unreadable file(s) skipped` : '';
+  return {
+    json: { model: model.info.id, images: files.length, dimensions: width, out: written, skipped },
+    text: `${files.length} embeddings (${width}-d, ${model.info.id}) written to ${written}${skippedText}`,
+    skipped: skipped.length,
+  };
+}
+
+/** `rclip embed -`: paths from stdin, one JSON line per path on stdout, in input order, as each is done. */
+async function embedStdin(values: Values): Promise<Output> {
+  if (values.out !== undefined) throw new RclipError('INVALID_ARGUMENT', '"rclip embed -" writes JSON lines to stdout; drop --out.');
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
+  let embedded = 0;
+  const skipped = await answerStdinPaths(model, 'embed', Boolean(values.strict), (file, embedding) => {
+    embedded++;
+    return { file, embedding: Array.from(embedding) };
+  });
+  return { json: { model: model.info.id, images: embedded, skipped }, text: '', skipped: skipped.length, streamed: true };
 }

@@ -1,9 +1,10 @@
+import { attackLabel } from '../core/attack';
 import { RclipError } from '../core/errors';
 import { KINDS } from '../core/twoafc';
 import { runFolderTwoAfc } from '../engine/node-eval';
 import type { Output, Values } from './commands';
 import { openModel, twoAfcModel } from '../engine/node-model';
-import { createProgress } from './progress';
+import { createProgress, skippedLine } from './progress';
 import { attackFromOptions, integerOption, requiredString } from '../core/options';
 
 const pct = (x: number | null) => (x === null ? '   —  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
@@ -18,18 +19,20 @@ export async function evalCommand(values: Values, positionals: string[]): Promis
   if (attack && !opened.info.hasAttackGraph) throw new RclipError('ATTACK_UNAVAILABLE', `Model "${opened.info.id}" ships no attack graph, so it cannot be attacked.`);
   const model = await twoAfcModel(opened, attack !== null);
   let progress: ReturnType<typeof createProgress> | undefined;
-  const { report } = await runFolderTwoAfc(model, dir, {
+  const { report, skipped } = await runFolderTwoAfc(model, dir, {
     limit,
     seed,
     attack,
     onImage: (done, total) => (progress ??= createProgress(`eval ${opened.info.id}${attack ? ` (${attack.method} ${attack.norm})` : ''}`, total)).tick(done),
+    onSkip: values.strict ? undefined : (s) => process.stderr.write(`eval: ${skippedLine(s)}\n`),
   });
   progress?.end();
-  const attackJson = attack ? { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, seed: attack.seed, target: 'reference' } : { method: 'none' };
-  const json = { model: opened.info.id, n: report.n, images: report.images, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy, attack: attackJson, seed, per_kind: report.per_kind };
+  const attackJson = attack ? { method: attack.method, norm: attack.norm, eps: attack.eps, steps: attack.steps, step_size: attack.stepSize, restarts: attack.restarts ?? 1, seed: attack.seed, target: 'reference' } : { method: 'none' };
+  const json = { model: opened.info.id, n: report.n, images: report.images, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy, attack: attackJson, seed, per_kind: report.per_kind, skipped };
   const header = `2AFC on ${report.images} evaluation images of ${dir} (${report.n} triplets, seed ${seed}), model ${opened.info.id}`;
-  const threat = attack ? `attack: ${attack.method.toUpperCase()} ${attack.norm} eps=${attack.eps.toFixed(5)} steps=${attack.steps} step=${attack.stepSize.toFixed(5)}` : 'attack: none';
+  const threat = attack ? `attack: ${attackLabel(attack)} ${attack.norm} eps=${attack.eps.toFixed(5)} ${attack.method === 'apgd' ? 'first step' : 'step'}=${attack.stepSize.toFixed(5)}` : 'attack: none';
   const rows = [...KINDS.map((k) => [k, report.per_kind[k]] as const), ['all', { n: report.n, clean_accuracy: report.clean_accuracy, robust_accuracy: report.robust_accuracy }] as const];
   const table = ['kind        n   clean   robust', ...rows.map(([k, a]) => `${k.padEnd(10)} ${String(a.n).padStart(3)}  ${pct(a.clean_accuracy)}  ${pct(a.robust_accuracy)}`)];
-  return { json, text: [header, threat, ...table].join('\n') };
+  const skippedText = skipped.length ? [`${skipped.length} unreadable evaluation image(s) left out of the split.`] : [];
+  return { json, text: [header, threat, ...table, ...skippedText].join('\n'), skipped: skipped.length };
 }

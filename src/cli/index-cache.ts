@@ -11,11 +11,13 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { toMatrix, type EmbeddingMatrix } from '../core/nearest';
 import { expandImageArgs } from '../engine/node-images';
-import { embedFiles, type OpenModel } from '../engine/node-model';
-import { createProgress } from './progress';
+import type { OpenModel, SkippedFile } from '../engine/node-model';
+import { embedWithProgress } from './progress';
 
 export interface FolderIndex {
+  /** The listed images embedded, in row order; unreadable ones are in `skipped`. */
   files: string[];
+  skipped: SkippedFile[];
   matrix: EmbeddingMatrix;
   /** True when read from the cache, false when (re)built now. */
   cached: boolean;
@@ -44,33 +46,35 @@ interface CacheFile {
   model: string;
   folder: string;
   files: string[];
+  /** Unreadable files of the folder, remembered so that a cached index still reports them. */
+  skipped: SkippedFile[];
   dim: number;
   /** Row-major float32, little-endian, base64. */
   embeddings: string;
 }
 
-export async function loadFolderIndex(model: OpenModel, folder: string, options: { cacheDir?: string; rebuild?: boolean } = {}): Promise<FolderIndex> {
-  const files = expandImageArgs([folder]);
-  const key = folderIndexKey(model, files);
+export async function loadFolderIndex(model: OpenModel, folder: string, options: { cacheDir?: string; rebuild?: boolean; strict?: boolean } = {}): Promise<FolderIndex> {
+  const inputs = expandImageArgs([folder]);
+  const key = folderIndexKey(model, inputs);
   const dir = options.cacheDir ?? defaultCacheDir();
   const file = path.join(dir, `index-${sha256(`${path.resolve(folder)}\0${model.info.id}`).slice(0, 24)}.json`);
   if (!options.rebuild) {
     try {
       const c = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
-      if (c.key === key && c.files.length === files.length) {
+      // A strict run must meet the unreadable files itself, so it does not take an index that skipped some.
+      if (c.key === key && Array.isArray(c.skipped) && !(options.strict && c.skipped.length)) {
+        const files = c.files.map((name) => path.join(folder, name));
         const bytes = Buffer.from(c.embeddings, 'base64');
         const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-        if (data.length === files.length * c.dim) return { files, matrix: { rows: files.length, dim: c.dim, data }, cached: true, path: file };
+        if (data.length === files.length * c.dim) return { files, skipped: c.skipped, matrix: { rows: files.length, dim: c.dim, data }, cached: true, path: file };
       }
     } catch {
       // No cache yet, or an unreadable one: rebuild.
     }
   }
-  const progress = createProgress(`indexing ${folder}`, files.length);
-  const embeddings = await embedFiles(model, files, (done) => progress.tick(done));
-  progress.end();
+  const { files, embeddings, skipped } = await embedWithProgress(model, inputs, `indexing ${folder}`, Boolean(options.strict));
   const matrix = toMatrix(embeddings, model.info.manifest.embeddingSize);
-  const body: CacheFile = { key, model: model.info.id, folder: path.resolve(folder), files: files.map((f) => path.basename(f)), dim: matrix.dim, embeddings: Buffer.from(matrix.data.buffer, matrix.data.byteOffset, matrix.data.byteLength).toString('base64') };
+  const body: CacheFile = { key, model: model.info.id, folder: path.resolve(folder), files: files.map((f) => path.basename(f)), skipped, dim: matrix.dim, embeddings: Buffer.from(matrix.data.buffer, matrix.data.byteOffset, matrix.data.byteLength).toString('base64') };
   try {
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${file}.tmp`, JSON.stringify(body));
@@ -78,5 +82,5 @@ export async function loadFolderIndex(model: OpenModel, folder: string, options:
   } catch (err) {
     process.stderr.write(`rclip: could not write the index cache ${file} (${(err as Error).message}); continuing without it.\n`);
   }
-  return { files, matrix, cached: false, path: file };
+  return { files, skipped, matrix, cached: false, path: file };
 }

@@ -1,25 +1,37 @@
 /**
  * `rclip`: the metric on the command line. Results go to stdout (one JSON object with --json),
- * progress and errors to stderr; the exit status is 0 on success, 1 on failure, 2 on bad usage.
+ * progress and errors to stderr; the exit status is 0 on success, 1 on failure, 2 on bad usage, and
+ * EXIT_SKIPPED (3) when a command finished but skipped unreadable input files (listed in its output).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { missingDependency, RclipError, toRclipError } from '../core/errors';
+import { closeDecodePool } from '../engine/node-decode-pool';
 import { COMMANDS, type Command, type Output } from './commands';
 
 const USAGE = `rclip: a robust perceptual image metric (cosine distance of a FARE-fine-tuned encoder), on the CPU
 
 Usage:
   rclip distance <a> <b> [--model ID] [--json]
-  rclip embed <dir|files...> --out FILE [--model ID]
-  rclip dedupe <dir> [--threshold T] [--model ID] [--json]
-  rclip match <images...> --against <dir> [--threshold T] [--model ID] [--json]
-  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--eps 4/255] [--steps 10] [--model ID] [--json]
-  rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
-             [--steps 10] [--limit N] [--seed S] [--json]
+  rclip embed <dir|files...> --out FILE [--model ID] [--strict] [--json]
+  rclip embed - [--model ID] [--strict]        (paths on stdin, one JSON line out per path)
+  rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
+  rclip match <images...> --against <dir> [--threshold T] [--model ID] [--strict] [--json]
+  rclip match --against <dir> - [--threshold T] [--model ID] [--strict]   (paths on stdin)
+  rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--method pgd|apgd|fgsm|square] [--eps 4/255]
+               [--steps N] [--queries 1000] [--model ID] [--json]
+  rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
+             [--steps N] [--restarts R] [--limit N] [--seed S] [--strict] [--json]
   rclip models copy <dir>
 
 --model takes an id from the models' index.json ("rclip models path" prints where) or a path to a model folder; the default is the
-index's default (robust) model. "rclip <command> --help" explains each command.`;
+index's default (robust) model. "rclip <command> --help" explains each command.
+
+Exit status: 0 success; 1 failure; 2 bad usage; 3 done, but some input files could not be read and
+were skipped (each listed on stderr and, with --json, in "skipped": [{ "file", "code", "message" }]).
+Folder commands take --strict to stop at the first unreadable file instead (exit 1).`;
+
+/** "Done, some files skipped": stable, documented in USAGE and README.md. */
+export const EXIT_SKIPPED = 3;
 
 class UsageError extends Error {}
 
@@ -54,7 +66,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     json = Boolean(values.json);
-    print(await command.run(values as Record<string, string | boolean | undefined>, positionals), json);
+    const out = await command.run(values as Record<string, string | boolean | undefined>, positionals);
+    if (!out.streamed) print(out, json);
+    if (out.skipped) {
+      process.stderr.write(`rclip ${name}: ${out.skipped} file(s) could not be read and were skipped (exit status ${EXIT_SKIPPED}).\n`);
+      return EXIT_SKIPPED;
+    }
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err instanceof RclipError && err.code === 'INVALID_ARGUMENT')) {
@@ -67,5 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`rclip ${name}: error [${e.code}]: ${e.message}\n`);
     if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
     return 1;
+  } finally {
+    await closeDecodePool();
   }
 }

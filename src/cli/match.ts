@@ -7,10 +7,11 @@ import { RclipError } from '../core/errors';
 import { nearestRow } from '../core/nearest';
 import { numberOption } from '../core/options';
 import { expandImageArgs, isFolder } from '../engine/node-images';
-import { embedFiles, openModel } from '../engine/node-model';
+import { EMBED_THREADS, openModel } from '../engine/node-model';
 import type { Output, Values } from './commands';
 import { loadFolderIndex } from './index-cache';
-import { createProgress } from './progress';
+import { embedWithProgress } from './progress';
+import { answerStdinPaths } from './stdin-lines';
 
 export interface MatchResult {
   file: string;
@@ -26,19 +27,26 @@ export async function matchCommand(values: Values, positionals: string[]): Promi
   if (positionals.length === 0) throw new RclipError('INVALID_ARGUMENT', 'expected one or more images (or folders) to match.');
   const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
   if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
-  const queries = expandImageArgs(positionals);
-  const model = await openModel(values.model as string | undefined);
+  const stdin = positionals.length === 1 && positionals[0] === '-';
+  const queries = stdin ? [] : expandImageArgs(positionals);
+  const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
   const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
   if (threshold === undefined) throw new RclipError('INVALID_ARGUMENT', `model "${model.info.id}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
-  const index = await loadFolderIndex(model, against, { cacheDir: typeof values.cache === 'string' ? values.cache : undefined, rebuild: Boolean(values.rebuild) });
-  const progress = createProgress('embedding queries', queries.length);
-  const embeddings = await embedFiles(model, queries, (done) => progress.tick(done));
-  progress.end();
-  const t0 = performance.now();
-  const results: MatchResult[] = queries.map((file, i) => {
-    const n = nearestRow(embeddings[i], index.matrix);
+  const strict = Boolean(values.strict);
+  const index = await loadFolderIndex(model, against, { cacheDir: typeof values.cache === 'string' ? values.cache : undefined, rebuild: Boolean(values.rebuild), strict });
+  const matchOne = (file: string, embedding: Float32Array): MatchResult => {
+    const n = nearestRow(embedding, index.matrix);
     return n.index < 0 ? { file, nearest: null, distance: null, match: false } : { file, nearest: index.files[n.index], distance: n.distance, match: n.distance <= threshold };
-  });
+  };
+  if (stdin) {
+    // `rclip match --against DIR -`: the index is loaded once, then one JSON line per path on stdin.
+    const skipped = [...index.skipped, ...(await answerStdinPaths(model, 'match', strict, matchOne))];
+    return { json: { model: model.info.id, threshold, against, listed: index.files.length, skipped }, text: '', skipped: skipped.length, streamed: true };
+  }
+  const { files: embedded, embeddings, skipped } = await embedWithProgress(model, queries, 'embedding queries', strict);
+  skipped.unshift(...index.skipped);
+  const t0 = performance.now();
+  const results: MatchResult[] = embedded.map((file, i) => matchOne(file, embeddings[i]));
   const searchMs = performance.now() - t0;
   const matched = results.filter((r) => r.match).length;
   const text = [
@@ -46,7 +54,8 @@ export async function matchCommand(values: Values, positionals: string[]): Promi
     ...results.map((r) => `${r.match ? 'MATCH   ' : 'no match'}  ${r.file}  nearest ${r.nearest ?? '-'}  d=${r.distance === null ? '-' : r.distance.toFixed(4)}`),
   ].join('\n');
   return {
-    json: { model: model.info.id, threshold, against, listed: index.files.length, index: { path: index.path, cached: index.cached }, search_ms: searchMs, results },
+    json: { model: model.info.id, threshold, against, listed: index.files.length, index: { path: index.path, cached: index.cached }, search_ms: searchMs, results, skipped },
     text,
+    skipped: skipped.length,
   };
 }

@@ -1,11 +1,17 @@
+import { embedFiles, type EmbeddedFiles, type OpenModel, type SkippedFile } from '../engine/node-model';
+
 /**
  * Progress on stderr, never stdout (stdout carries results and --json). A bar redrawn in place on a
  * terminal; elsewhere (logs, CI, pipes) one line per tenth of the work, so logs stay short.
  */
 export interface Progress {
   tick(done: number): void;
+  /** An unreadable file, on a line of its own (a bar on a terminal is cleared first; the next tick redraws it). */
+  skip(skipped: SkippedFile): void;
   end(): void;
 }
+
+export const skippedLine = (s: SkippedFile) => `skipped "${s.file}" [${s.code}]: ${s.message}`;
 
 export function createProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
   const start = Date.now();
@@ -31,8 +37,21 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
         stream.write(`${label}: ${done}/${total}${done < total ? eta(done) : ''}\n`);
       }
     },
+    skip(skipped) {
+      stream.write(`${tty ? '\r\x1b[K' : ''}${label}: ${skippedLine(skipped)}\n`);
+    },
     end() {
       if (tty && total > 0) stream.write(`\r\x1b[K`);
     },
   };
+}
+
+/** embedFiles with a progress bar and each skipped file reported on stderr as it happens: what every folder command runs. */
+export async function embedWithProgress(model: OpenModel, files: readonly string[], label: string, strict: boolean): Promise<EmbeddedFiles> {
+  const progress = createProgress(label, files.length);
+  try {
+    return await embedFiles(model, files, { strict, onDone: (done) => progress.tick(done), onSkip: (s) => progress.skip(s) });
+  } finally {
+    progress.end();
+  }
 }

@@ -11,13 +11,16 @@ import type { BackendChoice, CompareResult, DistanceResult, EmbedResult, ModelIn
 import type { LoadProgress } from '../engine/model-loader';
 import { installErrorTransfer } from '../../workers/errors';
 import type { WorkerApi } from '../../workers/rclip.worker';
-import { PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
+import { attackSettings, PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
 import type { AttackOutcome } from '../engine/attack';
+import type { PhashEvasion } from '../core/phash';
+import type { RgbaImage } from '../core/preprocess';
+import { squareSettings, SQUARE_DEFAULTS, type SquareProgress } from '../core/square';
 
 // Errors thrown in the worker arrive as RclipError with their code.
 installErrorTransfer();
 
-export type { AttackOutcome, AttackSettings, AttackStep, BackendChoice, CompareResult, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
+export type { AttackOutcome, AttackSettings, AttackStep, PhashEvasion, SquareProgress, BackendChoice, CompareResult, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
 
 export interface AttackOptions extends Partial<AttackSettings> {
   /** The attacked model; default: the default (robust) model. */
@@ -31,9 +34,24 @@ export interface AttackOptions extends Partial<AttackSettings> {
   onStep?: (step: AttackStep) => void;
 }
 
+export interface PhashEvasionOptions {
+  /** L∞ radius in [0,1] pixel units; default 4/255. */
+  eps?: number;
+  /** Square's query budget; default 1,000. */
+  queries?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: SquareProgress) => void;
+}
+
 export interface MetricOptions {
   /** URL of the folder holding index.json; default: "models/" next to the page. */
   modelsBase?: string;
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter, else wasm; a software fallback adapter (SwiftShader)
+   * counts as no GPU. 'webgpu' forces WebGPU on any adapter (wasm only when there is none); 'wasm'.
+   * backend() tells which EP was chosen and why.
+   */
   backend?: BackendPreference;
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Builds the worker; the default is the bundled one. */
@@ -137,6 +155,7 @@ export class Metric {
     });
   }
 
+  /** The execution provider chosen for this metric's worker and the reason, shown to users as it is. */
   backend(): Promise<BackendChoice> {
     return this.call(async () => this.backendPromise!);
   }
@@ -189,19 +208,26 @@ export class Metric {
     return this.call((r) => r.compare(transferable(a), transferable(b), { models, jobId }), options.signal, () => this.remote?.cancel(jobId));
   }
 
-  /** FGSM/PGD against a model's attack graph; settings default to the paper's (L∞, 4/255, 10 steps). */
+  /**
+   * FGSM/PGD/APGD against a model's attack graph. Unset settings default to the paper's threat model
+   * with PGD-10 (PAPER_DEFAULTS); with method 'apgd', to APGD-100 with a first step of 2·eps.
+   */
   async attack(image: ImageInput, options: AttackOptions = {}): Promise<AttackOutcome> {
     const model = await this.modelId(options.model);
     await this.loadModel(model);
     if (options.otherModel) await this.loadModel(options.otherModel);
     const jobId = `job-${++jobCounter}`;
+    const method = options.method ?? PAPER_DEFAULTS.method;
+    // Unset fields take the paper's threat model; APGD's iterations and first step follow its own rule (100, 2·eps).
+    const defaults = method === 'apgd' ? attackSettings('apgd', options.norm ?? PAPER_DEFAULTS.norm, options.eps ?? PAPER_DEFAULTS.eps, options.steps) : PAPER_DEFAULTS;
     const settings: AttackSettings = {
-      method: options.method ?? PAPER_DEFAULTS.method,
-      norm: options.norm ?? PAPER_DEFAULTS.norm,
-      eps: options.eps ?? PAPER_DEFAULTS.eps,
-      steps: options.steps ?? PAPER_DEFAULTS.steps,
-      stepSize: options.stepSize ?? PAPER_DEFAULTS.stepSize,
-      seed: options.seed ?? PAPER_DEFAULTS.seed,
+      method,
+      norm: options.norm ?? defaults.norm,
+      eps: options.eps ?? defaults.eps,
+      steps: options.steps ?? defaults.steps,
+      stepSize: options.stepSize ?? defaults.stepSize,
+      seed: options.seed ?? defaults.seed,
+      ...(options.restarts !== undefined || defaults.restarts !== undefined ? { restarts: options.restarts ?? defaults.restarts } : {}),
     };
     const onStep = options.onStep ? Comlink.proxy(options.onStep) : undefined;
     return this.call(
@@ -209,6 +235,17 @@ export class Metric {
       options.signal,
       () => this.remote?.cancel(jobId),
     );
+  }
+
+  /**
+   * Square Attack (score-based, L∞) on `image`'s pHash against `listed` hashes, in the worker: a copy
+   * no listed hash matches (≤ PHASH_MATCH_BITS) if the budget finds one. `image` is copied, not moved.
+   */
+  evadePhash(image: RgbaImage, listed: string[], options: PhashEvasionOptions = {}): Promise<PhashEvasion> {
+    const settings = squareSettings(options.eps ?? PAPER_DEFAULTS.eps, options.queries ?? SQUARE_DEFAULTS.queries, options.seed ?? 0);
+    const jobId = `job-${++jobCounter}`;
+    const onProgress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
+    return this.call((r) => r.evadePhash(image, listed, settings, { jobId }, onProgress), options.signal, () => this.remote?.cancel(jobId));
   }
 
   async unloadModel(model: string): Promise<void> {

@@ -1,12 +1,14 @@
 /**
- * FGSM and PGD under L∞ and L2 in model-input pixel space ([0,1], after resize and crop), against a
- * distance whose gradient a callback supplies, so this code runs unchanged in the worker and in Node.
+ * FGSM, PGD and APGD under L∞ and L2 in model-input pixel space ([0,1], after resize and crop),
+ * driving an oracle (the objective and its gradient) that the engine or a test supplies, so this code
+ * runs unchanged in the worker and in Node.
  */
 import { RclipError } from './errors';
 import { gaussianSamples, seededRandom } from './random';
 
 export type AttackNorm = 'linf' | 'l2';
-export type AttackMethod = 'fgsm' | 'pgd';
+export const ATTACK_METHODS = ['fgsm', 'pgd', 'apgd'] as const;
+export type AttackMethod = (typeof ATTACK_METHODS)[number];
 /**
  * push-apart: maximise d(x+δ, clean x). pull-together: minimise d(x+δ, other image).
  * push-from-target: maximise d(x+δ, other image) (evading a match: away from the listed image).
@@ -18,11 +20,13 @@ export interface AttackSettings {
   norm: AttackNorm;
   /** Radius of the ball, in [0,1] pixel units (4/255 ≈ 0.0157 for L∞). */
   eps: number;
-  /** PGD iterations; FGSM always takes one step. */
+  /** Iterations after the starting point (PGD, APGD); FGSM always takes one step. */
   steps: number;
-  /** PGD step length (L∞: per pixel; L2: of the whole step); FGSM steps by eps. */
+  /** PGD: the step length (L∞: per pixel; L2: of the whole step). APGD: the first step η₀ (2·eps in the paper), halved at checkpoints. FGSM steps by eps. */
   stepSize: number;
   seed: number;
+  /** APGD only: runs from fresh random starts, the best point over all of them kept (1 when absent). */
+  restarts?: number;
 }
 
 export interface DistanceGradient {
@@ -31,27 +35,81 @@ export interface DistanceGradient {
   grad: Float32Array;
 }
 
+/**
+ * L∞ sign steps run where the model runs (attack_step.onnx on WebGPU): the iterate stays there as an
+ * opaque handle `H` and each step reads back two scalars. The clean image and the objective's target
+ * are bound by whoever builds it.
+ */
+export interface DeviceSteps<H> {
+  upload(pixels: Float32Array): H;
+  /** The objective at x, ‖x − clean‖∞, and x_next = P(x + alpha·sign ∇objective(x)); alpha is signed (+ ascends). */
+  step(x: H, eps: number, alpha: number): Promise<{ distance: number; deltaNorm: number; next: H }>;
+  download(x: H): Promise<Float32Array>;
+  dispose(x: H): void;
+}
+
+/**
+ * What every attack of this module drives, provided by the engine (or a test): the objective and its
+ * gradient w.r.t. model-input pixels; optionally device steps, which FGSM/PGD under L∞ use instead.
+ */
+export interface AttackOracle {
+  gradient(pixels: Float32Array): Promise<DistanceGradient>;
+  deviceSteps?: DeviceSteps<unknown>;
+}
+
 export interface AttackStep {
-  /** 0 is the starting point (after the random start); step k is the k-th iterate. */
+  /** 0 is the starting point (after the random start); step k is the k-th iterate (APGD restarts continue the count). */
   step: number;
   distance: number;
   deltaNorm: number;
 }
 
 export interface AttackResult {
+  /** FGSM/PGD: the last iterate. APGD: the best point found (over all restarts), as the reference implementation returns. */
   adversarial: Float32Array;
   delta: Float32Array;
+  /** The objective at `adversarial`. */
+  distance: number;
   steps: AttackStep[];
 }
 
-/** The paper's threat model: L∞, ε = 4/255, 10 PGD steps of 1/255. */
+export interface AttackHooks {
+  /** Sees every iterate; `pixels` is null when the iterate stays on the device (DeviceSteps). */
+  onStep?: (s: AttackStep, pixels: Float32Array | null) => void;
+  /** May throw between steps. */
+  checkCancelled?: () => void;
+}
+
+/**
+ * The threat model the paper trains and claims (L∞, ε = 4/255) with the quick attack the page and the
+ * API default to: PGD-10, steps of 1/255. The paper's own evaluation is APGD-100 (PAPER_EVALUATION).
+ */
 export const PAPER_DEFAULTS: AttackSettings = { method: 'pgd', norm: 'linf', eps: 4 / 255, steps: 10, stepSize: 1 / 255, seed: 0 };
 
-export const MAX_ATTACK_STEPS = 1000;
+/** Iterations when none are given: FGSM one step, PGD-10 (the quick column), APGD-100 (as the paper evaluates). */
+export const DEFAULT_STEPS: Record<AttackMethod, number> = { fgsm: 1, pgd: 10, apgd: 100 };
 
-/** Settings with the project's step rule, 2.5·eps/steps (1/255 for PGD-10 at 4/255); FGSM takes one step. */
-export function attackSettings(method: AttackMethod, norm: AttackNorm, eps: number, steps = 10, seed = 0): AttackSettings {
-  return { method, norm, eps, steps: method === 'fgsm' ? 1 : steps, stepSize: (2.5 * eps) / steps, seed };
+export const MAX_ATTACK_STEPS = 1000;
+export const MAX_RESTARTS = 20;
+
+/**
+ * Settings with each method's step rule: PGD 2.5·eps/steps (1/255 for PGD-10 at 4/255); APGD starts
+ * at 2·eps (Croce & Hein 2020); FGSM takes one step of eps.
+ */
+export function attackSettings(method: AttackMethod, norm: AttackNorm, eps: number, steps = DEFAULT_STEPS[method], seed = 0, restarts = 1): AttackSettings {
+  if (method === 'fgsm') return { method, norm, eps, steps: 1, stepSize: eps, seed };
+  if (method === 'apgd') return { method, norm, eps, steps, stepSize: 2 * eps, seed, restarts };
+  return { method, norm, eps, steps, stepSize: (2.5 * eps) / steps, seed };
+}
+
+/** The paper's evaluation: APGD-100 at L∞ 4/255. */
+export const PAPER_EVALUATION: AttackSettings = attackSettings('apgd', 'linf', 4 / 255);
+
+/** "PGD-10", "APGD-100 ×3 restarts", "FGSM": how tables and logs name an attack. */
+export function attackLabel(s: Pick<AttackSettings, 'method' | 'steps' | 'restarts'>): string {
+  if (s.method === 'fgsm') return 'FGSM';
+  const restarts = (s.restarts ?? 1) > 1 ? ` ×${s.restarts} restarts` : '';
+  return `${s.method.toUpperCase()}-${s.steps}${restarts}`;
 }
 
 /** Refuses settings that cannot mean what the user wants, with the reason. */
@@ -60,13 +118,17 @@ export function validateAttackSettings(s: AttackSettings, pixelCount: number): v
     throw new RclipError('INVALID_ARGUMENT', message);
   };
   if (s.norm !== 'linf' && s.norm !== 'l2') bad(`norm must be "linf" or "l2", not ${JSON.stringify(s.norm)}.`);
-  if (s.method !== 'fgsm' && s.method !== 'pgd') bad(`method must be "fgsm" or "pgd", not ${JSON.stringify(s.method)}.`);
+  if (!ATTACK_METHODS.includes(s.method)) bad(`method must be one of ${ATTACK_METHODS.map((m) => `"${m}"`).join(', ')}, not ${JSON.stringify(s.method)}.`);
   if (!Number.isFinite(s.eps) || s.eps <= 0) bad(`eps must be a positive number (got ${s.eps}).`);
   const maxEps = s.norm === 'linf' ? 1 : Math.sqrt(pixelCount);
   if (s.eps > maxEps) bad(`eps ${s.eps} is larger than the whole pixel box allows for ${s.norm} (${maxEps.toFixed(3)}): pixels live in [0,1].`);
   if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > MAX_ATTACK_STEPS) bad(`steps must be a whole number from 1 to ${MAX_ATTACK_STEPS} (got ${s.steps}).`);
   if (!Number.isFinite(s.stepSize) || s.stepSize <= 0) bad(`stepSize must be a positive number (got ${s.stepSize}).`);
   if (!Number.isInteger(s.seed)) bad(`seed must be a whole number (got ${s.seed}).`);
+  if (s.restarts !== undefined) {
+    if (!Number.isInteger(s.restarts) || s.restarts < 1 || s.restarts > MAX_RESTARTS) bad(`restarts must be a whole number from 1 to ${MAX_RESTARTS} (got ${s.restarts}).`);
+    if (s.restarts > 1 && s.method !== 'apgd') bad(`restarts are APGD's (method "apgd"); ${s.method} runs once (got restarts ${s.restarts}).`);
+  }
 }
 
 export function normOf(delta: Float32Array, norm: AttackNorm): number {
@@ -121,13 +183,24 @@ export function pixelGradient(gradNormalized: Float32Array, std: readonly [numbe
   return out;
 }
 
+/** PGD's and FGSM's start: uniform in the L∞ box; for L2 a uniform direction at a uniform fraction of the radius. */
 function randomPoint(n: number, norm: AttackNorm, eps: number, random: () => number): Float32Array {
   if (norm === 'linf') return Float32Array.from({ length: n }, () => (random() * 2 - 1) * eps);
-  // A uniform direction (normalised Gaussians) at a uniform fraction of the radius.
   const delta = gaussianSamples(n, random);
   const scale = (eps * random()) / (normOf(delta, 'l2') || 1);
   for (let i = 0; i < n; i++) delta[i] *= scale;
   return delta;
+}
+
+/**
+ * APGD's start, drawn as autopgd_base.py draws it: L∞ a uniform draw in [−1,1]ⁿ scaled so that its
+ * largest coordinate is eps (a point on the ball's surface); L2 a Gaussian direction at radius eps.
+ */
+function apgdStartPoint(n: number, norm: AttackNorm, eps: number, random: () => number): Float32Array {
+  const t = norm === 'linf' ? Float32Array.from({ length: n }, () => random() * 2 - 1) : gaussianSamples(n, random);
+  const scale = eps / (normOf(t, norm) + 1e-12);
+  for (let i = 0; i < n; i++) t[i] *= scale;
+  return t;
 }
 
 /** One ascent (direction +1) or descent (−1) step: the sign for L∞, the unit gradient for L2. */
@@ -142,7 +215,23 @@ function step(delta: Float32Array, grad: Float32Array, norm: AttackNorm, size: n
   for (let i = 0; i < delta.length; i++) delta[i] += k * grad[i];
 }
 
-export interface AttackStart {
+const directionOf = (objective: AttackObjective): 1 | -1 => (objective === 'pull-together' ? -1 : 1);
+
+/**
+ * Runs `settings.method` from `clean` (model-input pixels) on the oracle's objective: ascends it, or
+ * descends it for pull-together. The settings are validated first. `hooks.onStep` sees every
+ * iterate; `hooks.checkCancelled` may throw between steps. FGSM/PGD under L∞ run on the oracle's
+ * device steps when it has them (same start, same schedule); APGD always uses its gradient.
+ */
+export async function runAttack(clean: Float32Array, objective: AttackObjective, settings: AttackSettings, oracle: AttackOracle, hooks: AttackHooks = {}): Promise<AttackResult> {
+  validateAttackSettings(settings, clean.length);
+  if (settings.method === 'apgd') return runApgd(clean, directionOf(objective), settings, oracle, hooks);
+  const start = pgdStart(clean, objective, settings);
+  if (settings.norm === 'linf' && oracle.deviceSteps) return runDeviceSteps(oracle.deviceSteps, clean, start, settings.eps, hooks);
+  return runPgd(clean, start, settings, oracle, hooks);
+}
+
+interface PgdStart {
   direction: 1 | -1;
   /** The first δ, projected. */
   delta: Float32Array;
@@ -151,48 +240,169 @@ export interface AttackStart {
   stepSize: number;
 }
 
-/** Validates the settings and gives the starting point and schedule runAttack uses (shared with the engine's step-graph path). */
-export function attackStart(clean: Float32Array, objective: AttackObjective, settings: AttackSettings): AttackStart {
-  validateAttackSettings(settings, clean.length);
+/**
+ * PGD starts from a seeded random point in the ball. FGSM starts at δ = 0 and takes one step of
+ * size eps, except for push-apart: there the distance to the clean image is at its minimum at δ = 0,
+ * its gradient is zero (only float noise), so FGSM also starts from the seeded random point.
+ */
+function pgdStart(clean: Float32Array, objective: AttackObjective, settings: AttackSettings): PgdStart {
   const { norm, eps } = settings;
   const randomStart = settings.method === 'pgd' || objective === 'push-apart';
   const delta = randomStart ? randomPoint(clean.length, norm, eps, seededRandom(settings.seed)) : new Float32Array(clean.length);
   project(delta, clean, norm, eps);
   return {
-    direction: objective === 'pull-together' ? -1 : 1,
+    direction: directionOf(objective),
     delta,
     iterations: settings.method === 'fgsm' ? 1 : settings.steps,
     stepSize: settings.method === 'fgsm' ? eps : settings.stepSize,
   };
 }
 
-/**
- * Runs FGSM or PGD from `clean`. PGD starts from a seeded random point in the ball. FGSM starts at
- * δ = 0 and takes one step of size eps, except for push-apart: there the distance to the clean
- * image is at its minimum at δ = 0, its gradient is zero (only float noise), so FGSM also starts
- * from the seeded random point. `onStep` sees every iterate; `checkCancelled` may throw between steps.
- */
-export async function runAttack(
-  clean: Float32Array,
-  objective: AttackObjective,
-  settings: AttackSettings,
-  distanceGradient: (pixels: Float32Array) => Promise<DistanceGradient>,
-  hooks: { onStep?: (s: AttackStep, pixels: Float32Array) => void; checkCancelled?: () => void } = {},
-): Promise<AttackResult> {
-  const { norm, eps } = settings;
-  const { direction, delta, iterations, stepSize } = attackStart(clean, objective, settings);
+function addTo(clean: Float32Array, delta: Float32Array, out = new Float32Array(clean.length)): Float32Array {
+  for (let i = 0; i < out.length; i++) out[i] = clean[i] + delta[i];
+  return out;
+}
+
+async function runPgd(clean: Float32Array, { direction, delta, iterations, stepSize }: PgdStart, { norm, eps }: AttackSettings, oracle: AttackOracle, hooks: AttackHooks): Promise<AttackResult> {
   const x = new Float32Array(clean.length);
   const steps: AttackStep[] = [];
   for (let k = 0; ; k++) {
     hooks.checkCancelled?.();
-    for (let i = 0; i < x.length; i++) x[i] = clean[i] + delta[i];
-    const { distance, grad } = await distanceGradient(x);
+    addTo(clean, delta, x);
+    const { distance, grad } = await oracle.gradient(x);
     const record = { step: k, distance, deltaNorm: normOf(delta, norm) };
     steps.push(record);
     hooks.onStep?.(record, x);
-    if (k === iterations) break;
+    if (k === iterations) return { adversarial: x, delta, distance, steps };
     step(delta, grad, norm, stepSize, direction);
     project(delta, clean, norm, eps);
   }
-  return { adversarial: x, delta, steps };
+}
+
+/** PGD's L∞ loop on the device: x_next is fed back as the next x; the image is read back once, at the end. */
+async function runDeviceSteps<H>(device: DeviceSteps<H>, clean: Float32Array, { direction, delta: startDelta, iterations, stepSize }: PgdStart, eps: number, hooks: AttackHooks): Promise<AttackResult> {
+  let x = device.upload(addTo(clean, startDelta));
+  const steps: AttackStep[] = [];
+  let adversarial: Float32Array;
+  try {
+    for (let k = 0; ; k++) {
+      hooks.checkCancelled?.();
+      const out = await device.step(x, eps, direction * stepSize);
+      if (k === iterations) device.dispose(out.next);
+      else {
+        device.dispose(x);
+        x = out.next;
+      }
+      const record = { step: k, distance: out.distance, deltaNorm: out.deltaNorm };
+      steps.push(record);
+      hooks.onStep?.(record, null);
+      if (k === iterations) break;
+    }
+    adversarial = await device.download(x);
+  } finally {
+    device.dispose(x);
+  }
+  const delta = new Float32Array(clean.length);
+  for (let i = 0; i < delta.length; i++) delta[i] = adversarial[i] - clean[i];
+  return { adversarial, delta, distance: steps[steps.length - 1].distance, steps };
+}
+
+/** APGD's step-size rule (Croce & Hein 2020, §3.2): ρ, the share of improving steps below which a checkpoint halves the step. */
+export const APGD_RHO = 0.75;
+/** APGD's momentum α: the weight of the new projected step against the previous move. */
+export const APGD_MOMENTUM = 0.75;
+
+/**
+ * The iterations after which APGD checks its progress, for n iterations: w_j = ⌈p_j·n⌉ with p_0 = 0,
+ * p_1 = 0.22, p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06), computed in whole iterations as
+ * autopgd_base.py does (first interval ⌊0.22n⌋, shrinking by ⌊0.03n⌋ down to ⌊0.06n⌋, each at least 1).
+ * n = 100: 22, 41, 57, 70, 80, 87, 93, 99.
+ */
+export function apgdCheckpoints(n: number): number[] {
+  const whole = (share: number) => Math.max(Math.floor(share * n), 1);
+  const [first, shortest, shrink] = [whole(0.22), whole(0.06), whole(0.03)];
+  const out: number[] = [];
+  for (let at = first, interval = first; at <= n; interval = Math.max(interval - shrink, shortest), at += interval) out.push(at);
+  return out;
+}
+
+/**
+ * Whether APGD halves its step at a checkpoint (autopgd_base.py check_oscillation and
+ * fl_reduce_no_impr): (a) at most ρ of the iterates since the last checkpoint improved on the one
+ * before (`values` holds f at iterates `from`−1 … `to`), or (b) the step was not halved at the last
+ * checkpoint and the best value has not risen since.
+ */
+export function apgdHalves(values: readonly number[], rho: number, halvedLast: boolean, bestAtLast: number, best: number): boolean {
+  let improved = 0;
+  for (let j = 1; j < values.length; j++) if (values[j] > values[j - 1]) improved++;
+  return improved <= rho * (values.length - 1) || (!halvedLast && bestAtLast >= best);
+}
+
+/**
+ * APGD (Croce & Hein 2020, the white-box attack of AutoAttack), following autopgd_base.py
+ * (fra31/auto-attack) for L∞ and L2: start on the ball's surface (apgdStartPoint), first step plain,
+ * then z = P(x + η·dir(∇f)), x ← P(x + α(z − x) + (1 − α)(x − x_prev)) with α = 0.75; η starts at
+ * settings.stepSize (2·eps) and is halved at the checkpoints of apgdCheckpoints when apgdHalves says
+ * so, the run then continuing from the best point and its gradient. Restarts draw new starts from the
+ * same seeded stream; the best point over all runs is the result.
+ * Deviations, each because the reference's behaviour there is an artefact of its batching:
+ * - the first checkpoint compares the first iterate with the start (the paper's definition); the
+ *   reference compares it with an unwritten slot of its loss buffer (index −1 wraps to a zero).
+ * - the result is the point of highest objective (the reference's best_loss mode); its default mode
+ *   stops a restart at the first misclassified point, and an embedding distance has no classes.
+ */
+async function runApgd(clean: Float32Array, direction: 1 | -1, settings: AttackSettings, oracle: AttackOracle, hooks: AttackHooks): Promise<AttackResult> {
+  const { norm, eps, steps: n } = settings;
+  const random = seededRandom(settings.seed);
+  const checkpoints = new Set(apgdCheckpoints(n));
+  const steps: AttackStep[] = [];
+  let overall: { delta: Float32Array; value: number } | null = null;
+  const x = new Float32Array(clean.length);
+  const evaluate = async (delta: Float32Array) => {
+    hooks.checkCancelled?.();
+    addTo(clean, delta, x);
+    const { distance, grad } = await oracle.gradient(x);
+    const record = { step: steps.length, distance, deltaNorm: normOf(delta, norm) };
+    steps.push(record);
+    hooks.onStep?.(record, x);
+    return { value: direction * distance, grad };
+  };
+  for (let restart = 0; restart < (settings.restarts ?? 1); restart++) {
+    let delta: Float32Array = apgdStartPoint(clean.length, norm, eps, random);
+    // The box only: the draw is already in the ball.
+    project(delta, clean, norm, Infinity);
+    let { value, grad } = await evaluate(delta);
+    const values = [value];
+    let best = { delta: Float32Array.from(delta), value, grad };
+    let previous: Float32Array = Float32Array.from(delta);
+    let stepSize = settings.stepSize;
+    let lastCheckpoint = 0;
+    let halvedLast = true;
+    let bestAtLast = value;
+    for (let i = 1; i <= n; i++) {
+      const momentum = i === 1 ? 1 : APGD_MOMENTUM;
+      const z = Float32Array.from(delta);
+      step(z, grad, norm, stepSize, direction);
+      project(z, clean, norm, eps);
+      const next = new Float32Array(delta.length);
+      for (let p = 0; p < next.length; p++) next[p] = delta[p] + momentum * (z[p] - delta[p]) + (1 - momentum) * (delta[p] - previous[p]);
+      project(next, clean, norm, eps);
+      previous = delta;
+      delta = next;
+      ({ value, grad } = await evaluate(delta));
+      values.push(value);
+      if (value > best.value) best = { delta: Float32Array.from(delta), value, grad };
+      if (!checkpoints.has(i)) continue;
+      const halve = apgdHalves(values.slice(lastCheckpoint, i + 1), APGD_RHO, halvedLast, bestAtLast, best.value);
+      [lastCheckpoint, halvedLast, bestAtLast] = [i, halve, best.value];
+      if (!halve) continue;
+      stepSize /= 2;
+      // The reference keeps x_prev (the iterate before this one) when it jumps back to the best point.
+      delta = Float32Array.from(best.delta);
+      grad = best.grad;
+    }
+    if (overall === null || best.value > overall.value) overall = { delta: best.delta, value: best.value };
+  }
+  const { delta, value } = overall!;
+  return { adversarial: addTo(clean, delta), delta, distance: direction * value, steps };
 }

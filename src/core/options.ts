@@ -1,5 +1,5 @@
 /** Option values (the CLI's and the bench's): parsed strictly, refused with INVALID_ARGUMENT naming the option. */
-import { attackSettings, type AttackNorm, type AttackSettings } from './attack';
+import { ATTACK_METHODS, attackSettings, DEFAULT_STEPS, type AttackMethod, type AttackNorm, type AttackSettings } from './attack';
 import { RclipError } from './errors';
 
 /** Parsed command-line values, as node:util parseArgs gives them. */
@@ -49,17 +49,42 @@ export function positionalCount(positionals: string[], min: number, max: number,
 /** L2 radius when --eps is not given: at 64×64×3 an L∞ ball of 4/255 reaches L2 ≈ 1.74, so 0.5 is the milder threat. */
 export const DEFAULT_L2_EPS = 0.5;
 
-export function attackFromOptions(values: Values): AttackSettings | null {
-  const method = choiceOption('attack', values.attack, ['none', 'fgsm', 'pgd'] as const, 'none');
+/** --norm, --eps, --steps, --seed and --restarts for one attack method, with that method's defaults and step rule (attackSettings). */
+export function methodSettings(method: AttackMethod, values: Values): AttackSettings {
   const norm = choiceOption<AttackNorm>('norm', values.norm, ['linf', 'l2'], 'linf');
   const eps = numberOption('eps', values.eps, norm === 'linf' ? 4 / 255 : DEFAULT_L2_EPS);
-  const steps = integerOption('steps', values.steps, 10, 1);
+  if (!(eps > 0)) bad(`--eps must be positive (got ${eps}).`);
+  const steps = integerOption('steps', values.steps, DEFAULT_STEPS[method], 1);
   const seed = integerOption('seed', values.seed, 0, 0);
+  const restarts = integerOption('restarts', values.restarts, 1, 1);
+  if (restarts > 1 && method !== 'apgd') bad(`--restarts only means something with apgd (got ${restarts} with ${method}).`);
+  return attackSettings(method, norm, eps, steps, seed, restarts);
+}
+
+/** `rclip eval`'s --attack none|fgsm|pgd|apgd and the settings that go with it; null for none. */
+export function attackFromOptions(values: Values): AttackSettings | null {
+  const method = choiceOption('attack', values.attack, ['none', ...ATTACK_METHODS] as const, 'none');
   if (method === 'none') {
-    const given = ['norm', 'eps', 'steps'].filter((k) => values[k] !== undefined);
-    if (given.length) throw new RclipError('INVALID_ARGUMENT', `--${given.join(', --')} only mean(s) something with --attack fgsm or pgd.`);
+    const given = ['norm', 'eps', 'steps', 'restarts'].filter((k) => values[k] !== undefined);
+    if (given.length) bad(`--${given.join(', --')} only mean(s) something with --attack ${ATTACK_METHODS.join(', ')}.`);
     return null;
   }
-  if (!(eps > 0)) throw new RclipError('INVALID_ARGUMENT', `--eps must be positive (got ${eps}).`);
-  return attackSettings(method, norm, eps, steps, seed);
+  return methodSettings(method, values);
+}
+
+/**
+ * The benches' --attack: a comma-separated list of METHOD or METHOD-STEPS (apgd, pgd-10, apgd-50,
+ * fgsm), each with its method's step rule (attackSettings) at radius `eps`, L∞.
+ */
+export function attackListOption(name: string, raw: string | boolean | undefined, fallback: string, eps: number, seed: number): AttackSettings[] {
+  const text = raw === undefined ? fallback : String(raw);
+  const attacks = text.split(',').map((part) => {
+    const m = /^(fgsm|pgd|apgd)(?:-([0-9]+))?$/.exec(part.trim());
+    if (!m || (m[2] !== undefined && Number(m[2]) < 1)) bad(`--${name} takes a comma-separated list of ${ATTACK_METHODS.join(', ')}, each optionally with its iterations (apgd-100, pgd-10); got "${part}".`);
+    const method = m![1] as AttackMethod;
+    return attackSettings(method, 'linf', eps, m![2] === undefined ? DEFAULT_STEPS[method] : Number(m![2]), seed);
+  });
+  const labels = attacks.map((a) => `${a.method}-${a.steps}`);
+  if (new Set(labels).size !== labels.length) bad(`--${name} lists an attack twice ("${text}").`);
+  return attacks;
 }

@@ -1,10 +1,10 @@
 /**
  * Pure definitions of the benchmark suite (docs/benchmark-suite.md) beside the distortion 2AFC of
  * twoafc.ts: the seeded copy edits of copy retrieval, leave-one-out k-NN, recall@1, the attack
- * targets of each task, and the margin attack every task uses (the core's PGD through one
- * attack.onnx run a step). Semantic triplets are in wordnet.ts.
+ * targets of each task, and the margin attack every task uses (the core's PGD or APGD through
+ * one attack.onnx run a step). Semantic triplets are in wordnet.ts.
  */
-import { runAttack, type AttackSettings, type DistanceGradient } from './attack';
+import { runAttack, type AttackOracle, type AttackSettings } from './attack';
 import { cosineDistance } from './distance';
 import { affineWarp, colourShift, type AffineWarp, type ColourShift } from './distortions';
 import type { PixelTensor } from './preprocess';
@@ -113,25 +113,27 @@ export interface MarginAttack {
  * margin(x) = d(x, a) − d(x, b) and its gradient from ONE attack.onnx run: for unit a, b,
  * d(x, a) − d(x, b) = f̂·(b − a) = |b − a|·(1 − d(x, u)) with the unit target u = (b − a)/|b − a|.
  */
-export function marginGradient(model: Pick<TwoAfcModel, 'distanceGradient'>, correct: Float32Array, wrong: Float32Array): (pixels: Float32Array) => Promise<DistanceGradient> {
+export function marginOracle(model: Pick<TwoAfcModel, 'distanceGradient'>, correct: Float32Array, wrong: Float32Array): AttackOracle {
   const diff = wrong.map((w, i) => w - correct[i]);
   const scale = Math.hypot(...diff);
   const unit = diff.map((v) => v / (scale || 1));
-  return async (pixels) => {
-    if (scale === 0) return { distance: 0, grad: new Float32Array(pixels.length) };
-    const { distance, grad } = await model.distanceGradient(pixels, unit);
-    return { distance: scale * (1 - distance), grad: grad.map((g) => -scale * g) };
+  return {
+    gradient: async (pixels) => {
+      if (scale === 0) return { distance: 0, grad: new Float32Array(pixels.length) };
+      const { distance, grad } = await model.distanceGradient(pixels, unit);
+      return { distance: scale * (1 - distance), grad: grad.map((g) => -scale * g) };
+    },
   };
 }
 
-/** The core's PGD/FGSM ascending the margin from `clean` (model-input pixels); every iterate is kept. */
+/** The core's attack (settings.method) ascending the margin from `clean` (model-input pixels); every iterate is kept. */
 export async function attackMargin(model: Pick<TwoAfcModel, 'distanceGradient'>, clean: Float32Array, correct: Float32Array, wrong: Float32Array, settings: AttackSettings): Promise<MarginAttack> {
   const margins: number[] = [];
   const iterates: Float32Array[] = [];
-  await runAttack(clean, 'push-apart', settings, marginGradient(model, correct, wrong), {
+  await runAttack(clean, 'push-apart', settings, marginOracle(model, correct, wrong), {
     onStep: (s, pixels) => {
       margins.push(s.distance);
-      iterates.push(Float32Array.from(pixels));
+      iterates.push(Float32Array.from(pixels!));
     },
   });
   return { margins, iterates, best: margins.indexOf(Math.max(...margins)) };
@@ -170,4 +172,38 @@ export function taskScore(clean: readonly number[], robust: readonly number[], t
 export function seededOrder(names: readonly string[], seed: number, task: string): string[] {
   const keyed = names.map((n) => ({ n, k: hashSeed(`${seed}|${task}|${n}`) }));
   return keyed.sort((a, b) => a.k - b.k || (a.n < b.n ? -1 : 1)).map((e) => e.n);
+}
+
+// Margins of the gallery tasks from a metric's distances alone (Square Attack on peers and, as the
+// gradient-masking check, on encoders): > 0 means the attack wins. Distances may be Infinity for
+// gallery items a caller leaves out (a shortlist); they only ever count as far.
+
+/** Copy retrieval: d(query, own original) − d(query, nearest other photo). */
+export function copyMargin(distances: readonly number[], own: number): number {
+  let other = Infinity;
+  for (let j = 0; j < distances.length; j++) if (j !== own) other = Math.min(other, distances[j]);
+  return finite(distances[own] - other);
+}
+
+/**
+ * k-NN: the ⌈k/2⌉-th nearest neighbour of the query's own class against the ⌈k/2⌉-th nearest of the
+ * closest other class (a majority of k needs ⌈k/2⌉ votes); > 0 when that other class gets there first.
+ */
+export function knnMargin(distances: readonly number[], labels: readonly string[], label: string, k: number, exclude: number): number {
+  const byClass = new Map<string, number[]>();
+  for (const i of ranked(distances, exclude)) {
+    const list = byClass.get(labels[i]) ?? [];
+    list.push(distances[i]);
+    byClass.set(labels[i], list);
+  }
+  const vote = Math.ceil(k / 2) - 1;
+  const at = (l: string) => byClass.get(l)?.[vote] ?? Infinity;
+  let other = Infinity;
+  for (const l of byClass.keys()) if (l !== label) other = Math.min(other, at(l));
+  return finite(at(label) - other);
+}
+
+/** Infinity − Infinity and ±Infinity would stall a score-based attack: keep margins comparable. */
+function finite(margin: number): number {
+  return Number.isNaN(margin) ? 0 : Math.max(-1e3, Math.min(1e3, margin));
 }

@@ -219,12 +219,14 @@ export async function attackTriplet(model: TwoAfcModel, ref: PixelTensor, eCorre
     ref.data,
     'pull-together',
     settings,
-    async (pixels) => {
-      const toWrong = await model.distanceGradient(pixels, eWrong);
-      const toCorrect = await model.distanceGradient(pixels, eCorrect);
-      const grad = new Float32Array(toWrong.grad.length);
-      for (let i = 0; i < grad.length; i++) grad[i] = toWrong.grad[i] - toCorrect.grad[i];
-      return { distance: toWrong.distance - toCorrect.distance, grad };
+    {
+      gradient: async (pixels) => {
+        const toWrong = await model.distanceGradient(pixels, eWrong);
+        const toCorrect = await model.distanceGradient(pixels, eCorrect);
+        const grad = new Float32Array(toWrong.grad.length);
+        for (let i = 0; i < grad.length; i++) grad[i] = toWrong.grad[i] - toCorrect.grad[i];
+        return { distance: toWrong.distance - toCorrect.distance, grad };
+      },
     },
     { onStep: (s) => (worst = Math.min(worst, tripletScore(0, s.distance))) },
   );

@@ -4,7 +4,7 @@
  * Events (bubbling, composed): rclip-distance, rclip-progress, rclip-error.
  * Theming: --rclip-font, --rclip-fg, --rclip-bg, --rclip-accent, --rclip-muted; parts: root, value, baseline, label, status.
  */
-import type { DistanceResult, ImageInput, LoadProgress, Metric } from '../client/metric';
+import type { BackendChoice, DistanceResult, ImageInput, LoadProgress, Metric } from '../client/metric';
 import { toRclipError, type ErrorCode } from '../core/errors';
 import { acquireMetric, releaseMetric } from './metric-registry';
 
@@ -60,6 +60,11 @@ export class RclipDistanceElement extends HTMLElement {
   /** The last robust distance, or null before the first result and after an error. */
   get distance(): number | null {
     return this.value;
+  }
+
+  /** The execution provider this element's metric runs on and why (null while disconnected). */
+  backend(): Promise<BackendChoice> | null {
+    return this.metric?.backend() ?? null;
   }
 
   get a(): ElementImage {
@@ -175,6 +180,7 @@ export class RclipDistanceElement extends HTMLElement {
       this.els.baseline.hidden = baseline === null;
       this.els.baseline.textContent = baseline ? `baseline ${baseline.distance.toFixed(4)}` : '';
       this.els.status.textContent = `${r.model} · ${r.ep === 'webgpu' ? 'WebGPU' : r.ep}`;
+      this.els.status.title = (await metric.backend()).reason;
       this.emit('rclip-distance', { distance: r.distance, similarity: r.similarity, model: r.model, ep: r.ep, timings: r.timings, baseline });
     } catch (err) {
       if (signal.aborted) return;

@@ -19,10 +19,16 @@ function wasmThreads(): number {
   return self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
 }
 
+/**
+ * The EP for a preference. 'auto' takes WebGPU only on a hardware adapter: a software fallback adapter
+ * (SwiftShader on headless servers, VMs, CI, GPU-blocklisted machines) runs this encoder ~100x slower
+ * than wasm (bench/README.md: 441 ms vs 3.9 ms per inference), so it counts as no usable GPU.
+ * 'webgpu' takes any adapter, software included, so the WebGPU path stays testable without a GPU.
+ */
 export async function chooseBackend(preference: BackendPreference): Promise<BackendChoice> {
   const threads = wasmThreads();
   ort.env.wasm.numThreads = threads;
-  const wasm = (reason: string): BackendChoice => ({ ep: 'wasm', reason, adapter: null, threads });
+  const wasm = (reason: string, adapter: BackendChoice['adapter'] = null): BackendChoice => ({ ep: 'wasm', reason, adapter, threads });
   if (preference === 'wasm') return wasm('wasm was requested.');
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) return wasm('This browser exposes no WebGPU (navigator.gpu is missing).');
@@ -41,13 +47,17 @@ export async function chooseBackend(preference: BackendPreference): Promise<Back
     isFallbackAdapter: Boolean((info as GPUAdapterInfo & { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter),
     shaderF16: adapter.features.has('shader-f16'),
   };
+  const name = [adapterInfo.vendor, adapterInfo.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
+  if (adapterInfo.isFallbackAdapter && preference === 'auto') {
+    return wasm(`The only WebGPU adapter (${name}) is a software fallback, no usable GPU: wasm is faster here. Ask for WebGPU explicitly (backend 'webgpu', ?backend=webgpu on the demo) to use it anyway.`, adapterInfo);
+  }
   // Hand ORT the adapter we inspected, so the one reported is the one that runs.
   ort.env.webgpu.adapter = adapter;
   ort.env.wasm.numThreads = 1;
-  const name = [adapterInfo.vendor, adapterInfo.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
+  const forced = preference === 'webgpu' ? ', requested explicitly' : '';
   return {
     ep: 'webgpu',
-    reason: `WebGPU adapter: ${name}${adapterInfo.isFallbackAdapter ? ' (software fallback adapter)' : ''}.`,
+    reason: `WebGPU adapter: ${name}${adapterInfo.isFallbackAdapter ? ` (software fallback adapter${forced})` : forced}.`,
     adapter: adapterInfo,
     threads: 1,
   };

@@ -1,8 +1,9 @@
+import { runAttack } from '../core/attack';
 import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { ModelIndex, ModelManifest } from '../core/manifest';
-import { normalize, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
-import { attackImage, type AttackOutcome, type AttackRequest } from './attack';
+import { normalize, pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
+import { sessionOracle, type AttackOutcome, type AttackRequest, type ModelDistances } from './attack';
 import { throwIfAborted, type AttackJobOptions, type JobOptions } from './jobs';
 import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
 import { ModelSession, type AttackGradient, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
@@ -29,7 +30,10 @@ export interface BackendChoice {
   ep: ExecutionProvider;
   /** Why this EP: the adapter found, or why WebGPU was not used. Shown to users as it is. */
   reason: string;
-  /** shaderF16: whether the adapter offers 'shader-f16', without which fp16 weights cannot run on WebGPU. */
+  /**
+   * The WebGPU adapter found, also when it was not used (a software fallback under 'auto');
+   * shaderF16: whether it offers 'shader-f16', without which fp16 weights cannot run on WebGPU.
+   */
   adapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean; shaderF16: boolean } | null;
   threads: number;
 }
@@ -327,13 +331,43 @@ export class Engine<Image> {
     return { results, timings: { decodeMs, preprocessMs, inferenceMs, totalMs: t2 - t0 } };
   }
 
-  /**
-   * FGSM/PGD on `image` against a loaded model's attack graph (src/engine/attack.ts): each step is its
-   * own queued job, so other requests interleave and an abort lands between steps.
-   */
+  /** Decodes both images (in parallel), then attackDecoded. */
   async attack(image: Image, target: Image | null, request: AttackRequest, options: AttackJobOptions = {}): Promise<AttackOutcome> {
     const [a, b] = await Promise.all([this.decode(image), target === null ? null : this.decode(target)]);
-    return attackImage(this, a.rgba, b?.rgba ?? null, request, options);
+    return this.attackDecoded(a.rgba, b?.rgba ?? null, request, options);
+  }
+
+  /**
+   * FGSM/PGD/APGD (src/core/attack.ts) on decoded pixels against a loaded model's attack graph, through
+   * the model's oracle (sessionOracle): each gradient or device step is its own queued job, so other
+   * requests interleave and an abort lands between steps. L∞ FGSM/PGD on WebGPU run on attack_step.onnx
+   * when the model ships it; APGD always takes the gradient path (one readback a step).
+   */
+  async attackDecoded(image: RgbaImage, target: RgbaImage | null, request: AttackRequest, options: AttackJobOptions = {}): Promise<AttackOutcome> {
+    const { model, objective, settings } = request;
+    const { signal, onStep } = options;
+    if (objective === 'pull-together' && !target) throw new RclipError('INVALID_ARGUMENT', 'pull-together needs a second image (B) to pull towards.');
+    if (objective === 'push-from-target' && !target) throw new RclipError('INVALID_ARGUMENT', 'push-from-target needs a second image (B) to push away from.');
+    const session = await this.attackSession(model);
+    const input = session.manifest.input;
+    const clean = toModelPixels(image, input);
+    const reference = objective === 'push-apart' ? clean : toModelPixels(target!, input);
+    const [referenceEmbedding, cleanEmbedding] = await this.embedPixels(model, [reference, clean], { signal });
+    const steps = settings.method === 'apgd' ? null : await this.stepSession(model, settings.norm);
+    const oracle = sessionOracle(session, (task) => this.run(task, signal), clean.data, referenceEmbedding, steps);
+    // onStep gets the record only: in the worker it is a Comlink proxy, and the pixels would be copied every step.
+    const result = await runAttack(clean.data, objective, settings, oracle, { onStep: onStep && ((s) => onStep(s)), checkCancelled: () => throwIfAborted(signal) });
+    const adversarial = { size: clean.size, data: result.adversarial };
+    const attacked = { model, clean: cosineDistance(cleanEmbedding, referenceEmbedding), after: result.distance };
+    let other: ModelDistances | null = null;
+    if (request.otherModel) {
+      // The other model sees the adversarial image as an image: resized to its own input if its size differs.
+      const otherInput = (await this.loadModel(request.otherModel)).manifest.input;
+      const asImage = (p: PixelTensor | RgbaImage) => ('size' in p ? (p.size === otherInput.size ? p : toModelPixels(pixelsToRgba(p), otherInput)) : toModelPixels(p, otherInput));
+      const [adv, cleanOther, refOther] = await this.embedPixels(request.otherModel, [asImage(adversarial), asImage(clean), asImage(objective === 'push-apart' ? clean : target!)], { signal });
+      other = { model: request.otherModel, clean: cosineDistance(cleanOther, refOther), after: cosineDistance(adv, refOther) };
+    }
+    return { adversarial, adversarialRgba: pixelsToRgba(adversarial), perturbation: result.delta, steps: result.steps, attacked, other };
   }
 
   /** Decodes (in parallel), preprocesses and embeds images as one job; decodeMs is the slowest decode. */

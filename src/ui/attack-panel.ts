@@ -1,9 +1,9 @@
 /**
- * The attack panel: the same FGSM/PGD attack against the robust model and the baseline, side by
- * side, with a live distance-per-step chart, the adversarial images and their perturbations.
+ * The attack panel: the same FGSM/PGD/APGD attack against the robust model and the baseline, side
+ * by side, with a live distance-per-step chart, the adversarial images and their perturbations.
  */
 import type { AttackOutcome, AttackStep, ImageInput, Metric, ModelInfo } from '../client/metric';
-import { PAPER_DEFAULTS, type AttackMethod, type AttackNorm, type AttackObjective } from '../core/attack';
+import { attackLabel, DEFAULT_STEPS, PAPER_DEFAULTS, type AttackMethod, type AttackNorm, type AttackObjective, type AttackSettings } from '../core/attack';
 import { showRunFailure } from './panel-kit';
 import type { RgbaImage } from '../core/preprocess';
 
@@ -28,7 +28,7 @@ const TEMPLATE = `
       </select>
     </label>
     <label>Method
-      <select name="method"><option value="pgd">PGD</option><option value="fgsm">FGSM</option></select>
+      <select name="method"><option value="pgd">PGD</option><option value="apgd">APGD (as the paper evaluates)</option><option value="fgsm">FGSM</option></select>
     </label>
     <label>Norm
       <select name="norm"><option value="linf">L∞</option><option value="l2">L2</option></select>
@@ -40,7 +40,9 @@ const TEMPLATE = `
       <input type="number" name="epsL2" min="0.05" max="10" step="0.05" value="0.5" />
     </label>
     <label>Steps <input type="number" name="steps" min="1" max="200" value="10" /></label>
-    <label>Step size <span class="with-unit"><input type="number" name="stepSize" min="0.01" max="16" step="0.01" value="1" /> <span class="unit">/255</span></span></label>
+    <label class="step-size">Step size <span class="with-unit"><input type="number" name="stepSize" min="0.01" max="16" step="0.01" value="1" /> <span class="unit">/255</span></span></label>
+    <p class="apgd-step hint" hidden>APGD's step starts at 2ε and halves when the distance stops rising; the best iterate is the result.</p>
+    <label class="restarts" hidden>Restarts <input type="number" name="restarts" min="1" max="5" value="1" /></label>
     <label>Seed <input type="number" name="seed" min="0" max="999999" value="0" /></label>
     <div class="actions">
       <button type="submit" class="run">Run attack</button>
@@ -110,6 +112,14 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
     field<HTMLInputElement>('stepSize').value = l2 ? '0.1' : '1';
   };
   field('norm').addEventListener('change', syncNorm);
+  const syncMethod = () => {
+    const method = field<HTMLSelectElement>('method').value as AttackMethod;
+    section.querySelector<HTMLElement>('.step-size')!.hidden = method === 'apgd';
+    section.querySelector<HTMLElement>('.apgd-step')!.hidden = method !== 'apgd';
+    section.querySelector<HTMLElement>('.restarts')!.hidden = method !== 'apgd';
+    field<HTMLInputElement>('steps').value = String(method === 'fgsm' ? 1 : DEFAULT_STEPS[method]);
+  };
+  field('method').addEventListener('change', syncMethod);
   field('epsLinf').addEventListener('input', () => {
     (form.elements.namedItem('epsOut') as HTMLOutputElement).value = field<HTMLInputElement>('epsLinf').value;
   });
@@ -127,15 +137,20 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
     }
     const norm = field<HTMLSelectElement>('norm').value as AttackNorm;
     const l2 = norm === 'l2';
-    const settings = {
-      method: field<HTMLSelectElement>('method').value as AttackMethod,
+    const method = field<HTMLSelectElement>('method').value as AttackMethod;
+    const eps = l2 ? Number(field<HTMLInputElement>('epsL2').value) : Number(field<HTMLInputElement>('epsLinf').value) / 255;
+    const settings: AttackSettings = {
+      method,
       norm,
-      eps: l2 ? Number(field<HTMLInputElement>('epsL2').value) : Number(field<HTMLInputElement>('epsLinf').value) / 255,
+      eps,
       steps: Number(field<HTMLInputElement>('steps').value),
-      stepSize: l2 ? Number(field<HTMLInputElement>('stepSize').value) : Number(field<HTMLInputElement>('stepSize').value) / 255,
+      // APGD's first step is its rule's, 2ε: the client fills it in.
+      stepSize: method === 'apgd' ? 2 * eps : l2 ? Number(field<HTMLInputElement>('stepSize').value) : Number(field<HTMLInputElement>('stepSize').value) / 255,
       seed: Number(field<HTMLInputElement>('seed').value),
+      ...(method === 'apgd' ? { restarts: Number(field<HTMLInputElement>('restarts').value) } : {}),
     };
-    const totalSteps = settings.method === 'fgsm' ? 1 : settings.steps;
+    // The chart's last step: APGD's restarts continue the count, one start each.
+    const totalSteps = method === 'fgsm' ? 1 : (settings.steps + 1) * (settings.restarts ?? 1) - 1;
     const series: Record<Side, AttackStep[]> = { robust: [], baseline: [] };
     controller?.abort();
     controller = new AbortController();
@@ -171,7 +186,7 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
       section.querySelector('.attack-verdict')!.textContent =
         `The attack moved the baseline's distance by ${moved(baseline).toFixed(4)} and the robust model's by ${moved(robust).toFixed(4)}` +
         (ratio >= 1 ? ` (${ratio.toFixed(1)}× less for the robust model).` : ' (the robust model moved more here).');
-      status.textContent = `Done: ${settings.method.toUpperCase()} ${norm === 'linf' ? 'L∞' : 'L2'}, ε = ${norm === 'linf' ? `${Math.round(settings.eps * 255)}/255` : settings.eps}, ${totalSteps} step(s), seed ${settings.seed}.`;
+      status.textContent = `Done: ${attackLabel(settings)} ${norm === 'linf' ? 'L∞' : 'L2'}, ε = ${norm === 'linf' ? `${Math.round(settings.eps * 255)}/255` : settings.eps}, ${totalSteps} step(s), seed ${settings.seed}.`;
       section.dataset.state = 'done';
     } catch (err) {
       showRunFailure(err, section, status, ctx.showError);

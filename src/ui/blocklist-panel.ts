@@ -1,13 +1,15 @@
 /**
  * The blocklist panel (issue 13): an uploaded image matched against a list of "blocked" images by the
  * robust encoder, the baseline encoder and a perceptual hash, side by side; Evade runs PGD (L∞) on the
- * upload under each encoder and shows which filters still catch it. The pHash is not differentiable,
- * so it gets the copy crafted against the baseline (transfer), as the page says.
+ * upload under each encoder and shows which filters still catch it. The pHash is not differentiable:
+ * Evade attacks it with Square (score-based, its own query budget) in the worker, where its
+ * thousand-odd hashes cannot stall the page, and also reports the baseline's copy against it (transfer).
  */
 import type { Metric, ModelInfo } from '../client/metric';
 import { showRunFailure, wireDropZone } from './panel-kit';
 import { nearestRow, toMatrix } from '../core/nearest';
-import { hammingDistance, phash, PHASH_BITS, PHASH_MATCH_BITS } from '../core/phash';
+import { nearestHash, phash, PHASH_BITS, PHASH_MATCH_BITS } from '../core/phash';
+import { SQUARE_DEFAULTS } from '../core/square';
 import type { RgbaImage } from '../core/preprocess';
 
 export interface BlocklistPanelContext {
@@ -52,8 +54,9 @@ const TEMPLATE = `
   <p class="hint">A filter matches an upload against a list of known images (here: safe samples; add your own). Each filter
   reports the nearest listed image and matches at its own threshold (each encoder's <code>calibration.dedupeThreshold</code>,
   pHash: ≤ ${PHASH_MATCH_BITS} of ${PHASH_BITS} bits). <strong>Evade</strong> perturbs the upload by at most ε (PGD, L∞) to push it away
-  from its nearest listed image under each encoder (white-box, each encoder's own gradient). The pHash has no gradient: it is shown the copy crafted against the
-  <em>baseline</em> encoder (a transfer attack).</p>
+  from its nearest listed image under each encoder (white-box, each encoder's own gradient). The pHash has no gradient: it is attacked
+  with <em>Square</em> (score-based, L∞, the same ε: it only asks the hash), and the verdict also says whether the copy crafted against the
+  <em>baseline</em> encoder fools it (a transfer attack).</p>
   <div class="blocklist-grid">
     <div class="zone blocklist-list" tabindex="0" aria-label="Listed images: drop images here, or press Enter to add files">
       <h3>Listed images</h3>
@@ -72,6 +75,7 @@ const TEMPLATE = `
       <input type="range" name="eps" min="1" max="16" step="1" value="4" />
     </label>
     <label>Steps <input type="number" name="steps" min="1" max="500" value="10" /></label>
+    <label>pHash queries <input type="number" name="queries" min="1" max="20000" value="${SQUARE_DEFAULTS.queries}" /></label>
     <label>Seed <input type="number" name="seed" min="0" max="999999" value="0" /></label>
     <div class="actions">
       <button type="submit" class="evade" disabled>Evade</button>
@@ -91,6 +95,7 @@ const TEMPLATE = `
   <div class="attack-results evade-images">
     <figure data-side="robust"><canvas width="64" height="64" aria-label="Copy crafted against the robust encoder"></canvas><figcaption>Crafted against robust</figcaption></figure>
     <figure data-side="baseline"><canvas width="64" height="64" aria-label="Copy crafted against the baseline encoder (also shown to the pHash)"></canvas><figcaption>Crafted against baseline (also given to pHash)</figcaption></figure>
+    <figure data-side="phash"><canvas width="64" height="64" aria-label="Copy crafted against the pHash with Square"></canvas><figcaption>Crafted against pHash (Square)</figcaption></figure>
   </div>
   <p class="blocklist-verdict"></p>
 `;
@@ -124,7 +129,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
   const evade = $<HTMLButtonElement>('.evade');
   const cancel = $<HTMLButtonElement>('.cancel');
   const listed: Listed[] = [];
-  let upload: { name: string; blob: Blob; hash: string } | null = null;
+  let upload: { name: string; blob: Blob; rgba: RgbaImage; hash: string } | null = null;
   /** Each encoder's nearest listed image for the current upload: what Evade pushes away from. */
   let matchOf: Partial<Record<Encoder, Listed>> = {};
   let controller: AbortController | null = null;
@@ -148,13 +153,9 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     return { nearest: listed[n.index]?.name ?? '—', row: n.index, distance: n.distance, threshold: t ?? NaN, match: t !== null && n.distance <= t };
   }
 
-  function nearestHash(hash: string): Verdict {
-    let best = { nearest: '—', row: -1, distance: Infinity };
-    listed.forEach((l, row) => {
-      const d = hammingDistance(hash, l.hash);
-      if (d < best.distance) best = { nearest: l.name, row, distance: d };
-    });
-    return { ...best, threshold: PHASH_MATCH_BITS, match: best.distance <= PHASH_MATCH_BITS };
+  function hashVerdict(hash: string): Verdict {
+    const n = nearestHash(hash, listed.map((l) => l.hash));
+    return { nearest: listed[n.index]?.name ?? '—', row: n.index, distance: n.bits, threshold: PHASH_MATCH_BITS, match: n.bits <= PHASH_MATCH_BITS };
   }
 
   function cell(filter: Filter, column: 'clean' | 'after', v: Verdict | null) {
@@ -181,7 +182,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       const li = document.createElement('li');
       const img = document.createElement('img');
       img.src = URL.createObjectURL(l.blob);
-      img.alt = l.name;
+      // Decorative: the name follows as text, and an alt repeating it is read twice.
+      img.alt = '';
       li.append(img, document.createTextNode(l.name));
       ul.append(li);
     }
@@ -197,7 +199,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     controller?.abort();
     matchOf = {};
     evade.disabled = true;
-    upload = { name, blob, hash: phash(await blobRgba(blob)) };
+    const rgba = await blobRgba(blob);
+    upload = { name, blob, rgba, hash: phash(rgba) };
     const thumb = $<HTMLImageElement>('.upload-thumb');
     if (thumb.src.startsWith('blob:')) URL.revokeObjectURL(thumb.src);
     thumb.src = URL.createObjectURL(blob);
@@ -225,7 +228,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       const verdicts = {
         robust: nearestEncoder(await embed(u.blob, 'robust'), 'robust'),
         baseline: nearestEncoder(await embed(u.blob, 'baseline'), 'baseline'),
-        phash: nearestHash(u.hash),
+        phash: hashVerdict(u.hash),
       };
       if (mine !== generation) return;
       matchOf = { robust: listed[verdicts.robust.row], baseline: listed[verdicts.baseline.row] };
@@ -249,16 +252,17 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     const eps = Number(field('eps').value) / 255;
     const steps = Number(field('steps').value);
     const seed = Number(field('seed').value);
+    const queries = Number(field('queries').value);
     // Step eps/4 (1/255 at the paper's 4/255, 10 steps: the attack panel's and `rclip eval`'s default).
     const settings = { method: 'pgd' as const, norm: 'linf' as const, eps, steps, stepSize: eps / 4, seed };
     controller?.abort();
     controller = new AbortController();
     const signal = controller.signal;
-    const done = { robust: 0, baseline: 0 };
+    const done = { robust: 0, baseline: 0, phash: 0 };
     section.dataset.state = 'evading';
     evade.disabled = true;
     cancel.disabled = false;
-    const progress = () => (status.textContent = `Evading… robust ${done.robust}/${steps}, baseline ${done.baseline}/${steps} steps`);
+    const progress = () => (status.textContent = `Evading… robust ${done.robust}/${steps}, baseline ${done.baseline}/${steps} steps, pHash ${done.phash}/${queries} queries`);
     progress();
     const u = upload;
     const attack = (side: Encoder) =>
@@ -274,28 +278,46 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
           progress();
         },
       });
+    const squareOnHash = ctx.metric.evadePhash(u.rgba, listed.map((l) => l.hash), {
+      eps,
+      queries,
+      seed,
+      signal,
+      onProgress: (p) => {
+        if (signal.aborted) return;
+        done.phash = p.query;
+        progress();
+      },
+    });
     try {
-      const [r, b] = await Promise.all([attack('robust'), attack('baseline')]);
-      const pngs = { robust: await rgbaPng(r.adversarialRgba), baseline: await rgbaPng(b.adversarialRgba) };
+      const [r, b, h] = await Promise.all([attack('robust'), attack('baseline'), squareOnHash]);
+      const pngs = { robust: await rgbaPng(r.adversarialRgba), baseline: await rgbaPng(b.adversarialRgba), phash: await rgbaPng(h.adversarial) };
       const after = {
         robust: nearestEncoder(await embed(pngs.robust, 'robust', signal), 'robust'),
         baseline: nearestEncoder(await embed(pngs.baseline, 'baseline', signal), 'baseline'),
-        phash: nearestHash(phash(await blobRgba(pngs.baseline))),
+        phash: hashVerdict(phash(await blobRgba(pngs.phash))),
       };
+      const transfer = hashVerdict(phash(await blobRgba(pngs.baseline)));
       for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'after', after[f]);
-      for (const [side, o] of [['robust', r], ['baseline', b]] as const) {
+      const show = (side: Filter, image: RgbaImage) => {
         const fig = section.querySelector<HTMLElement>(`.evade-images figure[data-side="${side}"]`)!;
         const canvas = fig.querySelector('canvas')!;
-        canvas.width = o.adversarialRgba.width;
-        canvas.height = o.adversarialRgba.height;
-        canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(o.adversarialRgba.data), o.adversarialRgba.width, o.adversarialRgba.height), 0, 0);
-        fig.dataset.attackAfter = String(o.attacked.after);
-      }
+        canvas.width = image.width;
+        canvas.height = image.height;
+        canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+        return fig;
+      };
+      for (const [side, o] of [['robust', r], ['baseline', b]] as const) show(side, o.adversarialRgba).dataset.attackAfter = String(o.attacked.after);
+      const hashFigure = show('phash', h.adversarial);
+      hashFigure.dataset.queries = String(h.queries);
+      hashFigure.dataset.transferMatch = String(transfer.match);
       const still = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => after[f].match).map((f) => LABEL[f]);
       const evaded = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => !after[f].match).map((f) => LABEL[f]);
       $<HTMLElement>('.blocklist-verdict').textContent =
         `After Evade (PGD L∞ ε = ${Math.round(eps * 255)}/255, ${steps} steps, seed ${seed}; each copy re-read as an 8-bit PNG): ` +
-        `${still.length ? `still caught by ${still.join(', ')}` : 'no filter catches it'}${evaded.length ? `; evaded ${evaded.join(', ')}` : ''}. The pHash was given the baseline-crafted copy (transfer).`;
+        `${still.length ? `still caught by ${still.join(', ')}` : 'no filter catches it'}${evaded.length ? `; evaded ${evaded.join(', ')}` : ''}. ` +
+        `The pHash was attacked with Square (${h.queries} of ${queries} queries${h.evaded ? ', stopped when no listed hash matched' : ''}); ` +
+        `given the baseline-crafted copy instead (transfer), it is ${transfer.distance} bits from ${transfer.nearest}: ${transfer.match ? 'still a match' : 'no match'}.`;
       status.textContent = 'Done.';
       section.dataset.state = 'evaded';
     } catch (err) {

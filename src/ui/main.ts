@@ -2,7 +2,8 @@
  * The demo page: two images in, the robust distance out, with the baseline beside it.
  *
  * Query parameters (for users and tests):
- *   ?backend=auto|webgpu|wasm   which execution provider to ask for (default auto: WebGPU when available)
+ *   ?backend=auto|webgpu|wasm   which execution provider to ask for (default auto: WebGPU on a hardware adapter;
+ *                               a software fallback adapter such as SwiftShader gets wasm, webgpu forces it)
  *   ?models=<url>               where index.json lives (default "models/")
  *   ?ortlog=0..4                ORT log level; 0 logs node placement in the worker's console
  */

@@ -57,7 +57,9 @@ def apgd_linf(loss_of: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, 
     def project(z: torch.Tensor) -> torch.Tensor:
         return torch.min(torch.max(z, x - eps), x + eps).clamp(0, 1)
 
+    # AutoAttack's start: uniform noise scaled so that its largest coordinate is on the ball's surface.
     start = torch.rand(x.shape, generator=g) * 2 - 1
+    start = start / start.flatten(1).abs().max(1).values.view(view)
     x_adv = project(x + eps * start)
     loss, grad = evaluate(x_adv)
     x_best, loss_best, grad_best = x_adv.clone(), loss.clone(), grad.clone()
@@ -85,10 +87,9 @@ def apgd_linf(loss_of: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, 
             reduce = oscillating | stalled
             reduced_last, loss_best_last = reduce.clone(), loss_best.clone()
             step[reduce] /= 2
+            # As AutoAttack: the iterate jumps back to the best point; x_prev stays the last iterate, so the
+            # first step after the jump keeps momentum from it (src/core/attack.ts does the same).
             x_adv[reduce], grad[reduce] = x_best[reduce], grad_best[reduce]
-            # Deviation: a restart from the best point starts without momentum; AutoAttack keeps the
-            # previous iterate as x_adv_old, so its first step after a restart mixes in an unrelated direction.
-            x_prev[reduce] = x_best[reduce]
             increased.zero_()
             last_mark = i + 1
     return x_best.detach(), loss_best

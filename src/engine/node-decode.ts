@@ -1,0 +1,65 @@
+/**
+ * Image decoding in Node (sharp, and bmp-ts for BMP), apart from the engine so that the decode
+ * worker threads (node-decode-pool.ts) load it without onnxruntime-node.
+ */
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { missingDependency, RclipError } from '../core/errors';
+import { checkPixelCount, sniffImage } from '../core/image-format';
+import type { RgbaImage } from '../core/preprocess';
+
+/** A file path, or bytes already read. */
+export type NodeImage = string | Uint8Array;
+
+/**
+ * BMP, which sharp cannot read, with bmp-ts (pure JS, an optional dependency loaded on first use).
+ * Its ABGR output becomes RGBA; like Chromium, a BMP whose alpha bytes are all zero is opaque.
+ */
+async function decodeBmp(bytes: Uint8Array): Promise<RgbaImage> {
+  const { decode } = await import('bmp-ts');
+  const bmp = decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const abgr = bmp.data;
+  const data = new Uint8ClampedArray(bmp.width * bmp.height * 4);
+  let alphaSeen = false;
+  for (let i = 0; i < data.length; i += 4) {
+    data[i] = abgr[i + 3];
+    data[i + 1] = abgr[i + 2];
+    data[i + 2] = abgr[i + 1];
+    data[i + 3] = abgr[i];
+    alphaSeen ||= abgr[i] !== 0;
+  }
+  if (!alphaSeen) for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  return { width: bmp.width, height: bmp.height, data };
+}
+
+/**
+ * Decodes like the browser does: the same sniffing and size limits first, then EXIF orientation
+ * applied (sharp's rotate(), as createImageBitmap's 'from-image'), straight-alpha RGBA out.
+ */
+export async function decodeImageFile(image: NodeImage): Promise<RgbaImage> {
+  const name = typeof image === 'string' ? `"${image}"` : 'the image';
+  let bytes: Uint8Array;
+  if (typeof image === 'string') {
+    try {
+      bytes = await readFile(image);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new RclipError('IMAGE_FETCH_FAILED', code === 'ENOENT' ? `${name} does not exist.` : `Cannot read ${name}: ${(err as Error).message}`, { cause: err });
+    }
+  } else bytes = image;
+  const header = sniffImage(bytes, name);
+  try {
+    if (header.format === 'bmp') {
+      checkPixelCount(header.width, header.height, name);
+      return await decodeBmp(bytes);
+    }
+    const { data, info } = await sharp(bytes, { limitInputPixels: false }).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    checkPixelCount(info.width, info.height, name);
+    return { width: info.width, height: info.height, data };
+  } catch (err) {
+    if (err instanceof RclipError) throw err;
+    const missing = missingDependency(err);
+    if (missing) throw missing;
+    throw new RclipError('IMAGE_DECODE_FAILED', `${name} looks like a ${header.format.toUpperCase()} file but could not be decoded: it is corrupt or truncated.`, { cause: err });
+  }
+}
