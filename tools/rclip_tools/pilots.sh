@@ -2,9 +2,9 @@
 # Issue 20's pilots: candidate recipes for the robust default, each from the same start (the shipped
 # stage-2 state, tools/checkpoints/distill96-pgd2-last.pt), the same seed and data, and the same budget
 # of training CPU time (--cpu-minutes: all threads, proxy evaluations excluded, so a shared machine
-# does not change what each pilot gets). Every pilot tracks a weight EMA (0.999). The proxy (APGD-100 at
-# 4/255 and 2/255, PGD-10 at 4/255) evaluates the student every 450 steps and, at the end of the budget,
-# the student and its EMA; the 96 px start is evaluated once, by the first pilot. Resumable: run it again and each unfinished
+# does not change what each pilot gets). Every pilot tracks a weight EMA (0.999). The proxy evaluates the
+# student every 450 steps (clean and PGD-10 4/255), and at the start and the end of the budget with APGD-100
+# at 4/255 and 2/255 too, the student and its EMA; each distinct start is evaluated once, by its first pilot. Resumable: run it again and each unfinished
 # pilot goes on from runs/pilot-<name>/last.pt; a finished one (its budget event logged) is skipped.
 #   bash tools/rclip_tools/pilots.sh            # all pilots, in order
 #   PILOTS="memory nfgsm" bash tools/rclip_tools/pilots.sh
@@ -44,8 +44,10 @@ for name in $PILOTS; do
     echo "pilots: $name has spent its budget; skipped" >&2
     continue
   fi
-  # shellcheck disable=SC2046
+  # The distinct starts (96 px, 128 px, the projected student) are evaluated once, by their first pilot.
   start_proxy=--no-proxy-at-start
-  case "$name" in pgd2|size128) start_proxy= ;; esac   # the two distinct starts (96 px and 128 px)
+  case "$name" in pgd2|size128|teacher) start_proxy= ;; esac
+  if [ -f "$run/metrics.jsonl" ] && grep -q '"event": "proxy", "step": 0,' "$run/metrics.jsonl"; then start_proxy=--no-proxy-at-start; fi
+  # shellcheck disable=SC2046
   $PY -m rclip_tools.train_distill --run "$run" --init "$START" --resume "${COMMON[@]}" $(recipe "$name") $start_proxy
 done
