@@ -11,8 +11,10 @@ const USAGE = `rclip: a robust perceptual image metric (cosine distance of a FAR
 Usage:
   rclip distance <a> <b> [--model ID] [--json]
   rclip embed <dir|files...> --out FILE [--model ID]
-  rclip dedupe <dir> [--threshold T] [--model ID] [--json]
-  rclip match <images...> --against <dir> [--threshold T] [--model ID] [--json]
+  rclip embed <dir> --store PATH [--shard I/N] [--model ID] [--json]
+  rclip dedupe <dir> [--threshold T] [--store PATH] [--exact] [--model ID] [--json]
+  rclip match <images...> --against <dir> [--threshold T] [--store PATH] [--exact] [--model ID] [--json]
+  rclip store merge <shard stores...> --out PATH | rclip store info <store>
   rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--eps 4/255] [--steps 10] [--model ID] [--json]
   rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd] [--norm linf|l2] [--eps 4/255]
              [--steps 10] [--limit N] [--seed S] [--json]

@@ -1,15 +1,17 @@
 /**
  * `rclip match <images…> --against <folder>`: each image's nearest listed image and whether it is a
- * match (distance ≤ threshold). The folder's embeddings are cached (src/cli/index-cache.ts) and rebuilt
- * when the folder's file names, sizes or mtimes, or the model's weights (sha256), change.
+ * match (distance ≤ threshold). The folder's embeddings live in its store (src/cli/index-cache.ts),
+ * where only new or changed files are embedded; large lists are searched through the store's index.
  */
 import { RclipError } from '../core/errors';
-import { nearestRow } from '../core/nearest';
-import { numberOption } from '../core/options';
+import { nearestRow, toMatrix } from '../core/nearest';
+import { embedInBatches, gatherRows } from '../engine/embedding-store';
 import { expandImageArgs, isFolder } from '../engine/node-images';
-import { embedFiles, openModel } from '../engine/node-model';
+import { openModel } from '../engine/node-model';
+import { ensureIndex, indexedNearest } from '../engine/vector-index';
 import type { Output, Values } from './commands';
-import { loadFolderIndex } from './index-cache';
+import { exactSearch, thresholdFor } from './dedupe';
+import { openFolderStore, syncFolder } from './index-cache';
 import { createProgress } from './progress';
 
 export interface MatchResult {
@@ -24,29 +26,37 @@ export async function matchCommand(values: Values, positionals: string[]): Promi
   if (typeof against !== 'string' || against === '') throw new RclipError('INVALID_ARGUMENT', '--against <folder> is required: the folder of listed images.');
   if (!isFolder(against)) throw new RclipError('INVALID_ARGUMENT', `--against "${against}" is not a folder.`);
   if (positionals.length === 0) throw new RclipError('INVALID_ARGUMENT', 'expected one or more images (or folders) to match.');
-  const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
-  if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
   const queries = expandImageArgs(positionals);
   const model = await openModel(values.model as string | undefined);
-  const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
-  if (threshold === undefined) throw new RclipError('INVALID_ARGUMENT', `model "${model.info.id}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
-  const index = await loadFolderIndex(model, against, { cacheDir: typeof values.cache === 'string' ? values.cache : undefined, rebuild: Boolean(values.rebuild) });
+  const threshold = thresholdFor(values, model.info.manifest.calibration?.dedupeThreshold, model.info.id);
+  const store = openFolderStore(model, against, values);
+  const listed = await syncFolder(store, model, against, expandImageArgs([against]));
   const progress = createProgress('embedding queries', queries.length);
-  const embeddings = await embedFiles(model, queries, (done) => progress.tick(done));
+  const embeddings: Float32Array[] = [];
+  await embedInBatches(model, queries, (_, batch) => embeddings.push(...batch), (done) => progress.tick(done));
   progress.end();
+  const exact = exactSearch(values, listed.files.length);
   const t0 = performance.now();
-  const results: MatchResult[] = queries.map((file, i) => {
-    const n = nearestRow(embeddings[i], index.matrix);
-    return n.index < 0 ? { file, nearest: null, distance: null, match: false } : { file, nearest: index.files[n.index], distance: n.distance, match: n.distance <= threshold };
-  });
+  let nearest: Array<{ index: number; distance: number }>;
+  if (exact) {
+    const matrix = gatherRows(listed.contents, listed.rows);
+    nearest = embeddings.map((e) => nearestRow(e, matrix));
+  } else {
+    const { index } = ensureIndex(store, listed.contents);
+    nearest = indexedNearest(index, listed.contents, listed.rows, toMatrix(embeddings, model.info.manifest.embeddingSize));
+  }
   const searchMs = performance.now() - t0;
+  const results: MatchResult[] = queries.map((file, i) => {
+    const n = nearest[i];
+    return n.index < 0 ? { file, nearest: null, distance: null, match: false } : { file, nearest: listed.files[n.index], distance: n.distance, match: n.distance <= threshold };
+  });
   const matched = results.filter((r) => r.match).length;
   const text = [
-    `${matched} of ${queries.length} image(s) match a listed image at distance ≤ ${threshold} (${model.info.id}; ${index.files.length} listed in ${against}, index ${index.cached ? 'from cache' : 'built'}: ${index.path}).`,
+    `${matched} of ${queries.length} image(s) match a listed image at distance ≤ ${threshold} (${model.info.id}; ${listed.files.length} listed in ${against}; store ${store.dir}, ${listed.embedded} embedded now; ${exact ? 'exact' : 'index'} search).`,
     ...results.map((r) => `${r.match ? 'MATCH   ' : 'no match'}  ${r.file}  nearest ${r.nearest ?? '-'}  d=${r.distance === null ? '-' : r.distance.toFixed(4)}`),
   ].join('\n');
   return {
-    json: { model: model.info.id, threshold, against, listed: index.files.length, index: { path: index.path, cached: index.cached }, search_ms: searchMs, results },
+    json: { model: model.info.id, threshold, against, listed: listed.files.length, store: { path: store.dir, embedded_now: listed.embedded }, search: exact ? 'exact' : 'index', search_ms: searchMs, results },
     text,
   };
 }

@@ -4,6 +4,12 @@
  * Pure maths (no DOM, no ORT); `rclip match`, `rclip dedupe` and the blocklist panel use it.
  * Cost is rows × queries × dim multiply-adds: see docs (10,000 × 10,000 all-pairs is seconds, not ms).
  */
+/**
+ * Below this many rows, dedupe and match search exactly (no index): exact all-pairs costs N²/2 dot
+ * products, an index build N·log N; the crossover measured by bench/dedupe-crossover.ts.
+ */
+export const EXACT_SEARCH_BELOW = 5000;
+
 export interface EmbeddingMatrix {
   rows: number;
   dim: number;
