@@ -39,8 +39,8 @@ export function plantNearDuplicate(data: Float32Array, dst: number, src: number,
   perturbInto(data, dst * dim, data, src * dim, dim, 1 - distance, random);
 }
 
-/** n clustered unit rows (row-major n × dim) with planted near-duplicates; the planted copies' rows are returned. */
-export function syntheticEmbeddings(n: number, dim: number, options: SyntheticOptions = {}): { data: Float32Array; plantedRows: Int32Array } {
+/** n clustered unit rows (row-major n × dim) with planted near-duplicates; the planted copies' rows and their sources' are returned. */
+export function syntheticEmbeddings(n: number, dim: number, options: SyntheticOptions = {}): { data: Float32Array; plantedRows: Int32Array; plantedSources: Int32Array } {
   const random = seededRandom(options.seed ?? 1);
   const clusters = Math.max(1, Math.round(n / (options.clusterSize ?? 1000)));
   const centres = new Float32Array(clusters * dim);
@@ -54,14 +54,17 @@ export function syntheticEmbeddings(n: number, dim: number, options: SyntheticOp
   const data = new Float32Array(n * dim);
   const plantedShare = options.plantedShare ?? 0.02;
   const plantedRows: number[] = [];
+  const plantedSources: number[] = [];
   for (let i = 0; i < n; i++) {
     if (i > 0 && random() < plantedShare) {
-      plantNearDuplicate(data, i, Math.floor(random() * i), dim, 0.01 + 0.14 * random(), random);
+      const source = Math.floor(random() * i);
+      plantNearDuplicate(data, i, source, dim, 0.01 + 0.14 * random(), random);
       plantedRows.push(i);
+      plantedSources.push(source);
     } else {
       const c = Math.floor(random() * clusters);
       perturbInto(data, i * dim, centres, c * dim, dim, spread[c], random);
     }
   }
-  return { data, plantedRows: Int32Array.from(plantedRows) };
+  return { data, plantedRows: Int32Array.from(plantedRows), plantedSources: Int32Array.from(plantedSources) };
 }
