@@ -97,6 +97,7 @@ async function timedPhase() {
   const threshold = model.info.manifest.calibration!.dedupeThreshold;
 
   // What `rclip dedupe --index` does, phase by phase.
+  const cpu0 = process.cpuUsage();
   const [store, openS] = await time(() => EmbeddingStore.open(dir, storeModel(model)));
   const [contents, readS] = await time(() => store.read());
   const all = Int32Array.from(contents.latest.values()).sort();
@@ -106,6 +107,8 @@ async function timedPhase() {
   const edges: Edge[] = [];
   const [, searchS] = await time(() => indexedPairsWithin(index, contents, all, threshold, (i, j, d) => edges.push([i, j, d])));
   const [groups, groupS] = await time(() => groupsFromEdges(Array.from(all, (r) => contents.paths[r]), edges));
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   writeFileSync(path.join(work, 'pairs.json'), JSON.stringify(edges.map(([i, j]) => [all[i], all[j]])));
   console.log(`search ${searchS.toFixed(0)} s: ${edges.length} pairs, ${groups.length} groups`);
@@ -134,12 +137,12 @@ async function timedPhase() {
     threshold,
     synthetic_s: +genS.toFixed(1),
     store_write_s: +writeS.toFixed(1),
-    dedupe: { open_verify_s: +openS.toFixed(1), read_s: +readS.toFixed(1), index_build_s: +buildS.toFixed(1), range_search_verify_s: +searchS.toFixed(1), group_s: +groupS.toFixed(2), total_s: +totalS.toFixed(1), pairs: edges.length, groups: groups.length },
+    dedupe: { open_verify_s: +openS.toFixed(1), read_s: +readS.toFixed(1), index_build_s: +buildS.toFixed(1), range_search_verify_s: +searchS.toFixed(1), group_s: +groupS.toFixed(2), total_s: +totalS.toFixed(1), cpu_s: +cpuS.toFixed(1), pairs: edges.length, groups: groups.length },
     match: { queries: copies.length, listed: listed.length, ms_per_query: +((matchS * 1000) / copies.length).toFixed(2), nearest_is_source_photo: toSource, same_as_exact_of_first: `${same}/${checked}` },
     memory: { peak_rss_mb: peakRssMb, embeddings_mb: mb(contents.vectors.data.byteLength) },
     disk: { store_mb: mb(storeBytes + indexBytes), segments_mb: mb(storeBytes), index_mb: mb(indexBytes) },
   });
-  console.log(`dedupe of ${n} rows: ${totalS.toFixed(0)} s in all; match ${((matchS * 1000) / copies.length).toFixed(2)} ms/query; peak RSS ${peakRssMb} MB`);
+  console.log(`dedupe of ${n} rows: ${totalS.toFixed(0)} s in all (${cpuS.toFixed(0)} CPU s); match ${((matchS * 1000) / copies.length).toFixed(2)} ms/query; peak RSS ${peakRssMb} MB`);
 }
 
 async function recallPhase() {
