@@ -62,7 +62,7 @@ export function toRclipError(err: unknown): RclipError {
   return new RclipError('INFERENCE_FAILED', String(err));
 }
 
-/** The Node runtime's optional packages (package.json optionalDependencies), with how to install each. */
+/** The Node runtime's optional packages (package.json optionalDependencies; the last three back the embedding store), with how to install each. */
 const NODE_RUNTIME_PACKAGES: Record<string, string> = {
   'onnxruntime-node': 'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node',
   sharp: 'npm install sharp',
