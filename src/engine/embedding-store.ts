@@ -171,14 +171,16 @@ export class EmbeddingStore {
    */
   static open(dir: string, model: StoreModel, options: { rebuild?: boolean } = {}): EmbeddingStore {
     const manifestFile = path.join(dir, MANIFEST);
+    // A folder with files but no store.json may be anything (the user's photos): never written to, even with rebuild.
+    if (!existsSync(manifestFile) && !EmbeddingStore.isEmptyFolder(dir)) {
+      throw new RclipError('STORE_FOREIGN', `"${dir}" is not an rclip store (it has files but no ${MANIFEST}); give an empty or new folder as the store.`);
+    }
     if (options.rebuild && existsSync(manifestFile)) {
       rmSync(path.join(dir, 'segments'), { recursive: true, force: true });
-      for (const f of readdirSync(dir)) if (f === MANIFEST || f.endsWith('.usearch')) rmSync(path.join(dir, f), { force: true });
+      for (const f of readdirSync(dir)) if (f.endsWith('.usearch') || f.endsWith('.tmp')) rmSync(path.join(dir, f), { force: true });
+      rmSync(manifestFile);
     }
     if (!existsSync(manifestFile)) {
-      if (existsSync(dir) && readdirSync(dir).length > 0 && !options.rebuild) {
-        throw new RclipError('STORE_FOREIGN', `"${dir}" is not an rclip store (it has files but no ${MANIFEST}); give an empty or new folder as the store.`);
-      }
       mkdirSync(path.join(dir, 'segments'), { recursive: true });
       const store = new EmbeddingStore(dir, { format: STORE_FORMAT, version: STORE_VERSION, model, segments: [] });
       store.saveManifest();
