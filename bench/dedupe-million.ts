@@ -28,7 +28,7 @@ import { ensureIndex, indexedNearest, indexedPairsWithin } from '../src/engine/v
 import { NEAR_DUPLICATE_KINDS, writeNearDuplicate } from './near-duplicate-files';
 import { syntheticEmbeddings } from './synthetic-embeddings';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { phase: { type: 'string' }, work: { type: 'string' }, subset: { type: 'string' }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { phase: { type: 'string' }, work: { type: 'string' }, subset: { type: 'string' }, out: { type: 'string' }, reuse: { type: 'boolean' } } });
 const n = Number(positionals[0] ?? 1_000_000);
 const work = values.work ?? path.join(tmpdir(), 'rclip-dedupe-million');
 const IMAGENET = path.resolve(import.meta.dirname, '../../shared/data/imagenet-sample');
@@ -78,23 +78,30 @@ async function timedPhase() {
   const realRows = [...real.latest.values()].sort((a, b) => a - b);
   const dim = real.vectors.dim;
   const synthetic = n - realRows.length;
-  const [syn, genS] = await time(() => syntheticEmbeddings(synthetic, dim, { seed: 7 }));
-  console.log(`synthetic ${synthetic} rows in ${genS.toFixed(0)} s`);
   const dir = path.join(work, 'million-store');
-  rmSync(dir, { recursive: true, force: true });
-  const [, writeS] = await time(() => {
-    const store = EmbeddingStore.open(dir, storeModel(model));
-    for (let start = 0; start < synthetic; start += SEGMENT_ROWS) {
-      const rows: StoreRow[] = [];
-      for (let i = start; i < Math.min(synthetic, start + SEGMENT_ROWS); i++) rows.push({ path: `synthetic/${i}`, size: 0, mtimeMs: 0, embedding: syn.data.subarray(i * dim, (i + 1) * dim) });
-      store.append(rows);
-    }
-    store.append(realRows.map((r) => ({ path: real.paths[r], size: real.sizes[r], mtimeMs: real.mtimes[r], embedding: real.vectors.data.subarray(r * dim, (r + 1) * dim) })));
-  });
-  const storeBytes = folderBytes(dir);
-  console.log(`store written in ${writeS.toFixed(0)} s (${mb(storeBytes)} MB)`);
-  // Planted synthetic pairs and the real rows' positions, for the recall phase.
-  writeFileSync(path.join(work, 'planted.json'), JSON.stringify({ synthetic, rows: Array.from(syn.plantedRows), sources: Array.from(syn.plantedSources) }));
+  // --reuse: the store (and its index, if a run got that far) from an earlier timed run, not written again.
+  let genS: number | null = null;
+  let writeS: number | null = null;
+  if (!values.reuse) {
+    const [syn, g] = await time(() => syntheticEmbeddings(synthetic, dim, { seed: 7 }));
+    genS = g;
+    console.log(`synthetic ${synthetic} rows in ${genS.toFixed(0)} s`);
+    rmSync(dir, { recursive: true, force: true });
+    [, writeS] = await time(() => {
+      const store = EmbeddingStore.open(dir, storeModel(model));
+      for (let start = 0; start < synthetic; start += SEGMENT_ROWS) {
+        const rows: StoreRow[] = [];
+        for (let i = start; i < Math.min(synthetic, start + SEGMENT_ROWS); i++) rows.push({ path: `synthetic/${i}`, size: 0, mtimeMs: 0, embedding: syn.data.subarray(i * dim, (i + 1) * dim) });
+        store.append(rows);
+      }
+      store.append(realRows.map((r) => ({ path: real.paths[r], size: real.sizes[r], mtimeMs: real.mtimes[r], embedding: real.vectors.data.subarray(r * dim, (r + 1) * dim) })));
+    });
+    // Planted synthetic pairs and the real rows' positions, for the recall phase.
+    writeFileSync(path.join(work, 'planted.json'), JSON.stringify({ synthetic, rows: Array.from(syn.plantedRows), sources: Array.from(syn.plantedSources) }));
+  }
+  const storeBytes = folderBytes(path.join(dir, 'segments'));
+  console.log(`store ${writeS === null ? 'reused' : `written in ${writeS.toFixed(0)} s`} (${mb(storeBytes)} MB)`);
+  const planted = JSON.parse(readFileSync(path.join(work, 'planted.json'), 'utf8')) as { synthetic: number; rows: number[] };
   const threshold = model.info.manifest.calibration!.dedupeThreshold;
 
   // What `rclip dedupe --index` does, phase by phase.
@@ -102,7 +109,7 @@ async function timedPhase() {
   const [store, openS] = await time(() => EmbeddingStore.open(dir, storeModel(model)));
   const [contents, readS] = await time(() => store.read());
   const all = Int32Array.from(contents.latest.values()).sort();
-  const [{ index }, buildS] = await time(() => ensureIndex(store, contents, (d, t) => d % (4 * SEGMENT_ROWS) === 0 && console.log(`indexed ${d}/${t}`)));
+  const [{ index, added }, buildS] = await time(() => ensureIndex(store, contents, (d, t) => d % (4 * SEGMENT_ROWS) === 0 && console.log(`indexed ${d}/${t}`)));
   const indexBytes = statSync(path.join(dir, 'index.usearch')).size;
   console.log(`index built in ${buildS.toFixed(0)} s`);
   const edges: Edge[] = [];
@@ -123,21 +130,22 @@ async function timedPhase() {
   const [nearest, matchS] = await time(() => indexedNearest(index, contents, listed, queries));
   const photoOf = (p: string) => `imagenet-sample/${path.basename(p).replace(/\.(half|jpeg40|crop90|bright)\.jpg$/, '.JPEG')}`;
   const toSource = nearest.filter((m, q) => m.index >= 0 && contents.paths[listed[m.index]] === photoOf(contents.paths[copies[q]])).length;
-  // Exact nearest for the first 50 queries (brute force over all listed rows), as the reference.
+  // Exact nearest for the first 20 queries (brute force over all listed rows), as the reference.
   const listedMatrix = gatherRows(contents, listed);
   let same = 0;
-  const checked = Math.min(50, copies.length);
+  const checked = Math.min(20, copies.length);
   for (let q = 0; q < checked; q++) if (nearestRow(queries.data.subarray(q * dim, (q + 1) * dim), listedMatrix).index === nearest[q].index) same++;
   const totalS = openS + readS + buildS + searchS + groupS;
   record('timed', {
     rows: n,
     real_rows: realRows.length,
     synthetic_rows: synthetic,
-    planted_synthetic_pairs: syn.plantedRows.length,
+    planted_synthetic_pairs: planted.rows.length,
+    index_rows_added_now: added,
     dim,
     threshold,
-    synthetic_s: +genS.toFixed(1),
-    store_write_s: +writeS.toFixed(1),
+    synthetic_s: genS === null ? null : +genS.toFixed(1),
+    store_write_s: writeS === null ? null : +writeS.toFixed(1),
     dedupe: { open_verify_s: +openS.toFixed(1), read_s: +readS.toFixed(1), index_build_s: +buildS.toFixed(1), range_search_verify_s: +searchS.toFixed(1), group_s: +groupS.toFixed(2), total_s: +totalS.toFixed(1), cpu_s: +cpuS.toFixed(1), pairs: edges.length, groups: groups.length },
     match: { queries: copies.length, listed: listed.length, ms_per_query: +((matchS * 1000) / copies.length).toFixed(2), nearest_is_source_photo: toSource, same_as_exact_of_first: `${same}/${checked}` },
     memory: { peak_rss_mb: peakRssMb, embeddings_mb: mb(contents.vectors.data.byteLength) },
