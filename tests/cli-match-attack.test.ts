@@ -63,19 +63,19 @@ describe('rclip match', () => {
     }
   });
 
-  it('caches the folder index and rebuilds it when a file is touched or added', async () => {
+  it('keeps the folder in a store and embeds only the file that was touched or added', async () => {
     const list = path.join(dir, 'list');
     const q = path.join(dir, 'meadow-small.jpg');
     const first = json(await rclip('match', q, '--against', list, '--json'));
     const second = json(await rclip('match', q, '--against', list, '--json'));
-    expect(second.index.cached).toBe(true);
+    expect(second.store.embedded_now).toBe(0);
     expect(second.results).toEqual(first.results);
     const later = new Date(Date.now() + 5000);
     utimesSync(path.join(list, 'sunset.jpg'), later, later);
-    expect(json(await rclip('match', q, '--against', list, '--json')).index.cached).toBe(false);
+    expect(json(await rclip('match', q, '--against', list, '--json')).store.embedded_now).toBe(1);
     copyFileSync(q, path.join(list, 'copy.jpg'));
     const grown = json(await rclip('match', q, '--against', list, '--json'));
-    expect(grown.index.cached).toBe(false);
+    expect(grown.store.embedded_now).toBe(1);
     expect(grown.listed).toBe(3);
     expect(path.basename(grown.results[0].nearest)).toBe('copy.jpg');
     expect(grown.results[0].distance).toBeLessThan(1e-5);

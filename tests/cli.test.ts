@@ -31,7 +31,7 @@ interface Run {
 
 async function rclip(...args: string[]): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/rclip.mjs'), ...args], { cwd: root, timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/rclip.mjs'), ...args], { cwd: root, timeout: 120_000, env: { ...process.env, RCLIP_CACHE_DIR: path.join(dir, 'cache') } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

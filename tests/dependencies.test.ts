@@ -1,11 +1,11 @@
-/** The CLI's optional runtime (onnxruntime-node, sharp, bmp-ts): a missing one is named, with how to install it. */
+/** The CLI's optional runtime (onnxruntime-node, sharp, bmp-ts; usearch, parquet-wasm, apache-arrow for the embedding store): a missing one is named, with how to install it. */
 import { describe, expect, it } from 'vitest';
 import { missingDependency } from '../src/core/errors';
 
 const notFound = (message: string) => Object.assign(new Error(message), { code: 'ERR_MODULE_NOT_FOUND' });
 
 describe('missingDependency', () => {
-  it.each(['onnxruntime-node', 'sharp', 'bmp-ts'])('names %s and how to install it', (name) => {
+  it.each(['onnxruntime-node', 'sharp', 'bmp-ts', 'usearch', 'parquet-wasm', 'apache-arrow'])('names %s and how to install it', (name) => {
     const err = missingDependency(notFound(`Cannot find package '${name}' imported from /x/node_modules/rclip-web/dist/cli/node-model.js`));
     expect(err).toMatchObject({ code: 'DEPENDENCY_MISSING', message: expect.stringContaining(`npm install ${name}`) });
   });

@@ -3,6 +3,7 @@
  * `--help` and usage errors answer without loading onnxruntime-node and sharp.
  */
 import type { ParseArgsConfig } from 'node:util';
+import { EXACT_SEARCH_BELOW } from '../core/nearest';
 import type { Values } from '../core/options';
 
 export type { Values };
@@ -35,6 +36,10 @@ const METHOD_HELP = `  --method         pgd (default): fixed steps of 2.5·eps/s
                    fgsm: one step of eps`;
 const STEPS_HELP = `  --steps N        iterations (default 10 for pgd, 100 for apgd; fgsm takes 1)
   --restarts R     apgd only: R runs from fresh random starts, the best kept (default 1)`;
+const STORE_HELP = `  --store PATH     the folder's embedding store (default: one per folder and model under --cache)
+  --cache DIR      where default stores live ($RCLIP_CACHE_DIR, else $XDG_CACHE_HOME/rclip, else ~/.cache/rclip)
+  --rebuild        empty the store and embed every file again (e.g. after it was refused as
+                   corrupt [STORE_CORRUPT] or as another model's [STORE_FOREIGN])`;
 const MODEL_HELP = `  --model ID|DIR   a model id from the models' index.json (rclip models path), or a model folder (default: the index's default, robust model)`;
 
 export const COMMANDS: Record<string, Command> = {
@@ -49,14 +54,21 @@ ${MODEL_HELP}
     run: async (v, p) => (await import('./distance')).distanceCommand(v, p),
   },
   embed: {
-    options: { model, json, strict, out: { type: 'string' } },
+    options: { model, json, strict, out: { type: 'string' }, store: { type: 'string' }, shard: { type: 'string' }, rebuild: { type: 'boolean' } },
     help: `Usage: rclip embed <dir|files...> --out FILE [--model ID] [--strict] [--json]
        rclip embed - [--model ID] [--strict]
+       rclip embed <dir> --store PATH [--shard I/N] [--rebuild] [--model ID] [--strict] [--json]
 
 Embeds images (a folder's jpg/jpeg/png/webp/gif/bmp/avif files, not recursive, in byte order; or the
 files given) and writes unit-length embeddings:
   --out FILE.jsonl one JSON object per line: { "file", "embedding": [D numbers] }
   --out FILE.npy   float32 array [N, D] (NumPy .npy v1.0), plus FILE.files.json: the N file paths, in row order
+  --store PATH     instead, add the folder's images to the embedding store at PATH (Parquet segments
+                   any Parquet reader opens; docs/scale.md): only new or changed files are embedded,
+                   unreadable ones are kept as error rows and tried again next time
+  --shard I/N      only the files at sorted index i with i % N == I: run one shard per machine, each
+                   with its own --store, then "rclip store merge"
+  --rebuild        empty the store first (a store refused as corrupt or of another model)
 ${STRICT_HELP}
 ${MODEL_HELP}
   --json           print { "model", "images", "dimensions", "out", "skipped" }
@@ -68,40 +80,47 @@ stream any number of images through one process. Exit status as above once stdin
     run: async (v, p) => (await import('./embed')).embedCommand(v, p),
   },
   dedupe: {
-    options: { model, json, strict, threshold: { type: 'string' } },
-    help: `Usage: rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
+    options: { model, json, strict, threshold: { type: 'string' }, store: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' }, exact: { type: 'boolean' }, index: { type: 'boolean' } },
+    help: `Usage: rclip dedupe <dir> [--threshold T] [--store PATH] [--exact|--index] [--rebuild] [--model ID] [--strict] [--json]
 
 Groups near-duplicate images in a folder: connected components of the graph linking every two images
-at distance ≤ T. Only groups of two or more are listed.
+at distance ≤ T. Only groups of two or more are listed. The folder's embeddings are kept in a store
+(only new or changed files are embedded on the next run). From ${EXACT_SEARCH_BELOW} images on, pairs
+come from the store's approximate index (usearch HNSW), each verified exactly; below, or with
+--exact, from exact all-pairs search.
   --threshold T    distance at or below which two images count as duplicates (default: the model's
                    calibration.dedupeThreshold, from its manifest)
+${STORE_HELP}
+  --exact          exact all-pairs search whatever the size (the reference; O(N²))
+  --index          the approximate index whatever the size
 ${STRICT_HELP}
 ${MODEL_HELP}
-  --json           print { "model", "threshold", "images", "groups": [{ "files", "max_distance" }], "skipped" }`,
+  --json           print { "model", "threshold", "images", "store", "search", "groups": [{ "files", "max_distance" }], "skipped" }`,
     run: async (v, p) => (await import('./dedupe')).dedupeCommand(v, p),
   },
   match: {
-    options: { model, json, strict, against: { type: 'string' }, threshold: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' } },
-    help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--model ID] [--strict] [--json]
-       rclip match --against <folder> - [--threshold T] [--model ID] [--strict]
+    options: { model, json, strict, against: { type: 'string' }, threshold: { type: 'string' }, store: { type: 'string' }, cache: { type: 'string' }, rebuild: { type: 'boolean' }, exact: { type: 'boolean' }, index: { type: 'boolean' } },
+    help: `Usage: rclip match <images|dirs...> --against <folder> [--threshold T] [--store PATH] [--exact|--index] [--model ID] [--strict] [--json]
+       rclip match --against <folder> - [--threshold T] [--store PATH] [--model ID] [--strict]
 
 For each image, the nearest image in <folder> (the list: jpg/jpeg/png/webp/gif/bmp/avif, not
-recursive) and whether it matches (distance ≤ T). Exact search (brute force over unit embeddings).
-The folder's embeddings are cached and rebuilt when its files (names, sizes, mtimes) or the model's
-weights (sha256) change.
+recursive) and whether it matches (distance ≤ T). The folder's embeddings are kept in a store: only
+files added or changed (size, mtime) since the last run are embedded. From ${EXACT_SEARCH_BELOW} listed
+images on, candidates come from the store's approximate index and are re-measured exactly; below,
+or with --exact, the search is exact (brute force over unit embeddings).
   --against DIR    the listed images
   --threshold T    distance at or below which an image matches (default: the model's
                    calibration.dedupeThreshold, from its manifest)
-  --cache DIR      where the index is cached (default $RCLIP_CACHE_DIR, else $XDG_CACHE_HOME/rclip,
-                   else ~/.cache/rclip)
-  --rebuild        ignore the cache and rebuild the index
+${STORE_HELP}
+  --exact          exact search whatever the size
+  --index          the approximate index whatever the size
 ${STRICT_HELP} (queries and listed images alike)
 ${MODEL_HELP}
-  --json           print { "model", "threshold", "listed", "index", "results": [{ "file", "nearest", "distance", "match" }], "skipped" }
+  --json           print { "model", "threshold", "listed", "store", "search", "results": [{ "file", "nearest", "distance", "match" }], "skipped" }
 
 With "-" instead of images, the paths come from stdin, one per line, and each is answered by one JSON
 line on stdout as soon as it is done, in input order: { "file", "nearest", "distance", "match" }, or
-{ "file", "error": { "code", "message" } } (the process goes on): the index and the model load once.`,
+{ "file", "error": { "code", "message" } } (the process goes on): the store and the model load once.`,
     run: async (v, p) => (await import('./match')).matchCommand(v, p),
   },
   attack: {
@@ -144,6 +163,18 @@ The output gives the distance before and after, for the float attack and for the
 written, and (for the index's robust/baseline pair) the other model's distance to the same PNG.
   --json           print { "model", "out", "width", "height", "objective", "settings", "attacked", "other" }`,
     run: async (v, p) => (await import('./attack')).attackCommand(v, p),
+  },
+  store: {
+    options: { json, out: { type: 'string' } },
+    help: `Usage: rclip store merge <shard stores...> --out PATH [--json]
+       rclip store info <store> [--json]
+
+merge: joins stores made by "rclip embed DIR --store SHARD --shard I/N" (same model) into a new store
+       at PATH; a path in a later shard supersedes the same path in an earlier one. The index is
+       built on the first dedupe or match that needs it.
+info:  checks a store (every file against its sha256) and says what it holds.
+Stores are folders of Parquet files (docs/scale.md), readable without rclip.`,
+    run: async (v, p) => (await import('./store')).storeCommand(v, p),
   },
   models: {
     options: { json },

@@ -1,53 +1,80 @@
 import { existsSync } from 'node:fs';
-import { pairsWithin, toMatrix } from '../core/nearest';
+import { groupsFromEdges, type DuplicateGroup, type Edge } from '../core/duplicate-groups';
 import { RclipError } from '../core/errors';
-import type { Output, Values } from './commands';
+import { EXACT_SEARCH_BELOW, pairsWithin, toMatrix, type EmbeddingMatrix } from '../core/nearest';
+import { numberOption, positionalCount } from '../core/options';
+import { gatherRows } from '../engine/embedding-store';
 import { expandImageArgs, isFolder } from '../engine/node-images';
 import { EMBED_THREADS, openModel } from '../engine/node-model';
-import { embedWithProgress } from './progress';
-import { numberOption, positionalCount } from '../core/options';
+import { ensureIndex, indexedPairsWithin } from '../engine/vector-index';
+import type { Output, Values } from './commands';
+import { openFolderStore, syncFolder } from './index-cache';
+import { createProgress } from './progress';
 
-export interface DuplicateGroup {
-  files: string[];
-  /** The largest distance between two linked members (a chain can span more than T end to end). */
-  max_distance: number;
+export type { DuplicateGroup };
+
+/** Exact all-pairs edges (src/core/nearest.ts): ~N²/2 dot products, the reference for the index. */
+export function exactEdges(matrix: EmbeddingMatrix, threshold: number): Edge[] {
+  const edges: Edge[] = [];
+  pairsWithin(matrix, threshold, (i, j, d) => edges.push([i, j, d]));
+  return edges;
 }
 
-/** Connected components of "distance ≤ threshold", by union–find; groups of one are dropped. */
+/** Groups by exact search over embeddings given as rows (normalised here). */
 export function duplicateGroups(files: readonly string[], embeddings: readonly Float32Array[], threshold: number): DuplicateGroup[] {
-  const parent = files.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  const linkMax = new Map<number, number>();
-  const links: Array<[number, number, number]> = [];
-  // Exact all-pairs search (src/core/nearest.ts): ~N²/2 dot products, see docs/applications.md for the scale.
-  pairsWithin(toMatrix(embeddings, embeddings[0]?.length ?? 0, true), threshold, (i, j, d) => {
-    links.push([i, j, d]);
-    parent[find(i)] = find(j);
-  });
-  for (const [i, , d] of links) linkMax.set(find(i), Math.max(linkMax.get(find(i)) ?? 0, d));
-  const members = new Map<number, string[]>();
-  files.forEach((f, i) => members.set(find(i), [...(members.get(find(i)) ?? []), f]));
-  return [...members.entries()].filter(([, fs]) => fs.length > 1).map(([root, fs]) => ({ files: fs, max_distance: linkMax.get(root)! }));
+  return groupsFromEdges(files, exactEdges(toMatrix(embeddings, embeddings[0]?.length ?? 0, true), threshold));
+}
+
+/** The model's calibrated threshold unless --threshold gives one. */
+export function thresholdFor(values: Values, calibrated: number | undefined, modelId: string): number {
+  const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
+  if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
+  // The default is the model's own (manifest calibration.dedupeThreshold): distances differ in scale between models.
+  const threshold = given ?? calibrated;
+  if (threshold === undefined) throw new RclipError('INVALID_ARGUMENT', `model "${modelId}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
+  return threshold;
+}
+
+/** --exact or --index, else exact below EXACT_SEARCH_BELOW rows (where it is the faster). */
+export function exactSearch(values: Values, rows: number): boolean {
+  if (values.exact && values.index) throw new RclipError('INVALID_ARGUMENT', '--exact and --index exclude each other.');
+  return values.index ? false : Boolean(values.exact) || rows < EXACT_SEARCH_BELOW;
 }
 
 export async function dedupeCommand(values: Values, positionals: string[]): Promise<Output> {
   positionalCount(positionals, 1, 1, 'one folder');
   const [dir] = positionals;
   if (!isFolder(dir)) throw new RclipError('IMAGE_FETCH_FAILED', existsSync(dir) ? `"${dir}" is a file; dedupe takes a folder.` : `Folder "${dir}" does not exist.`);
-  const given = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold, 0);
-  if (given !== undefined && given > 2) throw new RclipError('INVALID_ARGUMENT', `--threshold must be at most 2, the largest cosine distance (got ${given}).`);
   const inputs = expandImageArgs([dir]);
   const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
-  // The default is the model's own (manifest calibration.dedupeThreshold): distances differ in scale between models.
-  const threshold = given ?? model.info.manifest.calibration?.dedupeThreshold;
-  if (threshold === undefined) {
-    throw new RclipError('INVALID_ARGUMENT', `model "${model.info.id}" has no calibration in its manifest, so it has no default threshold; pass --threshold T.`);
+  const threshold = thresholdFor(values, model.info.manifest.calibration?.dedupeThreshold, model.info.id);
+  const store = openFolderStore(model, dir, values);
+  const synced = await syncFolder(store, model, dir, inputs, Boolean(values.strict));
+  const { files, skipped } = synced;
+  const exact = exactSearch(values, files.length);
+  const t0 = performance.now();
+  let edges: Edge[];
+  let search: string;
+  if (exact) {
+    edges = exactEdges(gatherRows(synced.contents, synced.rows), threshold);
+    search = 'exact';
+  } else {
+    const progress = createProgress('indexing', synced.contents.vectors.rows);
+    const { index, added } = ensureIndex(store, synced.contents, (done, total) => total > 0 && progress.tick(done));
+    progress.end();
+    edges = [];
+    indexedPairsWithin(index, synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
+    search = `index (usearch HNSW, ${added} rows added now; candidates verified exactly)`;
   }
-  const { files, embeddings, skipped } = await embedWithProgress(model, inputs, 'embedding', Boolean(values.strict));
-  const groups = duplicateGroups(files, embeddings, threshold);
+  const groups = groupsFromEdges(files, edges);
+  const searchMs = performance.now() - t0;
   const text =
     groups.length === 0
       ? `No near-duplicates among ${files.length} images at distance ≤ ${threshold} (${model.info.id}).`
       : [`${groups.length} group(s) of near-duplicates among ${files.length} images at distance ≤ ${threshold} (${model.info.id}):`, ...groups.map((g, i) => `group ${i + 1} (max link ${g.max_distance.toFixed(4)}):\n  ${g.files.join('\n  ')}`)].join('\n');
-  return { json: { model: model.info.id, threshold, images: files.length, groups, skipped }, text, skipped: skipped.length };
+  return {
+    json: { model: model.info.id, threshold, images: files.length, store: { path: store.dir, embedded_now: synced.embedded }, search, search_ms: searchMs, groups, skipped },
+    text: `${text}\n(store ${store.dir}: ${synced.embedded} embedded now, ${inputs.length - synced.embedded} reused; search: ${search})`,
+    skipped: skipped.length,
+  };
 }

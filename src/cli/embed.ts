@@ -25,6 +25,8 @@ export const sidecarPath = (npy: string) => npy.replace(/\.npy$/i, '.files.json'
 
 export async function embedCommand(values: Values, positionals: string[]): Promise<Output> {
   if (positionals.length === 1 && positionals[0] === '-') return embedStdin(values);
+  if (values.store !== undefined) return (await import('./store')).embedIntoStore(values, positionals);
+  if (values.shard !== undefined) throw new RclipError('INVALID_ARGUMENT', '--shard needs --store: a shard is written to its own store.');
   const out = requiredString('out', values.out);
   const format = /\.jsonl$/i.test(out) ? 'jsonl' : /\.npy$/i.test(out) ? 'npy' : null;
   if (!format) throw new RclipError('INVALID_ARGUMENT', `--out must end in .jsonl or .npy (got "${out}").`);

@@ -14,9 +14,11 @@ Usage:
   rclip distance <a> <b> [--model ID] [--json]
   rclip embed <dir|files...> --out FILE [--model ID] [--strict] [--json]
   rclip embed - [--model ID] [--strict]        (paths on stdin, one JSON line out per path)
-  rclip dedupe <dir> [--threshold T] [--model ID] [--strict] [--json]
-  rclip match <images...> --against <dir> [--threshold T] [--model ID] [--strict] [--json]
+  rclip embed <dir> --store PATH [--shard I/N] [--model ID] [--strict] [--json]
+  rclip dedupe <dir> [--threshold T] [--store PATH] [--exact|--index] [--model ID] [--strict] [--json]
+  rclip match <images...> --against <dir> [--threshold T] [--store PATH] [--exact|--index] [--model ID] [--strict] [--json]
   rclip match --against <dir> - [--threshold T] [--model ID] [--strict]   (paths on stdin)
+  rclip store merge <shard stores...> --out PATH | rclip store info <store>
   rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--method pgd|apgd|fgsm|square] [--eps 4/255]
                [--steps N] [--queries 1000] [--model ID] [--json]
   rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]

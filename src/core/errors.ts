@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'CANCELLED',
   'WORKER_CRASHED',
   'DEPENDENCY_MISSING',
+  'STORE_CORRUPT',
+  'STORE_FOREIGN',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -60,11 +62,14 @@ export function toRclipError(err: unknown): RclipError {
   return new RclipError('INFERENCE_FAILED', String(err));
 }
 
-/** The Node runtime's optional packages (package.json optionalDependencies), with how to install each. */
+/** The Node runtime's optional packages (package.json optionalDependencies; the last three back the embedding store), with how to install each. */
 const NODE_RUNTIME_PACKAGES: Record<string, string> = {
   'onnxruntime-node': 'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node',
   sharp: 'npm install sharp',
   'bmp-ts': 'npm install bmp-ts',
+  usearch: 'npm install usearch',
+  'parquet-wasm': 'npm install parquet-wasm',
+  'apache-arrow': 'npm install apache-arrow',
 };
 
 /** An import that failed because one of those packages is not installed, as DEPENDENCY_MISSING; otherwise null. */

@@ -4,6 +4,13 @@
  * Pure maths (no DOM, no ORT); `rclip match`, `rclip dedupe` and the blocklist panel use it.
  * Cost is rows × queries × dim multiply-adds: see docs (10,000 × 10,000 all-pairs is seconds, not ms).
  */
+/**
+ * Below this many rows, dedupe and match search exactly (no index): exact all-pairs costs N²/2 dot
+ * products, an index build N·log N: measured by bench/dedupe-crossover.ts, exact was faster at 1,000
+ * rows (2.7 vs 6.7 s) and slower at 2,000 (16 vs 7.9 s) and 5,000 (92 vs 16 s).
+ */
+export const EXACT_SEARCH_BELOW = 2000;
+
 export interface EmbeddingMatrix {
   rows: number;
   dim: number;

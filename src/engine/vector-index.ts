@@ -1,0 +1,167 @@
+/**
+ * The store's approximate index: usearch's HNSW over the rows' embeddings, int8-quantised (chosen by
+ * bench/ann-candidates.ts; docs/scale.md). The index only proposes candidates: every pair or match it
+ * returns is re-measured exactly on the stored float32 embeddings, so quantisation can cost recall
+ * but never a wrong distance.
+ */
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import usearch from 'usearch';
+import type { EmbeddingMatrix } from '../core/nearest';
+import type { EmbeddingStore, StoreContents } from './embedding-store';
+
+const { Index, MetricKind, ScalarKind } = usearch;
+
+export const INDEX_FILE = 'index.usearch';
+/** HNSW settings: M = 16 links per node, candidate lists of 128 when adding and 64 when searching. */
+export const INDEX_CONFIG = { quantization: 'i8', connectivity: 16, expansion_add: 128, expansion_search: 64 } as const;
+/** Neighbours asked for first; a query whose k-th is still within the threshold asks again for 4×. */
+const FIRST_K = 16;
+const MAX_K = 4096;
+const QUERY_BATCH = 16384;
+const ADD_BATCH = 65536;
+
+type UsearchIndex = InstanceType<typeof Index>;
+
+const threads = () => Math.max(1, availableParallelism());
+
+function newIndex(dim: number): UsearchIndex {
+  return new Index({ dimensions: dim, metric: MetricKind.Cos, quantization: ScalarKind.I8, connectivity: INDEX_CONFIG.connectivity, expansion_add: INDEX_CONFIG.expansion_add, expansion_search: INDEX_CONFIG.expansion_search, multi: false });
+}
+
+export interface VectorIndex {
+  index: UsearchIndex;
+  /** Rows added by this call (0 when the index on disk already covered the store). */
+  added: number;
+}
+
+/**
+ * The store's index, brought up to date: loaded from disk and extended with rows appended since it
+ * was written (rows with an error have no embedding and are left out), or built when there is none.
+ */
+export function ensureIndex(store: EmbeddingStore, contents: StoreContents, onProgress?: (done: number, total: number) => void): VectorIndex {
+  const { dim, rows, data } = contents.vectors;
+  const record = store.indexRecord;
+  const index = newIndex(dim);
+  const file = path.join(store.dir, INDEX_FILE);
+  let from = 0;
+  if (record && record.rows <= rows && existsSync(file)) {
+    index.load(file);
+    from = record.rows;
+  }
+  if (from === rows && record) return { index, added: 0 };
+  for (let start = from; start < rows; start += ADD_BATCH) {
+    const end = Math.min(rows, start + ADD_BATCH);
+    const keep: number[] = [];
+    for (let r = start; r < end; r++) if (contents.errors[r] === null) keep.push(r);
+    const vectors = new Float32Array(keep.length * dim);
+    keep.forEach((r, i) => vectors.set(data.subarray(r * dim, (r + 1) * dim), i * dim));
+    if (keep.length > 0) index.add(BigUint64Array.from(keep, BigInt), vectors, threads());
+    onProgress?.(end - from, rows - from);
+  }
+  const tmp = `${file}.tmp`;
+  index.save(tmp);
+  renameSync(tmp, file);
+  store.recordIndex(INDEX_FILE, rows, { library: 'usearch', metric: 'cos', ...INDEX_CONFIG });
+  return { index, added: rows - from };
+}
+
+export function removeIndexFile(store: EmbeddingStore): void {
+  rmSync(path.join(store.dir, INDEX_FILE), { force: true });
+}
+
+function dotRows(m: EmbeddingMatrix, a: number, b: number): number {
+  const { data, dim } = m;
+  let s = 0;
+  for (let k = 0; k < dim; k++) s += data[a * dim + k] * data[b * dim + k];
+  return s;
+}
+
+/** For each store row, its position among `rows` (the files asked about), −1 when it is not one of them. */
+function positions(storeRows: number, rows: Int32Array): Int32Array {
+  const pos = new Int32Array(storeRows).fill(-1);
+  rows.forEach((r, i) => (pos[r] = i));
+  return pos;
+}
+
+/**
+ * Neighbours of each query row: `k` from one batch search, widened (×4, up to MAX_K) for the queries
+ * whose k-th neighbour is still within `reach`, so a crowd of near-duplicates is not cut off at k.
+ */
+function searchWide(index: UsearchIndex, m: EmbeddingMatrix, queryRows: ArrayLike<number>, reach: number, visit: (q: number, keys: BigUint64Array) => void): void {
+  const { dim, data } = m;
+  let pending = Array.from(queryRows, (_, q) => q);
+  for (let k = FIRST_K; pending.length > 0; k *= 4) {
+    const crowded: number[] = [];
+    // Fewer queries per call as k grows: the result buffers (batch × k keys and distances) stay ~3 MB.
+    const perCall = Math.max(1, Math.floor((QUERY_BATCH * FIRST_K) / k));
+    for (let start = 0; start < pending.length; start += perCall) {
+      const batch = pending.slice(start, start + perCall);
+      const queries = new Float32Array(batch.length * dim);
+      batch.forEach((q, i) => queries.set(data.subarray(queryRows[q] * dim, (queryRows[q] + 1) * dim), i * dim));
+      const found = index.search(queries, k, threads()) as unknown as { keys: BigUint64Array; distances: Float32Array; counts: BigUint64Array };
+      batch.forEach((q, i) => {
+        const count = Number(found.counts[i]);
+        visit(q, found.keys.subarray(i * k, i * k + count));
+        if (count === k && found.distances[i * k + count - 1] <= reach && k < MAX_K) crowded.push(q);
+      });
+    }
+    pending = crowded;
+  }
+}
+
+/**
+ * Every pair of `rows` (store rows of the files asked about) within `threshold`, as positions in
+ * `rows` with i < j and the exact distance: candidates from the index, verified on float32.
+ */
+export function indexedPairsWithin(index: UsearchIndex, contents: StoreContents, rows: Int32Array, threshold: number, visit: (i: number, j: number, distance: number) => void): void {
+  const m = contents.vectors;
+  const pos = positions(m.rows, rows);
+  // A pair is usually proposed from both ends; only verified pairs (few) are remembered to report it once.
+  const reported = new Set<number>();
+  // int8 distances are approximate (off by ~0.005 at D = 384): widen while the k-th is within the
+  // threshold plus a margin. A wider margin widened most rows of dense clusters (mates at 0.15) for nothing.
+  searchWide(index, m, rows, threshold + 0.02, (q, keys) => {
+    for (const key of keys) {
+      const b = pos[Number(key)];
+      if (b < 0 || b === q) continue;
+      const d = Math.max(0, 1 - dotRows(m, rows[q], rows[b]));
+      if (d > threshold) continue;
+      const [i, j] = q < b ? [q, b] : [b, q];
+      const id = i * rows.length + j;
+      if (reported.has(id)) continue;
+      reported.add(id);
+      visit(i, j, d);
+    }
+  });
+}
+
+/**
+ * The nearest of `listed` (store rows) to each query embedding, exact among the index's candidates.
+ * A query whose candidates are all outside `listed` (superseded rows) widens its search.
+ */
+export function indexedNearest(index: UsearchIndex, contents: StoreContents, listed: Int32Array, queries: EmbeddingMatrix): Array<{ index: number; distance: number }> {
+  const pos = positions(contents.vectors.rows, listed);
+  const { dim } = queries;
+  return Array.from({ length: queries.rows }, (_, q) => {
+    const query = queries.data.subarray(q * dim, (q + 1) * dim);
+    for (let k = FIRST_K; ; k *= 4) {
+      const found = index.search(query, k, 1) as unknown as { keys: BigUint64Array };
+      let best = -1;
+      let bestDot = -Infinity;
+      for (const key of found.keys) {
+        const p = pos[Number(key)];
+        if (p < 0) continue;
+        const r = Number(key);
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += query[d] * contents.vectors.data[r * dim + d];
+        if (s > bestDot) {
+          bestDot = s;
+          best = p;
+        }
+      }
+      if (best >= 0 || k >= MAX_K || found.keys.length < k) return best < 0 ? { index: -1, distance: Infinity } : { index: best, distance: Math.max(0, 1 - bestDot) };
+    }
+  });
+}
