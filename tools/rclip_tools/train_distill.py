@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> Path:
             ema_figures = evaluate_suite(ema, eval_images, wnids, attacked=args.proxy_attacked, apgd_iters=apgd_iters)
             figures.update({f"ema_{k}": v for k, v in ema_figures.items()})
         student.train()
-        log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, cpu=watch.cpu, **figures)
+        log.write(event="proxy", step=loop.step, images_seen=loop.step * batch_size, elapsed=watch.elapsed, cpu=loop.cpu_before_proxy, **figures)
 
     loop = TrainLoop(args, log, optimizer, step, watch, save_last, proxy)
     for lr in loop:

@@ -253,6 +253,7 @@ class TrainLoop:
             self.run_proxy()
 
     def run_proxy(self) -> None:
+        self.cpu_before_proxy = self.watch.cpu  # what a proxy record logs: its own cost is not training
         with self.watch.excluded():
             self.proxy()
 
