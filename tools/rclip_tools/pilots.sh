@@ -8,9 +8,21 @@
 # pilot goes on from runs/pilot-<name>/last.pt; a finished one (its budget event logged) is skipped.
 #   bash tools/rclip_tools/pilots.sh            # all pilots, in order
 #   PILOTS="memory nfgsm" bash tools/rclip_tools/pilots.sh
+# Before a session stops: bash tools/rclip_tools/pilots.sh --save   (copies each run's last.pt and log to
+# tools/checkpoints/, to commit; the perturbation memory is not kept, a resumed run redraws it).
 # Data from ../shared/data relative to the repository root (override: DATA=...).
 set -euo pipefail
 cd "$(dirname "$0")/../.."   # repository root
+if [ "${1:-}" = "--save" ]; then
+  for run in tools/runs/pilot-*; do
+    [ -f "$run/last.pt" ] || continue
+    name=${run#tools/runs/pilot-}
+    cp "$run/last.pt" "tools/checkpoints/pilot-$name-last.pt"
+    cp "$run/metrics.jsonl" "tools/checkpoints/pilot-$name-metrics.jsonl"
+    echo "pilots: saved $name (step $(grep -o '"step": [0-9]*' "$run/metrics.jsonl" | tail -1 | grep -o '[0-9]*'))" >&2
+  done
+  exit 0
+fi
 node tools/nsfwjs_dump.mjs mobilenet_v2 >/dev/null
 node tools/nsfwjs_dump.mjs inception_v3 >/dev/null   # the teacher pilot's second part
 cd tools
@@ -40,6 +52,12 @@ recipe() {
 
 for name in $PILOTS; do
   run=runs/pilot-$name
+  # A fresh clone resumes from the committed state (tools/checkpoints/pilot-<name>-{last.pt,metrics.jsonl}).
+  if [ ! -f "$run/last.pt" ] && [ -f "checkpoints/pilot-$name-last.pt" ]; then
+    mkdir -p "$run"
+    cp "checkpoints/pilot-$name-last.pt" "$run/last.pt"
+    cp "checkpoints/pilot-$name-metrics.jsonl" "$run/metrics.jsonl"
+  fi
   if [ -f "$run/metrics.jsonl" ] && grep -q '"event": "budget"' "$run/metrics.jsonl"; then
     echo "pilots: $name has spent its budget; skipped" >&2
     continue
