@@ -4,38 +4,22 @@
  * them. Every readable file is embedded, every unreadable one is reported with its code (JSON and
  * stderr) and the exit status is 3; --strict stops at the first one with exit 1.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeEngine } from '../src/engine/node';
+import { json, runRclip, type Run } from './fixtures/rclip-cli';
 
 const root = path.resolve(__dirname, '..');
 const photos = path.resolve(root, '../shared/data/imagenet-sample');
 const haveData = existsSync(photos);
 const index = JSON.parse(readFileSync(path.join(root, 'public/models/index.json'), 'utf8'));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let dir: string;
 
-async function rclip(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/rclip.mjs'), ...args], { cwd: root, timeout: 120_000, env: { ...process.env, RCLIP_CACHE_DIR: path.join(dir, 'cache') } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-const json = (r: Run) => JSON.parse(r.stdout);
+const rclip = (...args: string[]) => runRclip(path.join(dir, 'cache'), args);
 
 /** The bad files and the code each must be reported with. */
 const BAD: Record<string, string> = {

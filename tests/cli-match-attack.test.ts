@@ -3,13 +3,12 @@
  * Model-agnostic: thresholds come from each manifest, and assertions are relations between the robust
  * model and the baseline, not one model's figures.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { json, runRclip } from './fixtures/rclip-cli';
 
 const root = path.resolve(__dirname, '..');
 const models = path.join(root, 'public/models');
@@ -18,25 +17,10 @@ const manifest = (id: string) => JSON.parse(readFileSync(path.join(models, id, '
 const sunset = path.join(root, 'public/samples/sunset.jpg');
 const meadow = path.join(root, 'public/samples/meadow.jpg');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let dir: string;
 let cache: string;
 
-async function rclip(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/rclip.mjs'), ...args], { cwd: root, timeout: 120_000, env: { ...process.env, RCLIP_CACHE_DIR: cache } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-const json = (r: Run) => JSON.parse(r.stdout);
+const rclip = (...args: string[]) => runRclip(cache, args);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'rclip-apps-'));

@@ -2,11 +2,9 @@
  * `rclip` as users run it: a real process (bin/rclip.mjs), the shipped models, real image files
  * (the repo's samples, ../shared/data when present, and images generated here with sharp).
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import * as ortWeb from 'onnxruntime-web';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { cosineDistance } from '../src/core/distance';
 import { DiskModelSource } from '../src/engine/disk-source';
 import { Engine } from '../src/engine/engine';
+import { json, runRclip } from './fixtures/rclip-cli';
 
 const root = path.resolve(__dirname, '..');
 const models = path.join(root, 'public/models');
@@ -23,23 +22,7 @@ const shifted = path.join(root, 'public/samples/sunset-shifted.jpg');
 const meadow = path.join(root, 'public/samples/meadow.jpg');
 const bapps = path.resolve(root, '../shared/data/2afc-examples/bapps');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function rclip(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(root, 'bin/rclip.mjs'), ...args], { cwd: root, timeout: 120_000, env: { ...process.env, RCLIP_CACHE_DIR: path.join(dir, 'cache') } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-const json = (r: Run) => JSON.parse(r.stdout);
+const rclip = (...args: string[]) => runRclip(path.join(dir, 'cache'), args);
 
 let dir: string;
 

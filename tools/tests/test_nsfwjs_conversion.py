@@ -90,16 +90,20 @@ def test_keras_mobilenet_matches_tfjs_on_photos():
     failures = []
     for name in LAYERS:
         net = KerasConvNet(layers, weights, name).eval()
-        with torch.no_grad():
-            got = net(torch.from_numpy(pixels)).permute(0, 2, 3, 1).numpy()
-        ref = expected[name]
-        assert got.shape == ref.shape, f"{name}: torch {got.shape} vs tfjs {ref.shape}"
-        scale = float(np.abs(ref).max())
-        diff = float(np.abs(got - ref).max())
-        print(f"{name}: shape {ref.shape}, activation scale (max |tfjs|) {scale:.4g}, mean |tfjs| "
-              f"{float(np.abs(ref).mean()):.4g}, max abs diff {diff:.3g} ({diff / scale:.2g} of scale), "
-              f"tolerance {REL_TOL:g} of scale")
-        assert scale > 0, f"{name}: tfjs output is all zeros"
-        if diff > REL_TOL * scale:
-            failures.append(f"{name}: max abs diff {diff:.3g} > {REL_TOL:g} * {scale:.4g}")
+        failures += mismatch(name, net, pixels, expected[name], REL_TOL)
     assert not failures, "; ".join(failures)
+
+
+def mismatch(name: str, net: KerasConvNet, pixels: np.ndarray, ref: np.ndarray, rel_tol: float) -> list[str]:
+    """Runs `net` on NCHW pixels and compares with TensorFlow.js's NHWC output `ref`: the max abs
+    difference relative to the activation scale (max |tfjs|), printed; [] when within rel_tol."""
+    with torch.no_grad():
+        got = net(torch.from_numpy(pixels)).permute(0, 2, 3, 1).numpy()
+    assert got.shape == ref.shape, f"{name}: torch {got.shape} vs tfjs {ref.shape}"
+    scale = float(np.abs(ref).max())
+    diff = float(np.abs(got - ref).max())
+    print(f"{name}: shape {ref.shape}, activation scale (max |tfjs|) {scale:.4g}, mean |tfjs| "
+          f"{float(np.abs(ref).mean()):.4g}, max abs diff {diff:.3g} ({diff / scale:.2g} of scale), "
+          f"tolerance {rel_tol:g} of scale")
+    assert scale > 0, f"{name}: tfjs output is all zeros"
+    return [f"{name}: max abs diff {diff:.3g} > {rel_tol:g} * {scale:.4g}"] if diff > rel_tol * scale else []
