@@ -61,7 +61,8 @@ class Stopwatch:
     """Training time that survives resume: `elapsed` = wall time of earlier sessions + this one;
     `cpu` = this process's CPU time (all threads) spent training, earlier sessions included, without
     what ran inside `excluded()` (the proxy evaluations). CPU time is the pilots' budget: on a shared
-    machine wall time depends on what else runs, the work a recipe does per second of CPU much less."""
+    machine wall time depends on what else runs, CPU time less — but not nothing (cache and core
+    sharing inflated a PGD-2 step from ~1-2 to ~4.4 CPU-seconds under load 8-12 here)."""
 
     def __init__(self, previous: float = 0.0, previous_cpu: float = 0.0):
         self.previous, self.previous_cpu = previous, previous_cpu
