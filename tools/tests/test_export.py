@@ -223,14 +223,19 @@ def test_loader_rejects_wrong_architecture(tmp_path):
         load_vision_tower(path, wider)
 
 
+def export_and_verify(model, size: int, embed_dim: int, folder, mean=(0.5,) * 3, std=(0.25,) * 3):
+    """Exports `model`'s encoder and attack graphs into `folder` and compares them with PyTorch
+    (forward and input gradient, onnxruntime-node): the check every graph test runs."""
+    gradgraph.export_encoder(model, size, folder / "encoder.onnx")
+    gradgraph.export_attack(model, size, embed_dim, folder / "attack.onnx")
+    return verify_export(model, folder / "encoder.onnx", folder / "attack.onnx", size, mean, std)
+
+
 @needs_ort
 @pytest.mark.parametrize("activation", ["gelu", "quickgelu"])
 def test_tiny_tower_graphs_match_pytorch(tmp_path, activation):
     model = tiny_tower(activation)
-    gradgraph.export_encoder(model, 64, tmp_path / "encoder.onnx")
-    gradgraph.export_attack(model, 64, 32, tmp_path / "attack.onnx")
-    figures = verify_export(model, tmp_path / "encoder.onnx", tmp_path / "attack.onnx", 64,
-                            (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
+    figures = export_and_verify(model, 64, 32, tmp_path, (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
     print(activation, figures.summary())
     assert figures.forward_max_abs_diff <= 1e-4
     assert figures.distance_abs_diff <= 1e-5
@@ -259,9 +264,7 @@ class MixedOpsEncoder(nn.Module):
 def test_attack_graph_covers_other_ops(tmp_path):
     torch.manual_seed(0)
     model = MixedOpsEncoder().eval()
-    gradgraph.export_encoder(model, 33, tmp_path / "encoder.onnx")
-    gradgraph.export_attack(model, 33, 12, tmp_path / "attack.onnx")
-    figures = verify_export(model, tmp_path / "encoder.onnx", tmp_path / "attack.onnx", 33, (0.5,) * 3, (0.25,) * 3)
+    figures = export_and_verify(model, 33, 12, tmp_path)
     print(figures.summary())
     assert figures.forward_max_abs_diff <= 1e-4 and figures.grad_rel_diff <= 1e-4
 

@@ -16,13 +16,13 @@ import pytest
 import torch
 from torch import nn
 
-from rclip_tools import export, gradgraph, train_distill
+from rclip_tools import export, train_distill
 from rclip_tools.data import DEFAULT_DATA_ROOT
 from rclip_tools.keras_mobilenet import (TEACHER_PARTS, ConcatEmbedding, PooledEmbedding, ProjectedEmbedding,
                                          fit_projection, load_embedding)
 from rclip_tools.ort import ort_node_available
 from rclip_tools.semantic_eval import WORDNET_NOUNS
-from rclip_tools.verify import verify_export
+from test_export import export_and_verify
 
 REPO = Path(__file__).resolve().parents[2]
 NSFWJS = REPO / "tools" / "runs" / "nsfwjs" / "mobilenet_v2"
@@ -61,9 +61,7 @@ class PoolingEncoder(nn.Module):
 def test_attack_graph_covers_pooling(tmp_path):
     torch.manual_seed(0)
     model = PoolingEncoder().eval()
-    gradgraph.export_encoder(model, 21, tmp_path / "encoder.onnx")
-    gradgraph.export_attack(model, 21, 10, tmp_path / "attack.onnx")
-    figures = verify_export(model, tmp_path / "encoder.onnx", tmp_path / "attack.onnx", 21, (0.5,) * 3, (0.25,) * 3)
+    figures = export_and_verify(model, 21, 10, tmp_path)
     print(figures.summary())
     assert figures.forward_max_abs_diff <= 1e-4 and figures.grad_rel_diff <= 1e-4
     ops = [n for n in onnx.load(str(tmp_path / "attack.onnx")).graph.node]
