@@ -58,8 +58,10 @@ for name in $PILOTS; do
     cp "checkpoints/pilot-$name-last.pt" "$run/last.pt"
     cp "checkpoints/pilot-$name-metrics.jsonl" "$run/metrics.jsonl"
   fi
-  if [ -f "$run/metrics.jsonl" ] && grep -q '"event": "budget"' "$run/metrics.jsonl"; then
-    echo "pilots: $name has spent its budget; skipped" >&2
+  # Done = budget spent and the final evaluation (the one with the EMA's figures) logged after it; a pilot
+  # stopped between the two is resumed, and the trainer, already over budget, runs only that evaluation.
+  if [ -f "$run/metrics.jsonl" ] && awk '/"event": "budget"/ {b=1} b && /"ema_semantic_clean"/ {done=1} END {exit !done}' "$run/metrics.jsonl"; then
+    echo "pilots: $name has spent its budget and been evaluated; skipped" >&2
     continue
   fi
   # The distinct starts (96 px, 128 px, the projected student) are evaluated once, by their first pilot.
