@@ -216,8 +216,9 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         KINDS.map((kind) => {
           const idx = take(itemsOf, items).map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
           const att = idx.filter((i) => i < robust.length);
-          // Attacked items first, as taskScore expects; peers' robust items are Square's (not transfer).
-          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), false)];
+          // Attacked items first, as taskScore expects; peers' robust items are Square's in the black-box
+          // pass and transfer's in the others (as in runTriplets' own scores).
+          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), m.kind === 'peer' && !opts.blackBox)];
         }),
       );
     }
