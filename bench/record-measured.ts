@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { validateManifest } from '../src/core/manifest';
+import { validateManifest, type HeldRadius } from '../src/core/manifest';
 import { per255 } from '../src/core/options';
 import type { SuiteJson } from './suite/main';
 
@@ -69,7 +69,36 @@ const proxies = new Map((values['training-proxy'] ?? []).map((spec) => {
   return [id, trainingProxy(file)] as const;
 }));
 
+/** Copy R@1 under attack that counts as holding (issue 20: the largest radius where it stays ≥ 0.9). */
+const HOLD_MINIMUM = 0.9;
+
+/**
+ * The largest radius at which copy retrieval under `method` stays ≥ HOLD_MINIMUM there and at every
+ * smaller measured radius; null when the smallest fails or `method` never ran the copy task.
+ */
+function heldRadius(entries: Array<Record<string, unknown>>, method: string): HeldRadius | undefined {
+  const copy = entries
+    .filter((e) => e.method === method && (e.tasks as Record<string, { robust: number | null }>).copy?.robust !== undefined)
+    .map((e) => ({ eps: e.eps as number, robust: (e.tasks as Record<string, { robust: number | null }>).copy.robust, steps: e.steps as number }))
+    .sort((a, b) => a.eps - b.eps);
+  if (!copy.length) return undefined;
+  let eps: number | null = null;
+  for (const c of copy) {
+    if (c.robust === null || c.robust < HOLD_MINIMUM) break;
+    eps = c.eps;
+  }
+  const radii = copy.map((c) => `${per255(c.eps)}: ${c.robust === null ? '—' : c.robust.toFixed(3)}`).join(', ');
+  return {
+    eps,
+    attack: `${method.toUpperCase()}-${copy[0].steps} L-inf`,
+    minimum: HOLD_MINIMUM,
+    criterion: `the largest measured radius at which the suite's copy retrieval R@1 under the attack (attacked subset) is at least ${HOLD_MINIMUM}, and at every smaller measured radius; measured ${radii}`,
+  };
+}
+
 for (const [id, entries] of byModel) {
+  const holds = heldRadius(entries, 'apgd');
+  if (holds) process.stdout.write(`${id}: holds at ${holds.eps === null ? 'none of the measured radii' : per255(holds.eps)} (${holds.criterion})\n`);
   const measured = {
     benchmark: 'benchmark suite (docs/benchmark-suite.md) on the evaluation photos of ../shared/data (imagenet-sample i % 5 == 4; flowers i % 5 == 4 for 5-NN), seed 0',
     // Largest radius first; at one radius, the attacks in the order the suite ran them (APGD-100 first by default).
@@ -81,6 +110,7 @@ for (const [id, entries] of byModel) {
   const manifest = JSON.parse(readFileSync(file, 'utf8'));
   const training = proxies.get(id) ?? manifest.robustness.measured?.training_proxy;
   manifest.robustness.measured = { ...measured, ...(training ? { training_proxy: training } : {}) };
+  if (holds) manifest.robustness.holds = holds;
   validateManifest(manifest, file);
   writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
   process.stdout.write(`wrote robustness.measured into ${path.relative(root, file)}\n`);

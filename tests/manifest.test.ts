@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RclipError } from '../src/core/errors';
-import { validateManifest, validateModelIndex } from '../src/core/manifest';
+import { describeRobustness, validateManifest, validateModelIndex } from '../src/core/manifest';
 
 const good = () => ({
   formatVersion: 1,
@@ -70,6 +70,25 @@ describe('validateManifest', () => {
       expect(err.message).toMatch(/^models\/m\/manifest.json: /);
     });
   }
+
+  it('keeps the measured radius the model holds at, and says it in one line', () => {
+    const raw = good() as Record<string, any>;
+    raw.robustness.holds = { eps: 2 / 255, attack: 'APGD-100 L-inf', minimum: 0.9, criterion: 'copy R@1' };
+    const m = validateManifest(raw);
+    expect(m.robustness.holds?.eps).toBe(2 / 255);
+    expect(describeRobustness(m.robustness)).toBe('FARE, trained at L∞ 4/255; holds copy retrieval (R@1 ≥ 0.9) under APGD-100 L-inf to 2/255');
+    raw.robustness.holds.eps = null;
+    expect(describeRobustness(validateManifest(raw).robustness)).toMatch(/at none of the measured radii$/);
+    expect(describeRobustness(validateManifest(good()).robustness)).toBe('FARE, trained at L∞ 4/255');
+  });
+
+  it('rejects a held radius that is not a radius', () => {
+    const raw = good() as Record<string, any>;
+    raw.robustness.holds = { eps: -1, attack: 'APGD-100 L-inf', minimum: 0.9, criterion: 'copy R@1' };
+    expect(errorOf(() => validateManifest(raw)).message).toMatch(/robustness\.holds\.eps/);
+    raw.robustness.holds = { eps: 1 / 255, attack: 'APGD-100 L-inf', minimum: 2, criterion: 'copy R@1' };
+    expect(errorOf(() => validateManifest(raw)).message).toMatch(/robustness\.holds\.minimum/);
+  });
 
   it('rejects a non-object', () => {
     expect(errorOf(() => validateManifest([])).message).toMatch(/"\(root\)" must be an object/);

@@ -1,3 +1,4 @@
+import { per255 } from './options';
 import type { Calibration, VerdictBand } from './calibration';
 import { RclipError } from './errors';
 
@@ -22,6 +23,17 @@ export interface InputSpec {
 export type RobustnessMethod = 'none' | 'FARE' | 'TeCoA';
 export type Norm = 'linf' | 'l2';
 
+/**
+ * The largest L∞ radius the model holds at: copy retrieval R@1 under the attack stays ≥ `minimum`
+ * there and at every smaller measured radius (null: at none of them).
+ */
+export interface HeldRadius {
+  eps: number | null;
+  attack: string;
+  minimum: number;
+  criterion: string;
+}
+
 export interface ModelManifest {
   formatVersion: 1;
   id: string;
@@ -37,6 +49,8 @@ export interface ModelManifest {
     norm: Norm | null;
     eps: number | null;
     measured: Record<string, unknown> | null;
+    /** The threat model as measured, not as trained: written by bench/record-measured.ts from the suite. */
+    holds?: HeldRadius;
   };
   provenance: Record<string, unknown>;
   licence: string;
@@ -113,6 +127,13 @@ function modelFile(v: unknown, where: string, field: string): ModelFile {
 const isDistance = (x: unknown): x is number => typeof x === 'number' && x > 0 && x <= 2;
 
 /** Bands ordered by strictly increasing upper bounds in (0, 2], the last unbounded (null); a threshold in (0, 2]. */
+function heldRadius(v: unknown, where: string): HeldRadius {
+  const h = obj(v, where, 'robustness.holds');
+  if (h.eps !== null && (typeof h.eps !== 'number' || !(h.eps > 0))) fail(where, 'robustness.holds.eps', 'must be a positive number or null');
+  if (typeof h.minimum !== 'number' || !(h.minimum > 0 && h.minimum <= 1)) fail(where, 'robustness.holds.minimum', 'must be a number in (0, 1]');
+  return { eps: h.eps as number | null, attack: str(h, 'attack', where, 'robustness.holds.'), minimum: h.minimum, criterion: str(h, 'criterion', where, 'robustness.holds.') };
+}
+
 function calibration(v: unknown, where: string): Calibration {
   const c = obj(v, where, 'calibration');
   const raws = c.bands;
@@ -160,6 +181,7 @@ export function validateManifest(raw: unknown, where = 'manifest.json'): ModelMa
     fail(where, 'robustness', `of a ${method} model must give its norm and eps`);
   }
   const measured = rob.measured === null || rob.measured === undefined ? null : obj(rob.measured, where, 'robustness.measured');
+  const holds = rob.holds === undefined ? undefined : heldRadius(rob.holds, where);
   return {
     formatVersion: 1,
     id: str(m, 'id', where),
@@ -173,7 +195,7 @@ export function validateManifest(raw: unknown, where = 'manifest.json'): ModelMa
       ...(files.attack === undefined ? {} : { attack: modelFile(files.attack, where, 'files.attack') }),
       ...(files.attackStep === undefined ? {} : { attackStep: modelFile(files.attackStep, where, 'files.attackStep') }),
     },
-    robustness: { method, norm, eps: eps as number | null, measured },
+    robustness: { method, norm, eps: eps as number | null, measured, ...(holds ? { holds } : {}) },
     provenance: obj(m.provenance, where, 'provenance'),
     licence: str(m, 'licence', where),
     ...(m.calibration === undefined ? {} : { calibration: calibration(m.calibration, where) }),
@@ -195,4 +217,17 @@ export function validateModelIndex(raw: unknown, where = 'index.json'): ModelInd
   if (!ids.has(def)) fail(where, 'default', `names "${def}", which is not in models`);
   if (!ids.has(baseline)) fail(where, 'baseline', `names "${baseline}", which is not in models`);
   return { default: def, baseline, models };
+}
+
+/**
+ * The threat model in one line for people: how the model was trained, and (when measured) the radius
+ * it actually holds at, e.g. "FARE, trained at L∞ 4/255; holds copy retrieval under APGD-100 L-inf to 2/255".
+ */
+export function describeRobustness(r: ModelManifest['robustness']): string {
+  if (r.method === 'none') return 'none (not adversarially trained)';
+  const norm = r.norm === 'linf' ? 'L∞' : 'L2';
+  const trained = `${r.method}, trained at ${norm} ${r.norm === 'linf' ? per255(r.eps!) : r.eps}`;
+  if (!r.holds) return trained;
+  const held = r.holds.eps === null ? 'at none of the measured radii' : `to ${per255(r.holds.eps)}`;
+  return `${trained}; holds copy retrieval (R@1 ≥ ${r.holds.minimum}) under ${r.holds.attack} ${held}`;
 }

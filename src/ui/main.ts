@@ -15,6 +15,7 @@ import { mountBlocklistPanel } from './blocklist-panel';
 import { mountInversionPanel } from './inversion-panel';
 import { wireDropZone } from './panel-kit';
 import { describeBands, verdict } from '../core/calibration';
+import { describeRobustness } from '../core/manifest';
 
 type Slot = 'a' | 'b';
 
@@ -89,8 +90,8 @@ async function loadModels() {
       metric.loadModel(index.baseline, { onProgress }),
     ]);
     models = { robust, baseline };
-    $('#robust-model').textContent = `${robust.name} · robustness: ${robust.manifest.robustness.method}`;
-    $('#baseline-model').textContent = `${baseline.name} · robustness: ${baseline.manifest.robustness.method}`;
+    $('#robust-model').textContent = `${robust.name} · robustness: ${describeRobustness(robust.manifest.robustness)}`;
+    $('#baseline-model').textContent = `${baseline.name} · robustness: ${describeRobustness(baseline.manifest.robustness)}`;
     // The bands are the robust model's own (manifest calibration), measured by bench/calibrate.ts.
     const calibration = robust.manifest.calibration;
     $('#thresholds').textContent = calibration ? `Verdict bands (robust distance): ${describeBands(calibration)}.` : '';
