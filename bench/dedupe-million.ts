@@ -5,8 +5,8 @@
  *   --phase real    embed ../shared/data/imagenet-sample and near-duplicate files of each photo
  *                   (bench/near-duplicate-files.ts, two edits per photo) into a store, with the
  *                   default (robust) model; incremental, so a rerun reuses it
- *   --phase timed   write N rows (synthetic clustered vectors, bench/synthetic-embeddings.ts, plus
- *                   the real rows) as a fresh store, then time what `rclip dedupe --index` does on
+ *   --phase timed   write N rows (synthetic clustered vectors shaped like the model's embeddings of
+ *                   the photos, bench/synthetic-embeddings.ts, plus the real rows) as a fresh store, then time what `rclip dedupe --index` does on
  *                   it: open (sha256 checks), read, build the index, range search + exact
  *                   verification, grouping; and `rclip match`'s search for 1,000 queries
  *   --phase recall  exact all-pairs (brute force) on a 50,000-row subset (every real row, planted
@@ -83,7 +83,9 @@ async function timedPhase() {
   let genS: number | null = null;
   let writeS: number | null = null;
   if (!values.reuse) {
-    const [syn, g] = await time(() => syntheticEmbeddings(synthetic, dim, { seed: 7 }));
+    // Shaped like the model's own embeddings of the 800 photos (not their copies): see synthetic-embeddings.ts.
+    const photos = gatherRows(real, realRows.filter((r) => real.paths[r].startsWith('imagenet-sample/')));
+    const [syn, g] = await time(() => syntheticEmbeddings(synthetic, dim, { seed: 7, shapeFrom: photos }));
     genS = g;
     console.log(`synthetic ${synthetic} rows in ${genS.toFixed(0)} s`);
     rmSync(dir, { recursive: true, force: true });
@@ -141,6 +143,7 @@ async function timedPhase() {
     real_rows: realRows.length,
     synthetic_rows: synthetic,
     planted_synthetic_pairs: planted.rows.length,
+    synthetic_shape: "clusters whose centres and offsets follow a Gaussian fitted to the model's embeddings of the 800 photos (mean, covariance shrunk 10 % to its average variance); before 2026-11-30 11:00 isotropic",
     index_rows_added_now: added,
     dim,
     threshold,

@@ -6,7 +6,14 @@
  * the index must tell a near-duplicate from a crowd of close neighbours. A share of rows are planted
  * near-duplicates of an earlier row, at distances spread over [0.01, 0.15] so that pairs fall on
  * both sides of the dedupe threshold (0.1) and recall is tested at the boundary.
+ *
+ * With `shapeFrom` (a model's real embeddings), centres and every offset are drawn from a Gaussian
+ * with the real rows' mean and (shrunk) covariance instead of the isotropic one: a model's embeddings
+ * fill a few dozen directions of the 384, so isotropic centres are all mutually orthogonal and at
+ * distance ≈ 1 from every real row — a flat landscape in which a graph index's greedy descent has no
+ * slope to follow, unlike a real collection. Real-shaped rows share the real photos' subspace.
  */
+import type { EmbeddingMatrix } from '../src/core/nearest';
 import { gaussianSamples, seededRandom } from '../src/core/random';
 
 export interface SyntheticOptions {
@@ -15,6 +22,52 @@ export interface SyntheticOptions {
   /** Share of rows that are planted near-duplicates of an earlier row (default 0.02). */
   plantedShare?: number;
   seed?: number;
+  /** Real embeddings whose mean and covariance shape the synthetic rows (see above); isotropic without. */
+  shapeFrom?: EmbeddingMatrix;
+}
+
+/** A direction sampler: `dim` numbers (not normalised) drawn from the synthetic rows' distribution. */
+type Sampler = () => Float32Array;
+
+/**
+ * Samplers for N(mean, Σ) and N(0, Σ), Σ the rows' covariance shrunk 10 % towards its average
+ * variance (800 photos in 384 dims give a noisy, near-singular estimate), by Cholesky.
+ */
+function gaussianLike(m: EmbeddingMatrix, random: () => number): { point: Sampler; offset: Sampler } {
+  const { rows, dim, data } = m;
+  const mean = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < dim; k++) mean[k] += data[r * dim + k] / rows;
+  const cov = new Float64Array(dim * dim);
+  const x = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < dim; k++) x[k] = data[r * dim + k] - mean[k];
+    for (let i = 0; i < dim; i++) for (let j = 0; j <= i; j++) cov[i * dim + j] += (x[i] * x[j]) / (rows - 1);
+  }
+  let trace = 0;
+  for (let i = 0; i < dim; i++) trace += cov[i * dim + i];
+  for (let i = 0; i < dim; i++) for (let j = 0; j <= i; j++) cov[i * dim + j] = 0.9 * cov[i * dim + j] + (i === j ? (0.1 * trace) / dim : 0);
+  // In-place Cholesky of the lower triangle: cov = L Lᵀ.
+  for (let j = 0; j < dim; j++) {
+    let d = cov[j * dim + j];
+    for (let k = 0; k < j; k++) d -= cov[j * dim + k] ** 2;
+    cov[j * dim + j] = Math.sqrt(d);
+    for (let i = j + 1; i < dim; i++) {
+      let v = cov[i * dim + j];
+      for (let k = 0; k < j; k++) v -= cov[i * dim + k] * cov[j * dim + k];
+      cov[i * dim + j] = v / cov[j * dim + j];
+    }
+  }
+  const offset = () => {
+    const z = gaussianSamples(dim, random);
+    const out = new Float32Array(dim);
+    for (let i = 0; i < dim; i++) {
+      let v = 0;
+      for (let k = 0; k <= i; k++) v += cov[i * dim + k] * z[k];
+      out[i] = v;
+    }
+    return out;
+  };
+  return { point: () => offset().map((v, k) => v + mean[k]), offset };
 }
 
 function normalizeInPlace(v: Float32Array, off: number, dim: number): void {
@@ -25,8 +78,8 @@ function normalizeInPlace(v: Float32Array, off: number, dim: number): void {
 }
 
 /** Row `off` of `out` := normalise(a·base + √(1−a²)·unit noise): cosine distance to `base` ≈ 1 − a. */
-function perturbInto(out: Float32Array, off: number, base: Float32Array, baseOff: number, dim: number, a: number, random: () => number): void {
-  const g = gaussianSamples(dim, random);
+function perturbInto(out: Float32Array, off: number, base: Float32Array, baseOff: number, dim: number, a: number, noise: Sampler): void {
+  const g = noise();
   let s = 0;
   for (let k = 0; k < dim; k++) s += g[k] * g[k];
   const b = Math.sqrt(Math.max(0, 1 - a * a)) / Math.sqrt(s);
@@ -35,16 +88,19 @@ function perturbInto(out: Float32Array, off: number, base: Float32Array, baseOff
 }
 
 /** Near-duplicate of row `src` (of `data`) written to row `dst` at cosine distance ≈ `distance`. */
-export function plantNearDuplicate(data: Float32Array, dst: number, src: number, dim: number, distance: number, random: () => number): void {
-  perturbInto(data, dst * dim, data, src * dim, dim, 1 - distance, random);
+export function plantNearDuplicate(data: Float32Array, dst: number, src: number, dim: number, distance: number, noise: Sampler): void {
+  perturbInto(data, dst * dim, data, src * dim, dim, 1 - distance, noise);
 }
 
 /** n clustered unit rows (row-major n × dim) with planted near-duplicates; the planted copies' rows and their sources' are returned. */
 export function syntheticEmbeddings(n: number, dim: number, options: SyntheticOptions = {}): { data: Float32Array; plantedRows: Int32Array; plantedSources: Int32Array } {
   const random = seededRandom(options.seed ?? 1);
   const clusters = Math.max(1, Math.round(n / (options.clusterSize ?? 1000)));
+  const shaped = options.shapeFrom ? gaussianLike(options.shapeFrom, random) : null;
+  const isotropic = () => gaussianSamples(dim, random);
+  const noise = shaped?.offset ?? isotropic;
   const centres = new Float32Array(clusters * dim);
-  centres.set(gaussianSamples(clusters * dim, random));
+  for (let c = 0; c < clusters; c++) centres.set(shaped ? shaped.point() : isotropic(), c * dim);
   const spread = new Float32Array(clusters);
   for (let c = 0; c < clusters; c++) {
     normalizeInPlace(centres, c * dim, dim);
@@ -58,12 +114,12 @@ export function syntheticEmbeddings(n: number, dim: number, options: SyntheticOp
   for (let i = 0; i < n; i++) {
     if (i > 0 && random() < plantedShare) {
       const source = Math.floor(random() * i);
-      plantNearDuplicate(data, i, source, dim, 0.01 + 0.14 * random(), random);
+      plantNearDuplicate(data, i, source, dim, 0.01 + 0.14 * random(), noise);
       plantedRows.push(i);
       plantedSources.push(source);
     } else {
       const c = Math.floor(random() * clusters);
-      perturbInto(data, i * dim, centres, c * dim, dim, spread[c], random);
+      perturbInto(data, i * dim, centres, c * dim, dim, spread[c], noise);
     }
   }
   return { data, plantedRows: Int32Array.from(plantedRows), plantedSources: Int32Array.from(plantedSources) };
