@@ -5,6 +5,7 @@
  * onnxruntime-web's wasm in Node with attackStepGraph 'always' (the browser uses it on WebGPU; the
  * readbacks per step are counted in e2e/attack-step.spec.ts). Fixture: a random 16 px ConvEncoder.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ortWeb from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import type { RgbaImage } from '../src/core/preprocess';
 import { testPattern } from './fixtures/pattern';
 import { DiskModelSource } from '../src/engine/disk-source';
 import { Engine } from '../src/engine/engine';
+import { validateManifest } from '../src/core/manifest';
+import { ModelSession } from '../src/engine/session';
 
 const FIXTURE = path.resolve(__dirname, '../e2e/fixtures/models');
 
@@ -82,6 +85,17 @@ describe('the L∞ attack through attack_step.onnx', () => {
     for (let i = 0; i < a.adversarial.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.adversarial.data[i] - b.adversarial.data[i]));
     expect(maxDiff).toBeLessThan(1e-5);
     expect(a.attacked.after).toBeCloseTo(b.attacked.after, 5);
+  });
+
+  it('refuses a step graph without APGD\'s inputs (x_prev, momentum), naming the command that rebuilds it', async () => {
+    const folder = path.join(FIXTURE, id);
+    const encoder = new Uint8Array(readFileSync(path.join(folder, 'encoder.onnx')));
+    const manifest = validateManifest(JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')));
+    const session = await ModelSession.create(ortWeb, { manifest, folder: `${id}/`, encoder, attack: null }, { ep: 'wasm' });
+    // Any graph whose inputs are not the step graph's stands in for one built before APGD used it.
+    await expect(session.attachStepGraph(encoder)).rejects.toMatchObject({ code: 'MODEL_LOAD_FAILED', message: expect.stringMatching(/rclip_tools\.stepgraph/) });
+    expect(session.hasStepGraph).toBe(false);
+    await session.release();
   });
 
   it('stops on abort between steps with CANCELLED', async () => {

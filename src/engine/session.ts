@@ -107,7 +107,12 @@ export class ModelSession {
   async attachStepGraph(bytes: Uint8Array): Promise<void> {
     if (this.stepSession) return;
     const more: Partial<InferenceSession.SessionOptions> = this.ep === 'webgpu' ? { preferredOutputLocation: { x_next: 'gpu-buffer', stats: 'gpu-buffer' } } : {};
-    this.stepSession = await createSession(this.ort, bytes, `${this.manifest.id}/attack_step`, this.options, more);
+    const session = await createSession(this.ort, bytes, `${this.manifest.id}/attack_step`, this.options, more);
+    if (!['x_prev', 'momentum'].every((name) => session.inputNames.includes(name))) {
+      await session.release();
+      throw new RclipError('MODEL_LOAD_FAILED', `${this.manifest.id}/attack_step.onnx predates APGD's inputs (x_prev, momentum): rebuild it with \`python3 -m rclip_tools.stepgraph <model folder>\` (tools/).`);
+    }
+    this.stepSession = session;
   }
 
   /** A float32 tensor of pixels shaped as the model's input, for attackStep. */
