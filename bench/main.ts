@@ -153,13 +153,13 @@ export async function main(argv: string[]): Promise<void> {
         }),
       ],
     ),
-    '### Memory in Chromium (comparisons under both models, then attack steps on the default)',
+    '### Memory in Chromium (comparisons under both models, then PGD steps and an APGD of as many iterates on the default)',
     table(
-      ['backend', 'comparisons', 'attack steps', 'JS heap after warm-up', 'after comparisons', 'after attack', 'live GPU buffers (warm-up → comparisons → attack)'],
+      ['backend', 'comparisons', 'attack steps', 'JS heap after warm-up', 'after comparisons', 'after PGD', 'after APGD', 'live GPU buffers (warm-up → comparisons → PGD → APGD)'],
       memory.map((m) =>
         'error' in m
-          ? [m.backend, `failed: ${m.error}`, '', '', '', '', '']
-          : [m.backend, String(m.comparisons), String(m.attackSteps), ...m.heap.map((h) => `${(h.jsHeapUsedBytes / 2 ** 20).toFixed(2)} MiB`), m.ep === 'webgpu' ? `${m.gpuBuffersLive.afterWarmup} → ${m.gpuBuffersLive.afterComparisons} → ${m.gpuBuffersLive.afterAttack}` : 'n/a (wasm)'],
+          ? [m.backend, `failed: ${m.error}`, '', '', '', '', '', '']
+          : [m.backend, String(m.comparisons), String(m.attackSteps), ...m.heap.map((h) => `${(h.jsHeapUsedBytes / 2 ** 20).toFixed(2)} MiB`), m.ep === 'webgpu' ? `${m.gpuBuffersLive.afterWarmup} → ${m.gpuBuffersLive.afterComparisons} → ${m.gpuBuffersLive.afterAttack} → ${m.gpuBuffersLive.afterApgd}` : 'n/a (wasm)'],
       ),
     ),
     '### Batch scaling in Node (inference only)',

@@ -1,6 +1,7 @@
 /**
- * WebGPU: an L∞ PGD step through attack_step.onnx reads back at most one small tensor (the distance
- * and ‖δ‖∞) per step; the image stays in GPU buffers between steps and comes back once at the end.
+ * WebGPU: an L∞ PGD step or APGD iterate through attack_step.onnx reads back at most one small tensor
+ * (the distance and ‖δ‖∞); the image stays in GPU buffers between steps and comes back once at the
+ * end, and no GPU buffer outlives an attack.
  * Fixture: e2e/fixtures/models (a random 16 px ConvEncoder with its step graph). Served by Vite's dev
  * server, because the page runs the engine's TypeScript on the main thread so it can count mapAsync.
  */
@@ -37,8 +38,10 @@ async function openStepPage(page: Page) {
   await page.waitForFunction(() => 'rclipStep' in window, null, { timeout: 120_000 });
 }
 
-const runAttack = (page: Page, kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never', steps: number, models?: string) =>
-  page.evaluate(([k, g, n, m]) => (window as unknown as { rclipStep: { attack: (...a: unknown[]) => Promise<AttackRun> } }).rclipStep.attack(k, g, n, m), [kind, graph, steps, models] as const);
+const runAttack = (page: Page, kind: 'webgpu' | 'wasm', graph: 'webgpu' | 'never', steps: number, models?: string, method: 'pgd' | 'apgd' = 'pgd', eps?: number) =>
+  page.evaluate(([k, g, n, m, a, e]) => (window as unknown as { rclipStep: { attack: (...a: unknown[]) => Promise<AttackRun> } }).rclipStep.attack(k, g, n, m, a, e), [kind, graph, steps, models, method, eps] as const);
+
+const readbacksPerStep = (run: AttackRun) => run.readbacksAtStep.slice(1).map((n, i) => n - run.readbacksAtStep[i]);
 
 test('PGD on WebGPU through attack_step.onnx: ≤ 1 readback per step, the same distances as wasm', async ({ page }, testInfo) => {
   const steps = 5;
@@ -84,4 +87,35 @@ test('the shipped default on WebGPU: no fallback, the same PGD distances as wasm
   const perStep = gpu.readbacksAtStep.slice(1).map((n, i) => n - gpu.readbacksAtStep[i]);
   expect(perStep.every((n) => n <= 1), `readbacks per step: ${perStep}`).toBe(true);
   for (const [i, s] of gpu.steps.entries()) expect(Math.abs(s.distance - wasm.steps[i].distance), `step ${i}: ${s.distance} vs wasm ${wasm.steps[i].distance}`).toBeLessThan(1e-3);
+});
+
+test('APGD on WebGPU through attack_step.onnx: ≤ 1 readback per iterate, the same distances as wasm, no GPU buffer left behind', async ({ page }, testInfo) => {
+  // 6 iterates at 16/255: every iterate from the 1st is a checkpoint, and on the fixture the 4th falls
+  // back (measured with the step graph on wasm in Node), so the step is halved after it and retaken
+  // from the best point: a run whose stats are not read back.
+  const iterates = 6;
+  await openStepPage(page);
+  const gpu = await runAttack(page, 'webgpu', 'webgpu', iterates, undefined, 'apgd', 16 / 255);
+  const wasm = await runAttack(page, 'wasm', 'never', iterates, undefined, 'apgd', 16 / 255);
+  const perIterate = readbacksPerStep(gpu);
+  await testInfo.attach('apgd-readbacks.json', { body: JSON.stringify({ perIterate, end: gpu.readbacksAtEnd - gpu.readbacksAtStep[iterates], gpuBuffers: [gpu.gpuBuffersAfterWarmup, gpu.gpuBuffersAtEnd] }), contentType: 'application/json' });
+  expect(gpu.ep).toBe('webgpu');
+  expect(gpu.steps).toHaveLength(iterates + 1);
+  expect(perIterate.every((n) => n <= 1), `readbacks per iterate: ${perIterate}`).toBe(true);
+  expect(gpu.readbacksAtEnd - gpu.readbacksAtStep[iterates], 'the best point, once').toBeLessThanOrEqual(1);
+  expect(gpu.gpuBuffersAtEnd, 'live GPU buffers after the attack vs after the warm-up one').toBeLessThanOrEqual(gpu.gpuBuffersAfterWarmup);
+  for (const [i, s] of gpu.steps.entries()) {
+    expect(Math.abs(s.distance - wasm.steps[i].distance), `iterate ${i}: ${s.distance} vs wasm ${wasm.steps[i].distance}`).toBeLessThan(1e-3);
+    expect(Math.abs(s.deltaNorm - wasm.steps[i].deltaNorm)).toBeLessThan(1e-6);
+  }
+  // The halving happened (the 4th iterate is below the 3rd), so the count above includes the retaken step.
+  expect(gpu.steps[4].distance).toBeLessThan(gpu.steps[3].distance);
+});
+
+test('APGD-100 on WebGPU: GPU buffers do not grow over 100 iterates', async ({ page }) => {
+  await openStepPage(page);
+  const gpu = await runAttack(page, 'webgpu', 'webgpu', 100, undefined, 'apgd');
+  expect(gpu.ep).toBe('webgpu');
+  expect(gpu.steps).toHaveLength(101);
+  expect(gpu.gpuBuffersAtEnd, `live GPU buffers: ${gpu.gpuBuffersAfterWarmup} after a first APGD-100, ${gpu.gpuBuffersAtEnd} after a second`).toBeLessThanOrEqual(gpu.gpuBuffersAfterWarmup);
 });

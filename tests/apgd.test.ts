@@ -15,6 +15,8 @@ import {
   type AttackOracle,
   type AttackSettings,
   type AttackStep,
+  type DeviceStep,
+  type DeviceSteps,
 } from '../src/core/attack';
 import { seededRandom } from '../src/core/random';
 
@@ -159,11 +161,28 @@ describe('APGD on an analytic objective', () => {
     expect(thrice.distance).toBeGreaterThanOrEqual(once.distance);
   });
 
-  it('ignores device steps (they are PGD steps): APGD drives the gradient', async () => {
-    const oracle = quadratic(target);
-    const device = { upload: () => { throw new Error('APGD must not use device steps'); }, step: async () => ({ distance: 0, deltaNorm: 0, next: null }), download: async () => clean, dispose: () => {} };
-    await runAttack(clean, 'push-apart', attackSettings('apgd', 'linf', 4 / 255, 3), { ...oracle, gradient: oracle.gradient, deviceSteps: device });
-    expect(oracle.calls).toBe(4);
+  it('L∞ on device steps: the same iterates and result as on the gradient, every iterate disposed', async () => {
+    for (const [objective, settings] of [
+      ['push-apart', { ...attackSettings('apgd', 'linf', 4 / 255, 100, 3), restarts: 2 }],
+      ['pull-together', attackSettings('apgd', 'linf', 8 / 255, 12, 1)],
+    ] as const) {
+      const device = fakeDevice(target);
+      const onDevice = await runAttack(clean, objective, settings, { ...quadratic(target), deviceSteps: device });
+      const reference = await runAttack(clean, objective, settings, quadratic(target));
+      expect(onDevice.steps.map((s) => s.step)).toEqual(reference.steps.map((s) => s.step));
+      for (const [i, s] of onDevice.steps.entries()) {
+        expect(s.distance, `step ${i}`).toBeCloseTo(reference.steps[i].distance, 5);
+        expect(s.deltaNorm).toBeCloseTo(reference.steps[i].deltaNorm, 6);
+      }
+      expect(onDevice.distance).toBeCloseTo(reference.distance, 5);
+      for (let i = 0; i < n; i++) expect(onDevice.adversarial[i]).toBeCloseTo(reference.adversarial[i], 6);
+      // One step per iterate; one move per halving; no iterate outlives the attack, and at most four
+      // are held at once (current, previous, best, best of the earlier restarts) besides the proposal.
+      expect(device.steps).toBe(onDevice.steps.length);
+      expect(device.moves).toBeGreaterThan(0);
+      expect(device.live.size).toBe(0);
+      expect(device.maxLive).toBeLessThanOrEqual(5);
+    }
   });
 });
 
@@ -188,3 +207,50 @@ describe('APGD settings', () => {
     expect(oracle.calls).toBe(0);
   });
 });
+
+/**
+ * DeviceSteps in plain JS on the quadratic objective: attack_step.onnx's formulas (in pixel space, as
+ * the graph computes them), handles as objects so that use after dispose and leaks show.
+ */
+function fakeDevice(c: Float32Array) {
+  type Handle = { data: Float32Array };
+  const make = (data: Float32Array): Handle => {
+    const h = { data };
+    device.live.add(h);
+    device.maxLive = Math.max(device.maxLive, device.live.size);
+    return h;
+  };
+  const read = (h: Handle): Float32Array => {
+    if (!device.live.has(h)) throw new Error('a disposed iterate was used');
+    return h.data;
+  };
+  const run = ({ x: xh, previous, eps, alpha, momentum }: DeviceStep<Handle>): Handle => {
+    const [x, prev] = [read(xh), read(previous)];
+    const p = (y: number, i: number) => Math.min(1, Math.max(0, clean[i] + Math.min(eps, Math.max(-eps, y - clean[i]))));
+    return make(Float32Array.from(x, (v, i) => {
+      const z = p(v + alpha * Math.sign(-2 * (v - c[i])), i);
+      return p(z + (1 - momentum) * (v - z + (v - prev[i])), i);
+    }));
+  };
+  const device: DeviceSteps<Handle> & { live: Set<Handle>; maxLive: number; steps: number; moves: number } = {
+    live: new Set<Handle>(),
+    maxLive: 0,
+    steps: 0,
+    moves: 0,
+    upload: (pixels: Float32Array) => make(Float32Array.from(pixels)),
+    step: async (s: DeviceStep<Handle>) => {
+      device.steps++;
+      const x = read(s.x);
+      return { distance: valueAt(x), deltaNorm: normOf(Float32Array.from(x, (v, i) => v - clean[i]), 'linf'), next: run(s) };
+    },
+    move: async (s: DeviceStep<Handle>) => {
+      device.moves++;
+      return run(s);
+    },
+    download: async (h: Handle) => Float32Array.from(read(h)),
+    dispose: (h: Handle) => {
+      if (!device.live.delete(h)) throw new Error('an iterate was disposed twice');
+    },
+  };
+  return device;
+}

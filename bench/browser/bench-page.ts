@@ -1,37 +1,20 @@
 /**
  * The browser half of `npm run bench`: the engine (onnxruntime-web, the same code the worker runs)
- * on the page's main thread, timed per EP. GPU buffers are counted by wrapping GPUDevice's
- * createBuffer/destroy before ORT asks for a device, so leaks show up as a growing live count.
+ * on the page's main thread, timed per EP. GPU buffers are counted (liveGpuBuffers) from before ORT
+ * asks for a device, so leaks show up as a growing live count.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { chooseBackend, decodeImage } from '../../src/engine/browser';
 import { Engine, type BackendChoice } from '../../src/engine/engine';
 import { FetchModelSource } from '../../src/engine/fetch-source';
 import { attackStepCost, msPerAttackStep } from '../attack-timing';
-import { readbackCounter } from './gpu-readbacks';
+import { attackSettings } from '../../src/core/attack';
+import { liveGpuBuffers, readbackCounter } from './gpu-readbacks';
 import { latencyStats, type LatencyStats } from '../stats';
 
 export type BenchBackend = 'wasm-1' | 'wasm-threads' | 'webgpu';
 
-let liveGpuBuffers = 0;
-let gpuBuffersCreated = 0;
-if ('gpu' in navigator && typeof GPUDevice !== 'undefined') {
-  const create = GPUDevice.prototype.createBuffer;
-  GPUDevice.prototype.createBuffer = function (this: GPUDevice, descriptor: GPUBufferDescriptor) {
-    const buffer = create.call(this, descriptor);
-    liveGpuBuffers++;
-    gpuBuffersCreated++;
-    const destroy = buffer.destroy.bind(buffer);
-    let destroyed = false;
-    buffer.destroy = () => {
-      if (!destroyed) liveGpuBuffers--;
-      destroyed = true;
-      destroy();
-    };
-    return buffer;
-  };
-}
-
+const gpuBuffers = liveGpuBuffers();
 const readbacks = readbackCounter();
 
 async function backendFor(kind: BenchBackend): Promise<BackendChoice> {
@@ -89,8 +72,9 @@ export interface MemoryResult {
   models: string[];
   ep: string;
   comparisons: number;
+  /** PGD steps, then an APGD of as many iterates (both on attack_step.onnx on WebGPU). */
   attackSteps: number;
-  gpuBuffersLive: { afterWarmup: number; afterComparisons: number; afterAttack: number };
+  gpuBuffersLive: { afterWarmup: number; afterComparisons: number; afterAttack: number; afterApgd: number };
   gpuBuffersCreated: number;
 }
 
@@ -132,7 +116,7 @@ async function comparison(kind: BenchBackend, models: string[], images: string[]
   return { ep, models, compare: latencyStats(total), readbacksPerCompare: ep === 'webgpu' ? perCompare : null };
 }
 
-/** The issue-14 memory check: `comparisons` × Engine.compare (2 images under all models), then PGD steps on models[0]. */
+/** The issue-14 memory check: `comparisons` × Engine.compare (2 images under all models), then PGD steps and an APGD of as many iterates on models[0]. */
 async function memory(kind: BenchBackend, models: string[], images: string[], comparisons: number, steps: number, mark: (label: string) => Promise<void>): Promise<MemoryResult> {
   const engine = createEngine(kind);
   const [a, b] = await Promise.all(images.map(imageBytes));
@@ -141,16 +125,21 @@ async function memory(kind: BenchBackend, models: string[], images: string[], co
   await engine.compare(a, b, models);
   const rgba = (await engine.decode(a)).rgba;
   await msPerAttackStep(engine, models[0], rgba, 1);
-  const afterWarmup = liveGpuBuffers;
+  const apgd = { model: models[0], objective: 'push-apart' as const };
+  await engine.attackDecoded(rgba, null, { ...apgd, settings: attackSettings('apgd', 'linf', 4 / 255, 1) });
+  const afterWarmup = gpuBuffers().live;
   await mark('warm');
   for (let i = 0; i < comparisons; i++) await engine.compare(i % 2 ? b : a, i % 2 ? a : b, models);
-  const afterComparisons = liveGpuBuffers;
+  const afterComparisons = gpuBuffers().live;
   await mark('comparisons');
   await msPerAttackStep(engine, models[0], rgba, steps);
-  const afterAttack = liveGpuBuffers;
+  const afterAttack = gpuBuffers().live;
   await mark('attack');
+  await engine.attackDecoded(rgba, null, { ...apgd, settings: attackSettings('apgd', 'linf', 4 / 255, steps) });
+  const afterApgd = gpuBuffers().live;
+  await mark('apgd');
   for (const model of models) await engine.unloadModel(model);
-  return { models, ep, comparisons, attackSteps: steps, gpuBuffersLive: { afterWarmup, afterComparisons, afterAttack }, gpuBuffersCreated };
+  return { models, ep, comparisons, attackSteps: steps, gpuBuffersLive: { afterWarmup, afterComparisons, afterAttack, afterApgd }, gpuBuffersCreated: gpuBuffers().created };
 }
 
 declare global {

@@ -35,22 +35,39 @@ export interface DistanceGradient {
   grad: Float32Array;
 }
 
+/** One L∞ step on the device: from the iterate x (and, for APGD's momentum, the one before it). */
+export interface DeviceStep<H> {
+  x: H;
+  /** x_{k−1}; PGD passes x (its momentum is 1, so it does not count). */
+  previous: H;
+  eps: number;
+  /** The step size, signed: + ascends the objective. */
+  alpha: number;
+  /** APGD's α: the weight of the new projected step against the previous move; 1 is a plain step (PGD). */
+  momentum: number;
+}
+
 /**
- * L∞ sign steps run where the model runs (attack_step.onnx on WebGPU): the iterate stays there as an
- * opaque handle `H` and each step reads back two scalars. The clean image and the objective's target
- * are bound by whoever builds it.
+ * L∞ sign steps run where the model runs (attack_step.onnx on WebGPU): iterates stay there as opaque
+ * handles `H` and each step reads back two scalars. The clean image and the objective's target are
+ * bound by whoever builds it.
  */
 export interface DeviceSteps<H> {
   upload(pixels: Float32Array): H;
-  /** The objective at x, ‖x − clean‖∞, and x_next = P(x + alpha·sign ∇objective(x)); alpha is signed (+ ascends). */
-  step(x: H, eps: number, alpha: number): Promise<{ distance: number; deltaNorm: number; next: H }>;
+  /**
+   * The objective at x and ‖x − clean‖∞ (read back), and x_next = P(z + (1 − momentum)·((x − z) + (x − previous)))
+   * with z = P(x + alpha·sign ∇objective(x)): PGD's step for momentum 1, APGD's otherwise.
+   */
+  step(s: DeviceStep<H>): Promise<{ distance: number; deltaNorm: number; next: H }>;
+  /** The same x_next with nothing read back: APGD's step from its best point, whose objective it already has. */
+  move(s: DeviceStep<H>): Promise<H>;
   download(x: H): Promise<Float32Array>;
   dispose(x: H): void;
 }
 
 /**
  * What every attack of this module drives, provided by the engine (or a test): the objective and its
- * gradient w.r.t. model-input pixels; optionally device steps, which FGSM/PGD under L∞ use instead.
+ * gradient w.r.t. model-input pixels; optionally device steps, which FGSM/PGD/APGD under L∞ use instead.
  */
 export interface AttackOracle {
   gradient(pixels: Float32Array): Promise<DistanceGradient>;
@@ -220,12 +237,15 @@ const directionOf = (objective: AttackObjective): 1 | -1 => (objective === 'pull
 /**
  * Runs `settings.method` from `clean` (model-input pixels) on the oracle's objective: ascends it, or
  * descends it for pull-together. The settings are validated first. `hooks.onStep` sees every
- * iterate; `hooks.checkCancelled` may throw between steps. FGSM/PGD under L∞ run on the oracle's
- * device steps when it has them (same start, same schedule); APGD always uses its gradient.
+ * iterate; `hooks.checkCancelled` may throw between steps. Under L∞ every method runs on the
+ * oracle's device steps when it has them (same start, same schedule, same decisions).
  */
 export async function runAttack(clean: Float32Array, objective: AttackObjective, settings: AttackSettings, oracle: AttackOracle, hooks: AttackHooks = {}): Promise<AttackResult> {
   validateAttackSettings(settings, clean.length);
-  if (settings.method === 'apgd') return runApgd(clean, directionOf(objective), settings, oracle, hooks);
+  if (settings.method === 'apgd') {
+    if (settings.norm === 'linf' && oracle.deviceSteps) return runApgdDevice(oracle.deviceSteps, clean, directionOf(objective), settings, hooks);
+    return runApgd(clean, directionOf(objective), settings, oracle, hooks);
+  }
   const start = pgdStart(clean, objective, settings);
   if (settings.norm === 'linf' && oracle.deviceSteps) return runDeviceSteps(oracle.deviceSteps, clean, start, settings.eps, hooks);
   return runPgd(clean, start, settings, oracle, hooks);
@@ -287,7 +307,7 @@ async function runDeviceSteps<H>(device: DeviceSteps<H>, clean: Float32Array, { 
   try {
     for (let k = 0; ; k++) {
       hooks.checkCancelled?.();
-      const out = await device.step(x, eps, direction * stepSize);
+      const out = await device.step({ x, previous: x, eps, alpha: direction * stepSize, momentum: 1 });
       if (k === iterations) device.dispose(out.next);
       else {
         device.dispose(x);
@@ -302,9 +322,13 @@ async function runDeviceSteps<H>(device: DeviceSteps<H>, clean: Float32Array, { 
   } finally {
     device.dispose(x);
   }
+  return { adversarial, delta: deltaOf(adversarial, clean), distance: steps[steps.length - 1].distance, steps };
+}
+
+function deltaOf(adversarial: Float32Array, clean: Float32Array): Float32Array {
   const delta = new Float32Array(clean.length);
   for (let i = 0; i < delta.length; i++) delta[i] = adversarial[i] - clean[i];
-  return { adversarial, delta, distance: steps[steps.length - 1].distance, steps };
+  return delta;
 }
 
 /** APGD's step-size rule (Croce & Hein 2020, §3.2): ρ, the share of improving steps below which a checkpoint halves the step. */
@@ -405,4 +429,81 @@ async function runApgd(clean: Float32Array, direction: 1 | -1, settings: AttackS
   }
   const { delta, value } = overall!;
   return { adversarial: addTo(clean, delta), delta, distance: direction * value, steps };
+}
+
+/**
+ * runApgd under L∞ on the device, making the same decisions: the run at iterate x_k reads back f(x_k)
+ * and proposes x_{k+1} with the step size in force. The checkpoint at k can only be decided from
+ * f(x_k), so when it halves the step that proposal is dropped and the step is taken again from the
+ * best point with x_{k−1} as the previous iterate (a `move`: one more run, nothing read back; runApgd
+ * keeps the best point's gradient instead). Iterates are held by reference (the best ones included,
+ * no copies) and disposed as soon as no role holds them.
+ */
+async function runApgdDevice<H>(device: DeviceSteps<H>, clean: Float32Array, direction: 1 | -1, settings: AttackSettings, hooks: AttackHooks): Promise<AttackResult> {
+  const { eps, steps: n } = settings;
+  const random = seededRandom(settings.seed);
+  const checkpoints = new Set(apgdCheckpoints(n));
+  const steps: AttackStep[] = [];
+  let x: H | null = null;
+  let previous: H | null = null;
+  let best: { x: H; value: number } | null = null;
+  let overall: { x: H; value: number } | null = null;
+  const live = new Set<H>();
+  const track = (h: H) => (live.add(h), h);
+  const sweep = () => {
+    for (const h of live) {
+      if (h === x || h === previous || h === best?.x || h === overall?.x) continue;
+      device.dispose(h);
+      live.delete(h);
+    }
+  };
+  try {
+    for (let restart = 0; restart < (settings.restarts ?? 1); restart++) {
+      const start = apgdStartPoint(clean.length, 'linf', eps, random);
+      // The box only: the draw is already in the ball.
+      project(start, clean, 'linf', Infinity);
+      x = previous = track(device.upload(addTo(clean, start)));
+      best = null;
+      let stepSize = settings.stepSize;
+      const values: number[] = [];
+      let lastCheckpoint = 0;
+      let halvedLast = true;
+      let bestAtLast = 0;
+      for (let i = 0; ; i++) {
+        hooks.checkCancelled?.();
+        // The step from iterate i is runApgd's iteration i + 1: the first one without momentum.
+        const momentum = i === 0 ? 1 : APGD_MOMENTUM;
+        const out = await device.step({ x, previous, eps, alpha: direction * stepSize, momentum });
+        let next = track(out.next);
+        const value = direction * out.distance;
+        const record = { step: steps.length, distance: out.distance, deltaNorm: out.deltaNorm };
+        steps.push(record);
+        hooks.onStep?.(record, null);
+        values.push(value);
+        if (best === null || value > best.value) best = { x, value };
+        if (i === 0) bestAtLast = value;
+        if (i === n) break;
+        if (checkpoints.has(i)) {
+          const halve = apgdHalves(values.slice(lastCheckpoint, i + 1), APGD_RHO, halvedLast, bestAtLast, best.value);
+          [lastCheckpoint, halvedLast, bestAtLast] = [i, halve, best.value];
+          if (halve) {
+            stepSize /= 2;
+            x = best.x;
+            sweep(); // drops the proposal (and x_k unless it is the best) before the next one exists
+            next = track(await device.move({ x, previous, eps, alpha: direction * stepSize, momentum: APGD_MOMENTUM }));
+          }
+        }
+        previous = x;
+        x = next;
+        sweep();
+      }
+      if (overall === null || best!.value > overall.value) overall = best!;
+      x = previous = best = null;
+      sweep();
+    }
+    const adversarial = await device.download(overall!.x);
+    return { adversarial, delta: deltaOf(adversarial, clean), distance: direction * overall!.value, steps };
+  } finally {
+    for (const h of live) device.dispose(h);
+  }
 }

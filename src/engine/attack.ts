@@ -42,8 +42,8 @@ export type JobQueue = <T>(task: () => Promise<T>) => Promise<T>;
 /**
  * d(x) = 1 − cos(f(x), target) on a session with its attack graph attached: the gradient from
  * attack.onnx (read back every step: the projection runs in JS), and, when `steps` is given (the
- * session has attack_step.onnx attached), device steps whose iterate stays in a GPU buffer on WebGPU
- * with two floats read back a step.
+ * session has attack_step.onnx attached), device steps (L∞ PGD and APGD) whose iterates stay in GPU
+ * buffers on WebGPU with at most two floats read back a step.
  */
 export function sessionOracle(session: ModelSession, queue: JobQueue, clean: Float32Array, target: Float32Array, steps: ModelSession | null): AttackOracle {
   return {
@@ -55,7 +55,11 @@ export function sessionOracle(session: ModelSession, queue: JobQueue, clean: Flo
 function stepGraphSteps(session: ModelSession, queue: JobQueue, clean: Float32Array, target: Float32Array): DeviceSteps<Tensor> {
   return {
     upload: (pixels) => session.pixelTensor(pixels),
-    step: (x, eps, alpha) => queue(() => session.attackStep(x, clean, target, eps, alpha)),
+    step: async (s) => {
+      const { stats, next } = await queue(() => session.attackStep(s, clean, target, true));
+      return { ...stats!, next };
+    },
+    move: async (s) => (await queue(() => session.attackStep(s, clean, target, false))).next,
     download: async (x) => new Float32Array((await x.getData()) as Float32Array),
     dispose: (x) => x.dispose(),
   };

@@ -340,8 +340,8 @@ export class Engine<Image> {
   /**
    * FGSM/PGD/APGD (src/core/attack.ts) on decoded pixels against a loaded model's attack graph, through
    * the model's oracle (sessionOracle): each gradient or device step is its own queued job, so other
-   * requests interleave and an abort lands between steps. L∞ FGSM/PGD on WebGPU run on attack_step.onnx
-   * when the model ships it; APGD always takes the gradient path (one readback a step).
+   * requests interleave and an abort lands between steps. L∞ FGSM/PGD/APGD on WebGPU run on
+   * attack_step.onnx when the model ships it (the image stays on the GPU; two floats read back a step).
    */
   async attackDecoded(image: RgbaImage, target: RgbaImage | null, request: AttackRequest, options: AttackJobOptions = {}): Promise<AttackOutcome> {
     const { model, objective, settings } = request;
@@ -353,7 +353,7 @@ export class Engine<Image> {
     const clean = toModelPixels(image, input);
     const reference = objective === 'push-apart' ? clean : toModelPixels(target!, input);
     const [referenceEmbedding, cleanEmbedding] = await this.embedPixels(model, [reference, clean], { signal });
-    const steps = settings.method === 'apgd' ? null : await this.stepSession(model, settings.norm);
+    const steps = await this.stepSession(model, settings.norm);
     const oracle = sessionOracle(session, (task) => this.run(task, signal), clean.data, referenceEmbedding, steps);
     // onStep gets the record only: in the worker it is a Comlink proxy, and the pixels would be copied every step.
     const result = await runAttack(clean.data, objective, settings, oracle, { onStep: onStep && ((s) => onStep(s)), checkCancelled: () => throwIfAborted(signal) });

@@ -4,13 +4,14 @@
  */
 import * as ort from 'onnxruntime-node';
 import { DiskModelSource } from './disk-source';
-import { Engine } from './engine';
+import { Engine, type EngineDeps } from './engine';
 import { decodeImageFile, type NodeImage } from './node-decode';
 import { DEFAULT_MODELS_DIR } from './node-paths';
 
 export { DEFAULT_MODELS_DIR, decodeImageFile, type NodeImage };
 
-export function createNodeEngine(options: { modelsDir?: string; threads?: number } = {}) {
+/** attackStepGraph: 'always' runs L∞ attacks through attack_step.onnx on the CPU (tests compare it with the JS path). */
+export function createNodeEngine(options: { modelsDir?: string; threads?: number; attackStepGraph?: EngineDeps<NodeImage>['attackStepGraph'] } = {}) {
   const threads = options.threads ?? 1;
   return new Engine<NodeImage>({
     ort,
@@ -18,5 +19,6 @@ export function createNodeEngine(options: { modelsDir?: string; threads?: number
     source: new DiskModelSource(options.modelsDir ?? DEFAULT_MODELS_DIR),
     chooseBackend: async () => ({ ep: 'cpu', reason: `onnxruntime-node on the CPU, ${threads} thread(s).`, adapter: null, threads }),
     decode: decodeImageFile,
+    attackStepGraph: options.attackStepGraph,
   });
 }

@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { RclipError } from '../core/errors';
-import { pixelGradient } from '../core/attack';
+import { pixelGradient, type DeviceStep } from '../core/attack';
 import { l2Normalize } from '../core/distance';
 import type { ModelManifest } from '../core/manifest';
 import { normalize } from '../core/preprocess';
@@ -59,11 +59,10 @@ async function runAndDispose(session: InferenceSession, feeds: Record<string, Te
   }
 }
 
-/** What one run of attack_step.onnx gives: the next iterate (on the GPU on WebGPU) and the two scalars read back. */
+/** What one run of attack_step.onnx gives: the next iterate (on the GPU on WebGPU) and, when read back, two scalars. */
 export interface StepOutput {
-  /** d(x) = 1 − cos(f(x), target) and ‖x − x0‖∞, at the input x (before the step). */
-  distance: number;
-  deltaNorm: number;
+  /** d(x) = 1 − cos(f(x), target) and ‖x − x0‖∞, at the input x (before the step); null when not read. */
+  stats: { distance: number; deltaNorm: number } | null;
   /** x_next, a GPU-buffer tensor on WebGPU: feed it back as x, dispose it when done. */
   next: Tensor;
 }
@@ -101,11 +100,19 @@ export class ModelSession {
     return this.stepSession !== null;
   }
 
-  /** attack_step.onnx; on WebGPU its x_next stays in a GPU buffer ('gpu-buffer'), so steps chain without a readback. */
+  /**
+   * attack_step.onnx; on WebGPU its outputs stay in GPU buffers ('gpu-buffer'), so steps chain without
+   * a readback and stats comes back only when asked for (APGD's step from its best point skips it).
+   */
   async attachStepGraph(bytes: Uint8Array): Promise<void> {
     if (this.stepSession) return;
-    const more: Partial<InferenceSession.SessionOptions> = this.ep === 'webgpu' ? { preferredOutputLocation: { x_next: 'gpu-buffer', stats: 'cpu' } } : {};
-    this.stepSession = await createSession(this.ort, bytes, `${this.manifest.id}/attack_step`, this.options, more);
+    const more: Partial<InferenceSession.SessionOptions> = this.ep === 'webgpu' ? { preferredOutputLocation: { x_next: 'gpu-buffer', stats: 'gpu-buffer' } } : {};
+    const session = await createSession(this.ort, bytes, `${this.manifest.id}/attack_step`, this.options, more);
+    if (!['x_prev', 'momentum'].every((name) => session.inputNames.includes(name))) {
+      await session.release();
+      throw new RclipError('MODEL_LOAD_FAILED', `${this.manifest.id}/attack_step.onnx predates APGD's inputs (x_prev, momentum): rebuild it with \`python3 -m rclip_tools.stepgraph <model folder>\` (tools/).`);
+    }
+    this.stepSession = session;
   }
 
   /** A float32 tensor of pixels shaped as the model's input, for attackStep. */
@@ -115,22 +122,24 @@ export class ModelSession {
   }
 
   /**
-   * One L∞ step from x (a tensor from pixelTensor or a previous step's `next`, which the caller owns
-   * and disposes): one run; only `stats` (2 floats) is read back. alpha is signed: + ascends.
+   * One L∞ step (DeviceStep: x and previous are tensors from pixelTensor or earlier steps' `next`,
+   * which the caller owns and disposes): one run; `stats` (2 floats) is read back only when `read`.
    */
-  async attackStep(x: Tensor, x0: Float32Array, target: Float32Array, eps: number, alpha: number): Promise<StepOutput> {
+  async attackStep({ x, previous, eps, alpha, momentum }: DeviceStep<Tensor>, x0: Float32Array, target: Float32Array, read: boolean): Promise<StepOutput> {
     if (!this.stepSession) throw new RclipError('ATTACK_UNAVAILABLE', `Model "${this.manifest.id}" has no attack step graph loaded (manifest files.attackStep).`);
+    const scalar = (v: number) => new this.ort.Tensor('float32', Float32Array.of(v), [1]);
     const feeds = {
       x0: this.pixelTensor(x0),
       target: new this.ort.Tensor('float32', target, [1, this.manifest.embeddingSize]),
-      eps: new this.ort.Tensor('float32', Float32Array.of(eps), [1]),
-      alpha: new this.ort.Tensor('float32', Float32Array.of(alpha), [1]),
+      eps: scalar(eps),
+      alpha: scalar(alpha),
+      momentum: scalar(momentum),
     };
     let outputs: InferenceSession.ReturnType | undefined;
     try {
-      outputs = await this.stepSession.run({ x, ...feeds });
-      const stats = outputs.stats.data as Float32Array;
-      return { distance: stats[0], deltaNorm: stats[1], next: outputs.x_next };
+      outputs = await this.stepSession.run({ x, x_prev: previous, ...feeds });
+      const stats = read ? ((await outputs.stats.getData()) as Float32Array) : null;
+      return { stats: stats && { distance: stats[0], deltaNorm: stats[1] }, next: outputs.x_next };
     } catch (err) {
       outputs?.x_next?.dispose();
       throw new RclipError('INFERENCE_FAILED', `Attack step failed: ${(err as Error).message ?? err}`, { cause: err });

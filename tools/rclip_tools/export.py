@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     graphs = common.add_argument_group("graphs")
     graphs.add_argument("--no-attack", action="store_true", help="skip attack.onnx (the gradient graph)")
     graphs.add_argument("--attack-step", action="store_true",
-                        help="also write attack_step.onnx (one L-inf PGD step with its projection, around attack.onnx; "
+                        help="also write attack_step.onnx (one L-inf PGD or APGD step with its projection, around attack.onnx; "
                              "the engine uses it on WebGPU): tools/rclip_tools/stepgraph.py")
     graphs.add_argument("--verify", action="store_true",
                         help="run both graphs in onnxruntime-node and compare with PyTorch before installing")
@@ -231,7 +231,7 @@ def export(args) -> dict:
             files["attack"] = staging / "attack.onnx"
             gradgraph.export_attack(model, info["size"], info["embedding_size"], files["attack"])
             if args.attack_step:
-                log("writing attack_step.onnx (one L-inf PGD step with its projection, around attack.onnx)")
+                log("writing attack_step.onnx (one L-inf PGD or APGD step with its projection, around attack.onnx)")
                 files["attackStep"] = staging / "attack_step.onnx"
                 stepgraph.build_step_graph(files["attack"], info["mean"], info["std"], files["attackStep"])
         figures = None

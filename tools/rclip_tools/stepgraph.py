@@ -1,14 +1,20 @@
-"""``attack_step.onnx``: one L∞ PGD step with its projection, built around ``attack.onnx``.
+"""``attack_step.onnx``: one L∞ attack step with its projection, built around ``attack.onnx``:
+PGD's step, or APGD's (with momentum), one graph for both.
 
-Inputs  x [1,3,S,S] (model-input pixels in [0,1]), x0 [1,3,S,S] (the clean pixels),
-        target [1,D] (the reference embedding), eps [1], alpha [1] (signed: + pushes apart, − pulls together).
-Outputs x_next [1,3,S,S] = clip(x0 + clip(x + alpha·sign(∂d/∂x) − x0, −eps, eps), 0, 1)
+Inputs  x [1,3,S,S] (model-input pixels in [0,1], the iterate x_k), x_prev [1,3,S,S] (x_{k−1}; PGD
+        passes x), x0 [1,3,S,S] (the clean pixels), target [1,D] (the reference embedding), eps [1],
+        alpha [1] (the step size, signed: + pushes apart, − pulls together), momentum [1] (APGD's α;
+        1 for PGD and APGD's first step).
+Outputs x_next [1,3,S,S] = P(z + (1 − momentum)·((x − z) + (x − x_prev))), z = P(x + alpha·sign(∂d/∂x)),
+        P(y) = clip(x0 + clip(y − x0, −eps, eps), 0, 1)
         stats [2] = [d(x) = 1 − cos(f(x), target), max|x − x0|]  (d and ‖δ‖∞ at x, before the step)
 
-It is the JS step of src/core/attack.ts (L∞), moved into the graph so that on WebGPU the image can
-stay in GPU buffers between steps (x_next fed back as x) and only ``stats`` is read back. The
-normalisation (x − mean)/std happens in the graph; sign(∂d/∂x) = sign(∂d/∂x̂) because std > 0.
-Built by graph composition from attack.onnx, so it works for any model that has one.
+x_next is APGD's x + α(z − x) + (1 − α)(x − x_prev) (autopgd_base.py, L∞), rearranged so that
+momentum 1 gives z itself, PGD's step. It is the JS step of src/core/attack.ts (L∞), moved into the
+graph so that on WebGPU the image can stay in GPU buffers between steps (x_next fed back as x) and
+only ``stats`` is read back. The normalisation (x − mean)/std happens in the graph;
+sign(∂d/∂x) = sign(∂d/∂x̂) because std > 0. Built by graph composition from attack.onnx, so it works
+for any model that has one.
 """
 from __future__ import annotations
 
@@ -48,12 +54,25 @@ def build_step_graph(attack_path: Path, mean, std, out_path: Path) -> None:
         numpy_helper.from_array(np.array([1], dtype=np.int64), "step/shape1"),
     ]
     node = helper.make_node
+
+    def project(y: str, out: str) -> list:
+        """P(y) = clip(x0 + clip(y − x0, −eps, eps), 0, 1), as projectLinf in src/core/attack.ts."""
+        return [
+            node("Sub", [y, "x0"], [f"{out}/delta"]),
+            node("Min", [f"{out}/delta", "eps"], [f"{out}/delta_hi"]),
+            node("Max", [f"{out}/delta_hi", "step/neg_eps"], [f"{out}/delta_ball"]),
+            node("Add", ["x0", f"{out}/delta_ball"], [f"{out}/in_ball"]),
+            node("Min", [f"{out}/in_ball", "step/one"], [f"{out}/below_one"]),
+            node("Max", [f"{out}/below_one", "step/zero"], [out]),
+        ]
+
     before = [
         node("Sub", ["x", "step/mean"], ["step/centred"]),
         node("Div", ["step/centred", "step/std"], [prefix + "input"]),
         node("Identity", ["target"], [prefix + "target"]),
     ]
     after = [
+        node("Neg", ["eps"], ["step/neg_eps"]),
         # sign(g) as (g > 0) − (g < 0): ONNX Sign has no WebGPU kernel in onnxruntime-web 1.30 (it would
         # run on the CPU, a readback of the gradient every step, the thing this graph exists to avoid).
         node("Greater", [prefix + "grad", "step/zero"], ["step/positive"]),
@@ -63,13 +82,15 @@ def build_step_graph(attack_path: Path, mean, std, out_path: Path) -> None:
         node("Sub", ["step/positive_f", "step/negative_f"], ["step/sign"]),
         node("Mul", ["step/sign", "alpha"], ["step/move"]),
         node("Add", ["x", "step/move"], ["step/moved"]),
-        node("Sub", ["step/moved", "x0"], ["step/delta"]),
-        node("Neg", ["eps"], ["step/neg_eps"]),
-        node("Min", ["step/delta", "eps"], ["step/delta_hi"]),
-        node("Max", ["step/delta_hi", "step/neg_eps"], ["step/delta_ball"]),
-        node("Add", ["x0", "step/delta_ball"], ["step/in_ball"]),
-        node("Min", ["step/in_ball", "step/one"], ["step/below_one"]),
-        node("Max", ["step/below_one", "step/zero"], ["x_next"]),
+        *project("step/moved", "step/z"),
+        # APGD's momentum: z + (1 − α)·((x − z) + (x − x_prev)); α = 1 leaves z exactly (PGD).
+        node("Sub", ["step/one", "momentum"], ["step/keep"]),
+        node("Sub", ["x", "step/z"], ["step/back"]),
+        node("Sub", ["x", "x_prev"], ["step/last_move"]),
+        node("Add", ["step/back", "step/last_move"], ["step/carry"]),
+        node("Mul", ["step/carry", "step/keep"], ["step/carried"]),
+        node("Add", ["step/z", "step/carried"], ["step/with_momentum"]),
+        *project("step/with_momentum", "x_next"),
         # stats = [d(x), max|x − x0|], one tensor so that one readback brings both back.
         node("Sub", ["x", "x0"], ["step/offset"]),
         node("Abs", ["step/offset"], ["step/abs_offset"]),
@@ -82,9 +103,9 @@ def build_step_graph(attack_path: Path, mean, std, out_path: Path) -> None:
     graph = helper.make_graph(
         before + list(rg.node) + after,
         "attack_step",
-        [helper.make_tensor_value_info("x", f32, x_shape), helper.make_tensor_value_info("x0", f32, x_shape),
-         helper.make_tensor_value_info("target", f32, t_shape), helper.make_tensor_value_info("eps", f32, [1]),
-         helper.make_tensor_value_info("alpha", f32, [1])],
+        [helper.make_tensor_value_info("x", f32, x_shape), helper.make_tensor_value_info("x_prev", f32, x_shape),
+         helper.make_tensor_value_info("x0", f32, x_shape), helper.make_tensor_value_info("target", f32, t_shape),
+         *(helper.make_tensor_value_info(name, f32, [1]) for name in ("eps", "alpha", "momentum"))],
         [helper.make_tensor_value_info("x_next", f32, x_shape), helper.make_tensor_value_info("stats", f32, [2])],
         initializer=initializers,
     )

@@ -425,7 +425,8 @@ def test_cli_writes_calibration_from_file_and_keeps_it_on_reexport(tmp_path, cap
 
 @needs_ort
 def test_attack_step_graph_is_one_projected_linf_step(tmp_path, capsys):
-    """--attack-step: attack_step.onnx, listed with its hash, computes the JS step of src/core/attack.ts."""
+    """--attack-step: attack_step.onnx, listed with its hash, computes the JS steps of src/core/attack.ts:
+    PGD's (momentum 1, x_prev = x) and APGD's (z, then the momentum step, both projected)."""
     torch.manual_seed(0)
     encoder = ConvEncoder(ConvEncoderConfig(widths=(8, 16), depths=(1, 1), embed_dim=16, image_size=16, groups=4))
     torch.save(encoder.checkpoint(), tmp_path / "encoder.pt")
@@ -439,15 +440,21 @@ def test_attack_step_graph_is_one_projected_linf_step(tmp_path, capsys):
     std = np.array(manifest["input"]["std"], dtype=np.float32).reshape(1, 3, 1, 1)
     rng = np.random.default_rng(0)
     x0 = rng.random((1, 3, 16, 16), dtype=np.float32)
-    eps, alpha = 4 / 255, -1 / 255
-    x = np.clip(x0 + rng.uniform(-eps, eps, x0.shape).astype(np.float32), 0, 1)
+    eps = 4 / 255
+    project = lambda y: np.clip(x0 + np.clip(y - x0, -eps, eps), 0, 1)
+    x = project(x0 + rng.uniform(-eps, eps, x0.shape).astype(np.float32))
+    x_prev = project(x0 + rng.uniform(-eps, eps, x0.shape).astype(np.float32))
     target = rng.standard_normal((1, 16)).astype(np.float32)
     target /= np.linalg.norm(target)
-    step = run_onnx(folder / "attack_step.onnx", {"x": x, "x0": x0, "target": target, "eps": np.array([eps], np.float32),
-                                                  "alpha": np.array([alpha], np.float32)})
     ref = run_onnx(folder / "attack.onnx", {"input": (x - mean) / std, "target": target})
-    expected = np.clip(x0 + np.clip(x + alpha * np.sign(ref["grad"]) - x0, -eps, eps), 0, 1)
-    assert np.abs(step["x_next"] - expected).max() <= 1e-6
-    assert abs(step["stats"][0] - ref["distance"][0]) <= 1e-6
-    assert abs(step["stats"][1] - np.abs(x - x0).max()) <= 1e-7
-    assert np.abs(step["x_next"] - x0).max() <= eps + 1e-6
+    f32 = lambda v: np.array([v], np.float32)
+    # PGD (descending), APGD's first step (momentum 1) and a later one (0.75, ascending by 2·eps).
+    for alpha, momentum, prev in ((-1 / 255, 1.0, x), (2 * eps, 1.0, x_prev), (2 * eps, 0.75, x_prev)):
+        step = run_onnx(folder / "attack_step.onnx", {"x": x, "x_prev": prev, "x0": x0, "target": target, "eps": f32(eps),
+                                                      "alpha": f32(alpha), "momentum": f32(momentum)})
+        z = project(x + alpha * np.sign(ref["grad"]))
+        expected = project(x + momentum * (z - x) + (1 - momentum) * (x - prev))
+        assert np.abs(step["x_next"] - expected).max() <= 1e-6, (alpha, momentum)
+        assert abs(step["stats"][0] - ref["distance"][0]) <= 1e-6
+        assert abs(step["stats"][1] - np.abs(x - x0).max()) <= 1e-7
+        assert np.abs(step["x_next"] - x0).max() <= eps + 1e-6
