@@ -28,7 +28,7 @@ for (const n of sizes) {
   const store = EmbeddingStore.open(dir, { id: 'synthetic', encoderSha256: '0'.repeat(64), dim });
   store.append(Array.from({ length: n }, (_, i) => ({ path: `r${i}`, size: 0, mtimeMs: 0, embedding: data.subarray(i * dim, (i + 1) * dim) })));
   const contents = store.read();
-  const { index } = ensureIndex(store, contents);
+  const index = ensureIndex(store, contents);
   let indexPairs = 0;
   indexedPairsWithin(index, contents, Int32Array.from({ length: n }, (_, i) => i), threshold, () => indexPairs++);
   const indexS = (performance.now() - t) / 1000;

@@ -121,8 +121,7 @@ describe.skipIf(!haveData)(`embedding store on real photos (skipped: ${IMAGENET}
     const threshold = model.info.manifest.calibration!.dedupeThreshold;
     const exact = groupsFromEdges(photos, exactEdges(gatherRows(synced.contents, synced.rows), threshold));
     const edges: Edge[] = [];
-    const { index } = ensureIndex(store, synced.contents);
-    indexedPairsWithin(index, synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
+    indexedPairsWithin(ensureIndex(store, synced.contents), synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
     const approximate = groupsFromEdges(photos, edges);
     // The planted copies make groups (not asserted per copy: how far an edit moves an embedding is the model's business).
     expect(exact.length).toBeGreaterThan(4);

@@ -60,11 +60,11 @@ export async function dedupeCommand(values: Values, positionals: string[]): Prom
     search = 'exact';
   } else {
     const progress = createProgress('indexing', synced.contents.vectors.rows);
-    const { index, added } = ensureIndex(store, synced.contents, (done, total) => total > 0 && progress.tick(done));
+    const index = ensureIndex(store, synced.contents, (done, total) => total > 0 && progress.tick(done));
     progress.end();
     edges = [];
-    indexedPairsWithin(index, synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
-    search = `index (usearch HNSW, ${added} rows added now; candidates verified exactly)`;
+    const { secondLooks } = indexedPairsWithin(index, synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
+    search = `index (usearch HNSW, ${index.added} rows added now; ${secondLooks} rows searched again; candidates verified exactly)`;
   }
   const groups = groupsFromEdges(files, edges);
   const searchMs = performance.now() - t0;

@@ -16,6 +16,11 @@ const { Index, MetricKind, ScalarKind } = usearch;
 export const INDEX_FILE = 'index.usearch';
 /** HNSW settings: M = 16 links per node, candidate lists of 128 when adding and 64 when searching. */
 export const INDEX_CONFIG = { quantization: 'i8', connectivity: 16, expansion_add: 128, expansion_search: 64 } as const;
+/**
+ * The candidate list of the second look at rows whose own search missed them (see indexedPairsWithin):
+ * 8× the default, affordable because such rows are few (0.06 % of a million real-shaped rows).
+ */
+const SECOND_LOOK_EXPANSION = 512;
 /** Neighbours asked for first; a query whose k-th is still within the threshold asks again for 4×. */
 const FIRST_K = 16;
 const MAX_K = 4096;
@@ -26,14 +31,16 @@ type UsearchIndex = InstanceType<typeof Index>;
 
 const threads = () => Math.max(1, availableParallelism());
 
-function newIndex(dim: number): UsearchIndex {
-  return new Index({ dimensions: dim, metric: MetricKind.Cos, quantization: ScalarKind.I8, connectivity: INDEX_CONFIG.connectivity, expansion_add: INDEX_CONFIG.expansion_add, expansion_search: INDEX_CONFIG.expansion_search, multi: false });
+function newIndex(dim: number, expansionSearch: number = INDEX_CONFIG.expansion_search): UsearchIndex {
+  return new Index({ dimensions: dim, metric: MetricKind.Cos, quantization: ScalarKind.I8, connectivity: INDEX_CONFIG.connectivity, expansion_add: INDEX_CONFIG.expansion_add, expansion_search: expansionSearch, multi: false });
 }
 
 export interface VectorIndex {
   index: UsearchIndex;
   /** Rows added by this call (0 when the index on disk already covered the store). */
   added: number;
+  /** The saved index (the same graph as `index`), for a wider read-only view of it. */
+  file: string;
 }
 
 /**
@@ -50,7 +57,7 @@ export function ensureIndex(store: EmbeddingStore, contents: StoreContents, onPr
     index.load(file);
     from = record.rows;
   }
-  if (from === rows && record) return { index, added: 0 };
+  if (from === rows && record) return { index, added: 0, file };
   for (let start = from; start < rows; start += ADD_BATCH) {
     const end = Math.min(rows, start + ADD_BATCH);
     const keep: number[] = [];
@@ -64,7 +71,7 @@ export function ensureIndex(store: EmbeddingStore, contents: StoreContents, onPr
   index.save(tmp);
   renameSync(tmp, file);
   store.recordIndex(INDEX_FILE, rows, { library: 'usearch', metric: 'cos', ...INDEX_CONFIG });
-  return { index, added: rows - from };
+  return { index, added: rows - from, file };
 }
 
 export function removeIndexFile(store: EmbeddingStore): void {
@@ -89,9 +96,8 @@ function positions(storeRows: number, rows: Int32Array): Int32Array {
  * Neighbours of each query row: `k` from one batch search, widened (×4, up to MAX_K) for the queries
  * whose k-th neighbour is still within `reach`, so a crowd of near-duplicates is not cut off at k.
  */
-function searchWide(index: UsearchIndex, m: EmbeddingMatrix, queryRows: ArrayLike<number>, reach: number, visit: (q: number, keys: BigUint64Array) => void): void {
+function searchWide(index: UsearchIndex, m: EmbeddingMatrix, queryRows: ArrayLike<number>, reach: number, visit: (q: number, keys: BigUint64Array) => void, pending: number[] = Array.from(queryRows, (_, q) => q)): void {
   const { dim, data } = m;
-  let pending = Array.from(queryRows, (_, q) => q);
   for (let k = FIRST_K; pending.length > 0; k *= 4) {
     const crowded: number[] = [];
     // Fewer queries per call as k grows: the result buffers (batch × k keys and distances) stay ~3 MB.
@@ -114,17 +120,23 @@ function searchWide(index: UsearchIndex, m: EmbeddingMatrix, queryRows: ArrayLik
 /**
  * Every pair of `rows` (store rows of the files asked about) within `threshold`, as positions in
  * `rows` with i < j and the exact distance: candidates from the index, verified on float32.
+ * Every query is a stored row, so a search that does not return the row itself is a miss the index
+ * reveals (greedy descent that ended in the wrong region); those rows get a second look through a
+ * view of the same graph with a longer candidate list.
  */
-export function indexedPairsWithin(index: UsearchIndex, contents: StoreContents, rows: Int32Array, threshold: number, visit: (i: number, j: number, distance: number) => void): void {
+export function indexedPairsWithin({ index, file }: VectorIndex, contents: StoreContents, rows: Int32Array, threshold: number, visit: (i: number, j: number, distance: number) => void): { secondLooks: number } {
   const m = contents.vectors;
   const pos = positions(m.rows, rows);
   // A pair is usually proposed from both ends; only verified pairs (few) are remembered to report it once.
   const reported = new Set<number>();
   // int8 distances are approximate (off by ~0.005 at D = 384): widen while the k-th is within the
   // threshold plus a margin. A wider margin widened most rows of dense clusters (mates at 0.15) for nothing.
-  searchWide(index, m, rows, threshold + 0.02, (q, keys) => {
+  const reach = threshold + 0.02;
+  const foundItself = new Uint8Array(rows.length);
+  const check = (q: number, keys: BigUint64Array) => {
     for (const key of keys) {
       const b = pos[Number(key)];
+      if (b === q) foundItself[q] = 1;
       if (b < 0 || b === q) continue;
       const d = Math.max(0, 1 - dotRows(m, rows[q], rows[b]));
       if (d > threshold) continue;
@@ -134,7 +146,15 @@ export function indexedPairsWithin(index: UsearchIndex, contents: StoreContents,
       reported.add(id);
       visit(i, j, d);
     }
-  });
+  };
+  searchWide(index, m, rows, reach, check);
+  const lost = Array.from(rows, (_, q) => q).filter((q) => !foundItself[q]);
+  if (lost.length > 0) {
+    const wide = newIndex(m.dim, SECOND_LOOK_EXPANSION);
+    wide.view(file);
+    searchWide(wide, m, rows, reach, check, lost);
+  }
+  return { secondLooks: lost.length };
 }
 
 /**
