@@ -3,6 +3,7 @@
  *   npx tsx bench/embed-throughput.ts [--images DIR] [--limit N] [--rounds 3] [--concurrency K] [--batches 1,8] [--model ID]
  * Per round, in an order rotated each round so that no measure always runs first:
  *   decoder alone    decodeImageFile (sharp, the CLI's decode: read, sniff, rotate, RGBA) on every file, K in flight
+ *   decoder alone, RGB   the same as the decode workers call it: RGB out for an image without alpha
  *   ORT alone        onnxruntime-node on the same model (1 thread, as bulk embedding runs it), the files'
  *                    preprocessed tensors prepared beforehand, one run per image
  *   embed pipeline   embedFiles as `rclip embed` runs it (decode + preprocess on the worker threads, K in
@@ -76,6 +77,7 @@ await embedFiles(model, files.slice(0, 16), { concurrency, strict: true });
 const out = mkdtempSync(path.join(tmpdir(), 'rclip-bench-'));
 const measures: Record<string, () => Promise<unknown>> = {
   'decoder alone': () => inFlight(concurrency, decodeImageFile),
+  'decoder alone, RGB': () => inFlight(concurrency, (f) => decodeImageFile(f, { rgb: true })),
   'ORT alone': async () => {
     for (const p of pixels) await model.engine.embedPixels(model.ref, [p]);
   },

@@ -40,6 +40,15 @@ describe('toModelPixels against torchvision Resize(BICUBIC)+CenterCrop on PIL', 
       expect(maxDiff).toBe(0);
     });
   }
+
+  it('reads RGB (3 channels, as the Node decode workers get it) to the same floats as opaque RGBA', () => {
+    for (const c of fixture.cases) {
+      const rgb = new Uint8Array(Buffer.from(c.rgb, 'base64'));
+      const spec = { size: c.size, background: [1, 1, 1] as [number, number, number] };
+      const fromRgba = toModelPixels(rgbToRgba(rgb, c.width, c.height), spec).data;
+      expect(toModelPixels({ width: c.width, height: c.height, data: rgb, channels: 3 }, spec).data).toEqual(fromRgba);
+    }
+  });
 });
 
 describe('preprocessing details', () => {

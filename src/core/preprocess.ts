@@ -7,6 +7,14 @@ export interface RgbaImage {
   data: Uint8Array | Uint8ClampedArray;
 }
 
+/** Decoded pixels without alpha, row-major RGB (sharp's decode of an opaque file): toModelPixels reads them in place. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+  channels: 3;
+}
+
 /** Model-input pixels: CHW float32 in [0,1], size×size. Attacks work in this space. */
 export interface PixelTensor {
   size: number;
@@ -31,16 +39,18 @@ function bicubic(x: number): number {
 interface Coefficients {
   ksize: number;
   bounds: Int32Array; // [xmin, count] per output sample
-  weights: Float64Array; // fixed-point integers, as Pillow's normalize_coeffs_8bpc makes them
+  weights: Int32Array; // fixed-point integers, as Pillow's normalize_coeffs_8bpc makes them
 }
 
 function coefficients(inSize: number, outSize: number): Coefficients {
+  // Same size: Pillow skips the pass; one tap of weight ONE gives the same bytes (clip8(HALF + v·ONE) = v).
+  if (inSize === outSize) return { ksize: 1, bounds: Int32Array.from({ length: outSize * 2 }, (_, i) => (i % 2 ? 1 : i / 2)), weights: new Int32Array(outSize).fill(ONE) };
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = BICUBIC_SUPPORT * filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const bounds = new Int32Array(outSize * 2);
-  const weights = new Float64Array(outSize * ksize);
+  const weights = new Int32Array(outSize * ksize);
   const k = new Float64Array(ksize);
   for (let xx = 0; xx < outSize; xx++) {
     const center = (xx + 0.5) * scale;
@@ -62,7 +72,7 @@ function coefficients(inSize: number, outSize: number): Coefficients {
   return { ksize, bounds, weights };
 }
 
-/** Pillow's clip8 on a fixed-point sum: every sum here is an integer below 2^31, so the shift is floor(v / ONE). */
+/** Pillow's clip8 on a fixed-point sum (an int32, as in Pillow: |sum| < 2^31 for 8-bit input). */
 function clip8(v: number): number {
   if (v >= ONE * 256) return 255;
   if (v <= 0) return 0;
@@ -107,79 +117,123 @@ function isOpaque(img: RgbaImage, x0: number, y0: number, x1: number, y1: number
   return true;
 }
 
+/** Source rows or columns [lo, hi) under the taps of outputs [first, first + size). */
+function span(c: Coefficients, first: number, size: number): [number, number] {
+  let lo = Infinity;
+  let hi = 0;
+  for (let o = first; o < first + size; o++) {
+    lo = Math.min(lo, c.bounds[o * 2]);
+    hi = Math.max(hi, c.bounds[o * 2] + c.bounds[o * 2 + 1]);
+  }
+  return [lo, hi];
+}
+
 /**
  * The size×size window at (left, top) of `img` composited and resized to rw×rh the way Pillow does
- * it (horizontal pass, 8-bit clip, vertical pass, 8-bit clip), as RGB bytes. Each output pixel
- * depends only on its own filter taps, so only the window's pixels, and the source rows and columns
- * under their taps, are computed: the same bytes as resizing everything and cropping, with less work.
- * Sums are exact integers in float64, so accumulating a row at a time does not change them.
+ * it (horizontal pass, 8-bit clip, vertical pass, 8-bit clip), as CHW float32 in [0,1]. Each output
+ * pixel depends only on its own filter taps, so only the window's pixels, and the source rows and
+ * columns under their taps, are computed: the same bytes as resizing everything and cropping, with
+ * less work. Sums are int32, as Pillow's.
  */
-function resizedWindow(img: RgbaImage, background: readonly [number, number, number], rw: number, rh: number, left: number, top: number, size: number): Uint8Array {
+function resizedWindow(img: RgbaImage | RgbImage, background: readonly [number, number, number], rw: number, rh: number, left: number, top: number, size: number): Float32Array {
   const { width: w, height: h } = img;
-  const cx = rw !== w ? coefficients(w, rw) : null;
-  const cy = rh !== h ? coefficients(h, rh) : null;
-  const span = (c: Coefficients | null, first: number): [number, number] => {
-    if (!c) return [first, first + size];
-    let lo = Infinity;
-    let hi = 0;
-    for (let o = first; o < first + size; o++) {
-      lo = Math.min(lo, c.bounds[o * 2]);
-      hi = Math.max(hi, c.bounds[o * 2] + c.bounds[o * 2 + 1]);
-    }
-    return [lo, hi];
-  };
-  const [sx0, sx1] = span(cx, left);
-  const [sy0, sy1] = span(cy, top);
-  // An opaque region is read in place (compositing leaves it as it is); otherwise composited first.
-  const opaque = isOpaque(img, sx0, sy0, sx1, sy1);
-  const src = opaque ? img.data : compositeRegion(img, background, sx0, sy0, sx1, sy1);
-  const step = opaque ? 4 : 3;
-  const srcRow = opaque ? w * 4 : (sx1 - sx0) * 3;
-  const srcStart = opaque ? (sy0 * w + sx0) * 4 : 0;
-  const rows = sy1 - sy0;
+  const cx = coefficients(w, rw);
+  const cy = coefficients(h, rh);
+  const [sx0, sx1] = span(cx, left, size);
+  const [sy0, sy1] = span(cy, top, size);
+  // RGB, and RGBA whose region is opaque, are read in place (compositing leaves them as they are); other RGBA is composited first.
+  const rgb = 'channels' in img && img.channels === 3;
+  const inPlace = rgb || isOpaque(img, sx0, sy0, sx1, sy1);
+  const step = inPlace && !rgb ? 4 : 3;
+  const src = inPlace ? img.data : compositeRegion(img, background, sx0, sy0, sx1, sy1);
+  const srcRow = inPlace ? w * step : (sx1 - sx0) * 3;
+  const srcStart = inPlace ? (sy0 * w + sx0) * step : 0;
+  const mid = horizontalPass(src, srcStart, srcRow, step, sy1 - sy0, cx, left, size, sx0);
+  return verticalPass(mid, cy, top, size, sy0);
+}
+
+// The passes read a pixel as one little-endian 32-bit load (DataView: any alignment, any typed array
+// the decoder handed over) and take its channels by shifts: ~1.2× faster in V8 than three byte loads.
+
+/**
+ * Horizontal pass over `rows` source rows from byte `start` (`rowStride` apart, `step` bytes a pixel):
+ * the window's `size` columns, RGB bytes out, one spare byte at the end for the vertical pass's
+ * 32-bit loads. Two rows at a time share each weight load.
+ */
+function horizontalPass(bytes: Uint8Array | Uint8ClampedArray, start: number, rowStride: number, step: number, rows: number, cx: Coefficients, left: number, size: number, sx0: number): Uint8Array {
+  const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const rowBytes = size * 3;
-  // Horizontal pass over the rows the vertical pass reads: the window's columns only.
-  const mid = new Uint8Array(rows * rowBytes);
-  for (let r = 0; r < rows; r++) {
-    const rowStart = srcStart + r * srcRow;
-    let q = r * rowBytes;
-    if (!cx) {
-      for (let p = rowStart + (left - sx0) * step, end = p + size * step; p < end; p += step, q += 3) {
-        mid[q] = src[p];
-        mid[q + 1] = src[p + 1];
-        mid[q + 2] = src[p + 2];
-      }
-      continue;
-    }
-    const { bounds, weights, ksize } = cx;
-    for (let o = left; o < left + size; o++, q += 3) {
-      const n = bounds[o * 2 + 1];
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      for (let k = o * ksize, kEnd = k + n, p = rowStart + (bounds[o * 2] - sx0) * step; k < kEnd; k++, p += step) {
+  const mid = new Uint8Array(rows * rowBytes + 1);
+  const { bounds, weights, ksize } = cx;
+  // A 32-bit load of an RGB buffer's very last pixel would read past its end: such a last row goes byte by byte.
+  const lastRowUnsafe = step === 3 && start + rows * rowStride >= bytes.length;
+  const pairedRows = (rows - (lastRowUnsafe ? 1 : 0)) & ~1;
+  for (let r = 0; r < pairedRows; r += 2) {
+    const rowStart = start + r * rowStride;
+    for (let o = left, q = r * rowBytes; o < left + size; o++, q += 3) {
+      let a0 = HALF, a1 = HALF, a2 = HALF, b0 = HALF, b1 = HALF, b2 = HALF;
+      for (let k = o * ksize, kEnd = k + bounds[o * 2 + 1], p = rowStart + (bounds[o * 2] - sx0) * step; k < kEnd; k++, p += step) {
         const wk = weights[k];
-        s0 += src[p] * wk;
-        s1 += src[p + 1] * wk;
-        s2 += src[p + 2] * wk;
+        const a = src.getInt32(p, true);
+        const b = src.getInt32(p + rowStride, true);
+        a0 = (a0 + (a & 255) * wk) | 0;
+        a1 = (a1 + ((a >> 8) & 255) * wk) | 0;
+        a2 = (a2 + ((a >> 16) & 255) * wk) | 0;
+        b0 = (b0 + (b & 255) * wk) | 0;
+        b1 = (b1 + ((b >> 8) & 255) * wk) | 0;
+        b2 = (b2 + ((b >> 16) & 255) * wk) | 0;
       }
-      mid[q] = clip8(s0);
-      mid[q + 1] = clip8(s1);
-      mid[q + 2] = clip8(s2);
+      mid[q] = clip8(a0);
+      mid[q + 1] = clip8(a1);
+      mid[q + 2] = clip8(a2);
+      mid[q + rowBytes] = clip8(b0);
+      mid[q + rowBytes + 1] = clip8(b1);
+      mid[q + rowBytes + 2] = clip8(b2);
     }
   }
-  if (!cy) return mid;
-  // Vertical pass: each output row is a weighted sum of whole `mid` rows.
-  const out = new Uint8Array(size * rowBytes);
-  const acc = new Float64Array(rowBytes);
+  for (let r = pairedRows; r < rows; r++) {
+    const rowStart = start + r * rowStride;
+    for (let o = left, q = r * rowBytes; o < left + size; o++, q += 3) {
+      let a0 = HALF, a1 = HALF, a2 = HALF;
+      for (let k = o * ksize, kEnd = k + bounds[o * 2 + 1], p = rowStart + (bounds[o * 2] - sx0) * step; k < kEnd; k++, p += step) {
+        const wk = weights[k];
+        a0 = (a0 + bytes[p] * wk) | 0;
+        a1 = (a1 + bytes[p + 1] * wk) | 0;
+        a2 = (a2 + bytes[p + 2] * wk) | 0;
+      }
+      mid[q] = clip8(a0);
+      mid[q + 1] = clip8(a1);
+      mid[q + 2] = clip8(a2);
+    }
+  }
+  return mid;
+}
+
+/** Vertical pass over the horizontal pass's rows (the first is source row sy0), straight into CHW float planes. */
+function verticalPass(mid: Uint8Array, cy: Coefficients, top: number, size: number, sy0: number): Float32Array {
+  const src = new DataView(mid.buffer, mid.byteOffset, mid.byteLength);
+  const rowBytes = size * 3;
+  const plane = size * size;
+  const out = new Float32Array(3 * plane);
+  const { bounds, weights, ksize } = cy;
   for (let yy = 0; yy < size; yy++) {
     const o = top + yy;
-    acc.fill(HALF);
-    for (let k = o * cy.ksize, kEnd = k + cy.bounds[o * 2 + 1], row = (cy.bounds[o * 2] - sy0) * rowBytes; k < kEnd; k++, row += rowBytes) {
-      const wk = cy.weights[k];
-      for (let i = 0; i < rowBytes; i++) acc[i] += mid[row + i] * wk;
+    const k0 = o * ksize;
+    const kEnd = k0 + bounds[o * 2 + 1];
+    const row0 = (bounds[o * 2] - sy0) * rowBytes;
+    for (let x = 0, q = yy * size; x < size; x++, q++) {
+      let a0 = HALF, a1 = HALF, a2 = HALF;
+      for (let k = k0, p = row0 + x * 3; k < kEnd; k++, p += rowBytes) {
+        const wk = weights[k];
+        const a = src.getInt32(p, true);
+        a0 = (a0 + (a & 255) * wk) | 0;
+        a1 = (a1 + ((a >> 8) & 255) * wk) | 0;
+        a2 = (a2 + ((a >> 16) & 255) * wk) | 0;
+      }
+      out[q] = clip8(a0) / 255;
+      out[plane + q] = clip8(a1) / 255;
+      out[2 * plane + q] = clip8(a2) / 255;
     }
-    for (let i = 0, q = yy * rowBytes; i < rowBytes; i++) out[q + i] = clip8(acc[i]);
   }
   return out;
 }
@@ -200,19 +254,11 @@ function roundHalfEven(x: number): number {
  * open_clip's image transform (Resize(size, BICUBIC) → CenterCrop(size) → ToTensor) on decoded
  * pixels, without the normalisation, which `normalize` applies so attacks can work in [0,1].
  */
-export function toModelPixels(img: RgbaImage, spec: Pick<InputSpec, 'size' | 'background'>): PixelTensor {
+export function toModelPixels(img: RgbaImage | RgbImage, spec: Pick<InputSpec, 'size' | 'background'>): PixelTensor {
   if (img.width < 1 || img.height < 1) throw new RangeError('image has no pixels');
   const { width: rw, height: rh } = shortestSideSize(img.width, img.height, spec.size);
   const s = spec.size;
-  const window = resizedWindow(img, spec.background, rw, rh, roundHalfEven((rw - s) / 2), roundHalfEven((rh - s) / 2), s);
-  const plane = s * s;
-  const data = new Float32Array(3 * plane);
-  for (let i = 0, p = 0; i < plane; i++, p += 3) {
-    data[i] = window[p] / 255;
-    data[plane + i] = window[p + 1] / 255;
-    data[2 * plane + i] = window[p + 2] / 255;
-  }
-  return { size: s, data };
+  return { size: s, data: resizedWindow(img, spec.background, rw, rh, roundHalfEven((rw - s) / 2), roundHalfEven((rh - s) / 2), s) };
 }
 
 /** (p − mean) / std per channel: the tensor the ONNX graphs take. */

@@ -1,7 +1,8 @@
 /**
  * A decode worker thread (node-decode-pool.ts): file → sharp decode → model-input pixels, the same
- * decodeImageFile and toModelPixels as the engine, so the numbers cannot differ. The pixels move back
- * without a copy; an error goes back as { name, code, message } and is rebuilt on the other side.
+ * decodeImageFile (RGB for an opaque image: the same bytes, less work) and toModelPixels as the
+ * engine, so the numbers cannot differ. The pixels move back without a copy; an error goes back as
+ * { name, code, message } and is rebuilt on the other side.
  */
 import { parentPort } from 'node:worker_threads';
 import { RclipError } from '../core/errors';
@@ -19,7 +20,7 @@ export type DecodeReply = { id: number; data: Float32Array; error?: undefined } 
 
 parentPort!.on('message', async ({ id, file, spec }: DecodeJob) => {
   try {
-    const { data } = toModelPixels(await decodeImageFile(file), spec);
+    const { data } = toModelPixels(await decodeImageFile(file, { rgb: true }), spec);
     parentPort!.postMessage({ id, data } satisfies DecodeReply, [data.buffer as ArrayBuffer]);
   } catch (err) {
     const e = err as Error;
