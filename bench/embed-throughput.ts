@@ -1,6 +1,7 @@
 /**
  * `rclip embed` throughput against its two parts alone, in one run (issue 18):
  *   npx tsx bench/embed-throughput.ts [--images DIR] [--limit N] [--rounds 3] [--concurrency K] [--batches 1,8] [--model ID]
+ *                                     [--installed DIR | --install]
  * Per round, in an order rotated each round so that no measure always runs first:
  *   decoder alone    decodeImageFile (sharp, the CLI's decode: read, sniff, rotate, RGBA) on every file, K in flight
  *   decoder alone, RGB   the same as the decode workers call it: RGB out for an image without alpha
@@ -8,13 +9,24 @@
  *                    preprocessed tensors prepared beforehand, one run per image
  *   embed pipeline   embedFiles as `rclip embed` runs it (decode + preprocess on the worker threads, K in
  *                    flight, ORT on this thread), once per batch size
- *   rclip embed      the real command in a new process (start-up and writing the .npy included)
- * images/s and CPU ms per image (process.cpuUsage: every thread of this process) for each; the
- * medians over rounds and the ratio embed pipeline / decoder alone (median of per-round ratios).
+ *   rclip embed (checkout, through tsx)   the real command in a new process (start-up and writing the
+ *                    .npy included), bin/rclip.mjs of this checkout: the TypeScript sources through tsx,
+ *                    in the main thread and in each decode worker (what developers run)
+ *   rclip embed (installed package)   the same command from the package as a user installs it (built
+ *                    JavaScript, dist/cli/): DIR/app/node_modules/.bin/rclip, run as a user runs it
+ *                    (its shebang, the same node first on PATH, cwd DIR/app); only with --installed or --install
+ * --installed DIR: the packed checkout installed in DIR/app by e2e/installed-package.ts (as
+ * e2e/package.spec.ts installs it); when DIR/app has no rclip yet, the bench builds the package
+ * (`npm run build:lib`, what `npm pack` ships), packs and installs it there, and keeps it for the
+ * next run. --install: the same into a fresh temporary folder, removed afterwards. The installed
+ * command must write the same .npy as the checkout's (checked on the last round's files; the JSON says).
+ * images/s and CPU ms per image (process.cpuUsage: every thread of this process; for a new process,
+ * its own CPU, every thread, from this process's reaped-children times in /proc/self/stat) for each;
+ * the medians over rounds and the ratio to the decoder alone (median of per-round ratios).
  * Writes results/embed-throughput.json; prints a Markdown table.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +35,7 @@ import { closeDecodePool, DECODE_WORKERS } from '../src/engine/node-decode-pool'
 import { expandImageArgs } from '../src/engine/node-images';
 import { DEFAULT_EMBED_CONCURRENCY, EMBED_THREADS, embedFiles, openModel } from '../src/engine/node-model';
 import type { PixelTensor } from '../src/core/preprocess';
+import { installPackedPackage } from '../e2e/installed-package';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -33,6 +46,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: String(DEFAULT_EMBED_CONCURRENCY) },
     batches: { type: 'string', default: '1,8' },
     model: { type: 'string' },
+    installed: { type: 'string' },
+    install: { type: 'boolean', default: false },
   },
 });
 if (!existsSync(values.images!)) {
@@ -44,21 +59,67 @@ const files = values.limit ? all.slice(0, Number(values.limit)) : all;
 const rounds = Number(values.rounds);
 const concurrency = Number(values.concurrency);
 const batches = values.batches!.split(',').map(Number);
+if (values.installed && values.install) {
+  console.error('bench/embed-throughput: --installed DIR or --install, not both.');
+  process.exit(1);
+}
+
+/** The package as a user installs it (--installed DIR, --install), installed first where it is not yet. */
+async function installedPackage() {
+  const dir = values.install ? mkdtempSync(path.join(tmpdir(), 'rclip-bench-package-')) : path.resolve(values.installed!);
+  const app = path.join(dir, 'app');
+  const bin = path.join(app, 'node_modules/.bin/rclip');
+  const marker = path.join(dir, 'built-from.json');
+  let installedNow = false;
+  if (!existsSync(bin)) {
+    console.error(`bench/embed-throughput: building the package and installing it in ${dir}/app …`);
+    execFileSync('npm', ['run', 'build:lib'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    mkdirSync(dir, { recursive: true });
+    await installPackedPackage(dir);
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+    writeFileSync(marker, JSON.stringify({ commit: git('rev-parse', 'HEAD'), uncommitted: git('status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean), date: new Date().toISOString() }, null, 2) + '\n');
+    installedNow = true;
+  }
+  const version = (pkg: string) => JSON.parse(readFileSync(path.join(app, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
+  return {
+    dir,
+    app,
+    bin,
+    temporary: values.install,
+    installedNow,
+    // Where the bench installed it: the commit it was built from (a folder installed otherwise: null).
+    builtFrom: existsSync(marker) ? JSON.parse(readFileSync(marker, 'utf8')) : null,
+    versions: Object.fromEntries(['rclip-web', 'onnxruntime-node', 'sharp'].map((p) => [p, version(p)])),
+  };
+}
+const installed = values.installed || values.install ? await installedPackage() : null;
 
 const model = await openModel(values.model, { threads: EMBED_THREADS });
 const input = model.info.manifest.input;
 
 interface Sample {
   imagesPerSecond: number;
-  cpuMsPerImage: number;
+  cpuMsPerImage: number | null;
 }
-async function measure(work: () => Promise<unknown>): Promise<Sample> {
+/** CPU ms of this process's waited-for children (user + system, every thread), or null off Linux. */
+const TICKS = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) : 0;
+function childrenCpuMs(): number | null {
+  if (!TICKS) return null;
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // Fields 16 and 17 of proc(5), cutime and cstime; fields[0] is field 3.
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS;
+}
+/** `newProcess`: the work is a child process; its CPU is counted, not this process's. */
+async function measure(work: () => Promise<unknown>, newProcess: boolean): Promise<Sample> {
   const cpu0 = process.cpuUsage();
+  const children0 = childrenCpuMs();
   const t0 = performance.now();
   await work();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { imagesPerSecond: files.length / seconds, cpuMsPerImage: (cpu.user + cpu.system) / 1000 / files.length };
+  const children = childrenCpuMs();
+  const cpuMs = newProcess ? (children === null || children0 === null ? null : children - children0) : (cpu.user + cpu.system) / 1000;
+  return { imagesPerSecond: files.length / seconds, cpuMsPerImage: cpuMs === null ? null : cpuMs / files.length };
 }
 
 async function inFlight(k: number, each: (file: string) => Promise<unknown>) {
@@ -75,6 +136,19 @@ for (const f of files) pixels.push(await model.engine.pixelsFor(model.ref, await
 await embedFiles(model, files.slice(0, 16), { concurrency, strict: true });
 
 const out = mkdtempSync(path.join(tmpdir(), 'rclip-bench-'));
+const CHECKOUT = 'rclip embed (checkout, through tsx)';
+const INSTALLED = 'rclip embed (installed package)';
+const npy = { [CHECKOUT]: path.join(out, 'checkout.npy'), [INSTALLED]: path.join(out, 'installed.npy') };
+/** What each new-process row's last run printed (`--json`). */
+const printed: Record<string, { model: string; images: number }> = {};
+function rclipEmbed(name: typeof CHECKOUT | typeof INSTALLED, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const stdout = execFileSync(command, [...args, 'embed', values.images!, '--out', npy[name], '--json', ...(values.model ? ['--model', values.model] : [])], {
+    ...options,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  printed[name] = JSON.parse(stdout);
+}
 const measures: Record<string, () => Promise<unknown>> = {
   'decoder alone': () => inFlight(concurrency, decodeImageFile),
   'decoder alone, RGB': () => inFlight(concurrency, (f) => decodeImageFile(f, { rgb: true })),
@@ -87,10 +161,14 @@ const measures: Record<string, () => Promise<unknown>> = {
   ...(values.limit
     ? {}
     : {
-        'rclip embed (new process)': async () => {
-          const args = [path.join(root, 'bin/rclip.mjs'), 'embed', values.images!, '--out', path.join(out, 'e.npy'), ...(values.model ? ['--model', values.model] : [])];
-          execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-        },
+        [CHECKOUT]: async () => rclipEmbed(CHECKOUT, process.execPath, [path.join(root, 'bin/rclip.mjs')]),
+        ...(installed
+          ? {
+              // As a user runs it: the bin itself (its `#!/usr/bin/env node`), with this node first on PATH.
+              [INSTALLED]: async () =>
+                rclipEmbed(INSTALLED, installed.bin, [], { cwd: installed.app, env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` } }),
+            }
+          : {}),
       }),
 };
 const names = Object.keys(measures);
@@ -99,12 +177,37 @@ const loadBefore = loadavg();
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < names.length; i++) {
     const name = names[(i + r) % names.length];
-    samples[name].push(await measure(measures[name]));
+    samples[name].push(await measure(measures[name], name.startsWith('rclip embed')));
     console.error(`round ${r + 1}/${rounds} ${name}: ${samples[name].at(-1)!.imagesPerSecond.toFixed(0)} images/s`);
   }
 }
 const loadAfter = loadavg();
+
+/** The installed command's output against the checkout's, from the last round: same bytes, or how far apart. */
+function sameOutput() {
+  if (!printed[INSTALLED]) return null;
+  const a = readFileSync(npy[CHECKOUT]);
+  const b = readFileSync(npy[INSTALLED]);
+  const floats = (x: Buffer) => {
+    const start = 10 + x.readUInt16LE(8);
+    return new Float32Array(x.buffer.slice(x.byteOffset + start, x.byteOffset + x.length));
+  };
+  const fa = floats(a);
+  const fb = floats(b);
+  let maxAbsDiff = fa.length === fb.length ? 0 : null;
+  if (maxAbsDiff !== null) for (let i = 0; i < fa.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(fa[i] - fb[i]));
+  const sidecar = (f: string) => readFileSync(f.replace(/\.npy$/, '.files.json'), 'utf8');
+  return {
+    npyByteIdentical: a.equals(b),
+    maxAbsDiff,
+    npyBytes: [a.length, b.length],
+    filesJsonIdentical: sidecar(npy[CHECKOUT]) === sidecar(npy[INSTALLED]),
+    printed: { checkout: printed[CHECKOUT], installed: printed[INSTALLED] },
+  };
+}
+const installedVsCheckout = sameOutput();
 rmSync(out, { recursive: true, force: true });
+if (installed?.temporary) rmSync(installed.dir, { recursive: true, force: true });
 await closeDecodePool();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -112,9 +215,10 @@ const rows = names.map((name) => ({
   what: name,
   imagesPerSecond: +median(samples[name].map((s) => s.imagesPerSecond)).toFixed(1),
   perRound: samples[name].map((s) => +s.imagesPerSecond.toFixed(1)),
-  // The new process's CPU is not this process's: not measured.
-  cpuMsPerImage: name.startsWith('rclip embed') ? null : +median(samples[name].map((s) => s.cpuMsPerImage)).toFixed(2),
+  // For a new process: its own CPU (start-up included), not this process's.
+  cpuMsPerImage: samples[name].some((s) => s.cpuMsPerImage === null) ? null : +median(samples[name].map((s) => s.cpuMsPerImage!)).toFixed(2),
   vsDecoder: +median(samples[name].map((s, r) => s.imagesPerSecond / samples['decoder alone'][r].imagesPerSecond)).toFixed(2),
+  vsDecoderPerRound: samples[name].map((s, r) => +(s.imagesPerSecond / samples['decoder alone'][r].imagesPerSecond).toFixed(2)),
 }));
 const result = {
   date: new Date().toISOString(),
@@ -128,9 +232,15 @@ const result = {
   ortThreads: EMBED_THREADS,
   rounds,
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadavgBefore: loadBefore, loadavgAfter: loadAfter },
+  installed: installed && { dir: installed.temporary ? '(temporary, removed)' : installed.dir, installedNow: installed.installedNow, builtFrom: installed.builtFrom, versions: installed.versions },
+  installedVsCheckout,
   rows,
 };
 writeFileSync(path.join(root, 'bench/results/embed-throughput.json'), JSON.stringify(result, null, 2) + '\n');
-console.log(`| what | images/s (median of ${rounds}) | per round | CPU ms per image | ÷ decoder alone |\n| --- | --- | --- | --- | --- |`);
-for (const r of rows) console.log(`| ${r.what} | ${r.imagesPerSecond} | ${r.perRound.join(' / ')} | ${r.cpuMsPerImage ?? '—'} | ${r.vsDecoder} |`);
+console.log(`| what | images/s (median of ${rounds}) | per round | CPU ms per image | ÷ decoder alone | per round |\n| --- | --- | --- | --- | --- | --- |`);
+for (const r of rows) console.log(`| ${r.what} | ${r.imagesPerSecond} | ${r.perRound.join(' / ')} | ${r.cpuMsPerImage ?? '—'} | ${r.vsDecoder} | ${r.vsDecoderPerRound.join(' / ')} |`);
+if (installedVsCheckout) {
+  const v = installedVsCheckout;
+  console.log(`\ninstalled vs checkout .npy: ${v.npyByteIdentical ? 'byte-identical' : `differ, max |Δ| ${v.maxAbsDiff}`}; .files.json ${v.filesJsonIdentical ? 'identical' : 'differ'}; models ${v.printed.checkout.model} / ${v.printed.installed.model}`);
+}
 console.log(`\n${files.length} files of ${values.images}, ${model.info.id} (${input.size} px), ${concurrency} in flight, ${DECODE_WORKERS} decode workers, ORT ${EMBED_THREADS} thread; load average ${loadBefore.map((x) => x.toFixed(1)).join(' ')} → ${loadAfter.map((x) => x.toFixed(1)).join(' ')}`);

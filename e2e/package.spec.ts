@@ -1,6 +1,6 @@
 /**
  * The package as a user gets it: `npm pack` of the built repository, installed into a fresh folder
- * (dependencies from the npm cache or registry, at the repository's lockfile versions), then
+ * (dependencies from the npm cache or registry, at the repository's lockfile versions: e2e/installed-package.ts), then
  *  - a Vite app importing `rclip-web` and `rclip-web/element`, built and previewed, and in `vite dev`;
  *  - a plain static page loading dist/lib/ straight from node_modules (no bundler);
  *  - `npx rclip distance` from the installed package;
@@ -14,13 +14,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
+import { installPackedPackage } from './installed-package';
 
 const root = path.resolve(import.meta.dirname, '..');
 const samples = path.join(root, 'public/samples');
 const run = promisify(execFile);
 const MAX_TARBALL_BYTES = 25 * 1024 * 1024;
-
-const version = (pkg: string) => JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
 
 test.describe.configure({ mode: 'serial' });
 const onlyOnce = (name: string) => test.skip(name !== 'wasm', 'the package is checked once, on wasm');
@@ -92,15 +91,8 @@ test.beforeAll(async ({ browser }, testInfo) => {
   await page.close();
 
   dir = mkdtempSync(path.join(tmpdir(), 'rclip-package-'));
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, maxBuffer: 1 << 24 });
-  tarball = path.join(dir, JSON.parse(stdout)[0].filename);
-  app = path.join(dir, 'app');
+  ({ tarball, app } = await installPackedPackage(dir, { alsoInstall: ['vite'] }));
   mkdirSync(path.join(app, 'public/img'), { recursive: true });
-  const dependencies = { 'rclip-web': `file:${tarball}`, vite: version('vite') };
-  // The package's optional runtime for the CLI, pinned to the versions the repository is tested with.
-  const overrides = Object.fromEntries(['onnxruntime-node', 'sharp', 'bmp-ts'].map((p) => [p, version(p)]));
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'rclip-user-app', private: true, type: 'module', dependencies, overrides }, null, 2));
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' }, maxBuffer: 1 << 24 });
   for (const name of ['sunset.jpg', 'sunset-shifted.jpg']) copyFileSync(path.join(samples, name), path.join(app, 'public/img', name));
   // The documented way to put the models where the app serves them.
   await run('npx', ['rclip', 'models', 'copy', 'public/models'], { cwd: app });
