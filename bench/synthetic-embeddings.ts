@@ -7,11 +7,13 @@
  * near-duplicates of an earlier row, at distances spread over [0.01, 0.15] so that pairs fall on
  * both sides of the dedupe threshold (0.1) and recall is tested at the boundary.
  *
- * With `shapeFrom` (a model's real embeddings), centres and every offset are drawn from a Gaussian
- * with the real rows' mean and (shrunk) covariance instead of the isotropic one: a model's embeddings
- * fill a few dozen directions of the 384, so isotropic centres are all mutually orthogonal and at
+ * With `shapeFrom` (a model's real embeddings), the cluster centres are drawn from a Gaussian with
+ * the real rows' mean and (shrunk) covariance instead of the isotropic one: a model's embeddings fill
+ * a few dozen directions of the 384, so isotropic centres are all mutually orthogonal and at
  * distance ≈ 1 from every real row — a flat landscape in which a graph index's greedy descent has no
- * slope to follow, unlike a real collection. Real-shaped rows share the real photos' subspace.
+ * slope to follow, unlike a real collection. The offsets stay isotropic (so nearly orthogonal to
+ * everything), which keeps the distances above: mates at 1 − a², rows of two clusters ≥ 1 − a₁a₂ ≥ 0.15.
+ * (Offsets drawn from the real covariance too put ~6 neighbours within 0.1 of every row.)
  */
 import type { EmbeddingMatrix } from '../src/core/nearest';
 import { gaussianSamples, seededRandom } from '../src/core/random';
@@ -30,10 +32,10 @@ export interface SyntheticOptions {
 type Sampler = () => Float32Array;
 
 /**
- * Samplers for N(mean, Σ) and N(0, Σ), Σ the rows' covariance shrunk 10 % towards its average
- * variance (800 photos in 384 dims give a noisy, near-singular estimate), by Cholesky.
+ * A sampler for N(mean, Σ), Σ the rows' covariance shrunk 10 % towards its average variance (800
+ * photos in 384 dims give a noisy, near-singular estimate), by Cholesky.
  */
-function gaussianLike(m: EmbeddingMatrix, random: () => number): { point: Sampler; offset: Sampler } {
+function gaussianLike(m: EmbeddingMatrix, random: () => number): Sampler {
   const { rows, dim, data } = m;
   const mean = new Float64Array(dim);
   for (let r = 0; r < rows; r++) for (let k = 0; k < dim; k++) mean[k] += data[r * dim + k] / rows;
@@ -57,17 +59,16 @@ function gaussianLike(m: EmbeddingMatrix, random: () => number): { point: Sample
       cov[i * dim + j] = v / cov[j * dim + j];
     }
   }
-  const offset = () => {
+  return () => {
     const z = gaussianSamples(dim, random);
     const out = new Float32Array(dim);
     for (let i = 0; i < dim; i++) {
-      let v = 0;
+      let v = mean[i];
       for (let k = 0; k <= i; k++) v += cov[i * dim + k] * z[k];
       out[i] = v;
     }
     return out;
   };
-  return { point: () => offset().map((v, k) => v + mean[k]), offset };
 }
 
 function normalizeInPlace(v: Float32Array, off: number, dim: number): void {
@@ -96,11 +97,10 @@ export function plantNearDuplicate(data: Float32Array, dst: number, src: number,
 export function syntheticEmbeddings(n: number, dim: number, options: SyntheticOptions = {}): { data: Float32Array; plantedRows: Int32Array; plantedSources: Int32Array } {
   const random = seededRandom(options.seed ?? 1);
   const clusters = Math.max(1, Math.round(n / (options.clusterSize ?? 1000)));
-  const shaped = options.shapeFrom ? gaussianLike(options.shapeFrom, random) : null;
-  const isotropic = () => gaussianSamples(dim, random);
-  const noise = shaped?.offset ?? isotropic;
+  const noise = () => gaussianSamples(dim, random);
+  const centre = options.shapeFrom ? gaussianLike(options.shapeFrom, random) : noise;
   const centres = new Float32Array(clusters * dim);
-  for (let c = 0; c < clusters; c++) centres.set(shaped ? shaped.point() : isotropic(), c * dim);
+  for (let c = 0; c < clusters; c++) centres.set(centre(), c * dim);
   const spread = new Float32Array(clusters);
   for (let c = 0; c < clusters; c++) {
     normalizeInPlace(centres, c * dim, dim);
