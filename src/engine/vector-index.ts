@@ -92,6 +92,18 @@ function positions(storeRows: number, rows: Int32Array): Int32Array {
   return pos;
 }
 
+interface BatchResult {
+  keys: BigUint64Array;
+  distances: Float32Array;
+  counts: ArrayLike<bigint | number>;
+}
+
+/** usearch answers a one-row query matrix as a single query (no `counts`): one shape for both. */
+function searchBatch(index: UsearchIndex, queries: Float32Array, n: number, k: number): BatchResult {
+  const found = index.search(queries, k, threads()) as unknown as BatchResult | { keys: BigUint64Array; distances: Float32Array };
+  return 'counts' in found ? found : { ...found, counts: n === 1 ? [found.keys.length] : [] };
+}
+
 /**
  * Neighbours of each query row: `k` from one batch search, widened (×4, up to MAX_K) for the queries
  * whose k-th neighbour is still within `reach`, so a crowd of near-duplicates is not cut off at k.
@@ -106,7 +118,7 @@ function searchWide(index: UsearchIndex, m: EmbeddingMatrix, queryRows: ArrayLik
       const batch = pending.slice(start, start + perCall);
       const queries = new Float32Array(batch.length * dim);
       batch.forEach((q, i) => queries.set(data.subarray(queryRows[q] * dim, (queryRows[q] + 1) * dim), i * dim));
-      const found = index.search(queries, k, threads()) as unknown as { keys: BigUint64Array; distances: Float32Array; counts: BigUint64Array };
+      const found = searchBatch(index, queries, batch.length, k);
       batch.forEach((q, i) => {
         const count = Number(found.counts[i]);
         visit(q, found.keys.subarray(i * k, i * k + count));
