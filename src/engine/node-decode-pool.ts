@@ -73,7 +73,9 @@ class DecodePool {
 
   async close(): Promise<void> {
     const workers = this.workers.splice(0);
-    await Promise.all(workers.map((w) => w.terminate()));
+    // ref() first: an idle (unref'd) worker being terminated holds nothing open, so Node could reach
+    // an empty event loop with this await unsettled and exit 13 (`--strict` under load did).
+    await Promise.all(workers.map((w) => (w.ref(), w.terminate())));
   }
 
   private busy(worker: Worker, change: 1 | -1) {
