@@ -128,7 +128,7 @@ describe('Square Attack on the pHash (src/core/phash.ts evadePhash)', () => {
   const PHOTOS = 6;
   const QUERIES = 1000;
   it.skipIf(!existsSync(IMAGENET))(
-    `raises the Hamming distance to the original on each of ${PHOTOS} photos at 8/255, past ${PHASH_MATCH_BITS} bits on at least 2 (skipped: ../shared/data/imagenet-sample absent)`,
+    `raises the Hamming distance to the original on each of ${PHOTOS} photos at 8/255, past ${PHASH_MATCH_BITS} bits on at least 2 (needs ../shared/data/imagenet-sample)`,
     async () => {
       const names = evaluationImageNames(folderEntries(IMAGENET), PHOTOS);
       let evaded = 0;

@@ -48,7 +48,7 @@ function storeError(f: () => unknown): RclipError {
   throw new Error('expected an RclipError');
 }
 
-describe.skipIf(!haveData)(`embedding store on real photos (skipped: ${IMAGENET} absent)`, () => {
+describe.skipIf(!haveData)(`embedding store on real photos (needs ${IMAGENET})`, () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'rclip-store-'));
     model = await openModel(undefined);

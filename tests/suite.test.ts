@@ -55,7 +55,7 @@ describe('semantic triplets (WordNet 3.0)', () => {
 
   it('tench/goldfish are related (cyprinid, depth 15), tench/analog clock unrelated (whole, depth 3): committed excerpt', () => checkDepths(fixture));
 
-  it.skipIf(!existsSync(DATA_NOUN))(`same depths on the full WordNet (skipped: ${DATA_NOUN} absent; install wordnet-base with scripts/setup.sh --all)`, () => {
+  it.skipIf(!existsSync(DATA_NOUN))(`same depths on the full WordNet (needs ${DATA_NOUN}: install wordnet-base with scripts/setup.sh --all)`, () => {
     checkDepths(parseWordNetNouns(readFileSync(DATA_NOUN, 'utf8')));
   });
 
@@ -79,7 +79,7 @@ describe('semantic triplets (WordNet 3.0)', () => {
     for (const t of semanticTriplets(fixture, NAMES, NAMES, 7)) expect(t.unrelatedHypernym.depth).toBeLessThanOrEqual(3);
   });
 
-  it.skipIf(!existsSync(DATA_NOUN) || !existsSync(IMAGENET))('gives triplets for about half of the 160 evaluation photos (skipped: data.noun or ../shared/data/imagenet-sample absent)', () => {
+  it.skipIf(!existsSync(DATA_NOUN) || !existsSync(IMAGENET))('gives triplets for about half of the 160 evaluation photos (needs data.noun and ../shared/data/imagenet-sample)', () => {
     const evaluation = evaluationImageNames(readdirSync(IMAGENET));
     const triplets = semanticTriplets(parseWordNetNouns(readFileSync(DATA_NOUN, 'utf8')), evaluation, evaluation, 0);
     expect(triplets.length).toBe(72);

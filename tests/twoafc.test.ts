@@ -53,7 +53,7 @@ describe('split rule', () => {
     expect(evaluationImageNames(names, 2)).toEqual(['img04.jpg', 'img09.jpg']);
   });
 
-  it.skipIf(!existsSync(IMAGENET))('gives 160 of the 800 imagenet-sample photos (skipped: ../shared/data/imagenet-sample absent)', () => {
+  it.skipIf(!existsSync(IMAGENET))('gives 160 of the 800 imagenet-sample photos (needs ../shared/data/imagenet-sample)', () => {
     const all = readdirSync(IMAGENET);
     expect(benchmarkImageNames(all)).toHaveLength(800);
     const evaluation = evaluationImageNames(all);
