@@ -22,20 +22,16 @@
  * - APGD-100 everywhere: the best distance within 5 % + 0.005 of the JS's (a run that has parted is
  *   another run of the same attack, not a broken one; logged).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attackSettings, runAttack, type AttackObjective } from '../src/core/attack';
 import type { RgbaImage } from '../src/core/preprocess';
-import { evaluationImageNames } from '../src/core/twoafc';
 import { sessionOracle } from '../src/engine/attack';
-import { createNodeEngine, decodeImageFile } from '../src/engine/node';
-import { folderEntries } from '../src/engine/node-images';
+import { createNodeEngine } from '../src/engine/node';
+import { loadEvaluationPhotos, missingPhotos } from './evaluation-photos';
 
-const IMAGENET = path.resolve(__dirname, '../../shared/data/imagenet-sample');
 const PHOTOS = 3;
 const EPS = 4 / 255;
-const missing = existsSync(IMAGENET) ? null : `${IMAGENET} is absent`;
+const missing = missingPhotos;
 const device = createNodeEngine({ attackStepGraph: 'always' });
 const js = createNodeEngine({ attackStepGraph: 'never' });
 let models: string[] = [];
@@ -46,7 +42,7 @@ beforeAll(async () => {
   const index = await device.index();
   models = [index.default, index.baseline];
   for (const m of models) await Promise.all([device.loadModel(m), js.loadModel(m)]);
-  photos = await Promise.all(evaluationImageNames(folderEntries(IMAGENET), PHOTOS).map((n) => decodeImageFile(path.join(IMAGENET, n))));
+  photos = await loadEvaluationPhotos(PHOTOS);
 });
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {

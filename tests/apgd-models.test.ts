@@ -6,20 +6,16 @@
  * the baseline its 2ε first steps overshoot in 10 iterations (measured: 1.46 against PGD-10's 1.73 on
  * one photo), which is what its schedule is built for over 100.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attackSettings, type AttackSettings } from '../src/core/attack';
 import { cosineDistance } from '../src/core/distance';
 import type { RgbaImage } from '../src/core/preprocess';
 import { attackMargin } from '../src/core/suite';
-import { evaluationImageNames } from '../src/core/twoafc';
-import { createNodeEngine, decodeImageFile } from '../src/engine/node';
-import { folderEntries } from '../src/engine/node-images';
+import { createNodeEngine } from '../src/engine/node';
+import { loadEvaluationPhotos, missingPhotos } from './evaluation-photos';
 
-const IMAGENET = path.resolve(__dirname, '../../shared/data/imagenet-sample');
 const PHOTOS = 6;
-const missing = existsSync(IMAGENET) ? null : `${IMAGENET} is absent`;
+const missing = missingPhotos;
 const engine = createNodeEngine();
 let models: string[] = [];
 let photos: RgbaImage[] = [];
@@ -29,7 +25,7 @@ beforeAll(async () => {
   const index = await engine.index();
   models = [index.default, index.baseline];
   for (const m of models) await engine.loadModel(m);
-  photos = await Promise.all(evaluationImageNames(folderEntries(IMAGENET), PHOTOS).map((n) => decodeImageFile(path.join(IMAGENET, n))));
+  photos = await loadEvaluationPhotos(PHOTOS);
 });
 
 const pgd10 = attackSettings('pgd', 'linf', 4 / 255, 10, 0);

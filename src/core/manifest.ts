@@ -126,7 +126,6 @@ function modelFile(v: unknown, where: string, field: string): ModelFile {
 
 const isDistance = (x: unknown): x is number => typeof x === 'number' && x > 0 && x <= 2;
 
-/** Bands ordered by strictly increasing upper bounds in (0, 2], the last unbounded (null); a threshold in (0, 2]. */
 function heldRadius(v: unknown, where: string): HeldRadius {
   const h = obj(v, where, 'robustness.holds');
   if (h.eps !== null && (typeof h.eps !== 'number' || !(h.eps > 0))) fail(where, 'robustness.holds.eps', 'must be a positive number or null');
@@ -134,6 +133,7 @@ function heldRadius(v: unknown, where: string): HeldRadius {
   return { eps: h.eps as number | null, attack: str(h, 'attack', where, 'robustness.holds.'), minimum: h.minimum, criterion: str(h, 'criterion', where, 'robustness.holds.') };
 }
 
+/** Bands ordered by strictly increasing upper bounds in (0, 2], the last unbounded (null); a threshold in (0, 2]. */
 function calibration(v: unknown, where: string): Calibration {
   const c = obj(v, where, 'calibration');
   const raws = c.bands;

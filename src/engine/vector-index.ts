@@ -99,9 +99,9 @@ interface BatchResult {
 }
 
 /** usearch answers a one-row query matrix as a single query (no `counts`): one shape for both. */
-function searchBatch(index: UsearchIndex, queries: Float32Array, n: number, k: number): BatchResult {
+function searchBatch(index: UsearchIndex, queries: Float32Array, k: number): BatchResult {
   const found = index.search(queries, k, threads()) as unknown as BatchResult | { keys: BigUint64Array; distances: Float32Array };
-  return 'counts' in found ? found : { ...found, counts: n === 1 ? [found.keys.length] : [] };
+  return 'counts' in found ? found : { ...found, counts: [found.keys.length] };
 }
 
 /**
@@ -118,7 +118,7 @@ function searchWide(index: UsearchIndex, m: EmbeddingMatrix, queryRows: ArrayLik
       const batch = pending.slice(start, start + perCall);
       const queries = new Float32Array(batch.length * dim);
       batch.forEach((q, i) => queries.set(data.subarray(queryRows[q] * dim, (queryRows[q] + 1) * dim), i * dim));
-      const found = searchBatch(index, queries, batch.length, k);
+      const found = searchBatch(index, queries, k);
       batch.forEach((q, i) => {
         const count = Number(found.counts[i]);
         visit(q, found.keys.subarray(i * k, i * k + count));
