@@ -80,7 +80,7 @@ describe.skipIf(!haveData)('folder commands with unreadable files among good one
   it('rclip embed --strict stops at the first unreadable file with exit 1 and writes nothing', async () => {
     const out = path.join(dir, 'strict.npy');
     const r = await rclip('embed', folder, '--out', out, '--strict', '--json');
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(json(r).error.code).toBe('IMAGE_EMPTY');
     expect(existsSync(out)).toBe(false);
   });

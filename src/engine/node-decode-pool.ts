@@ -73,9 +73,15 @@ class DecodePool {
 
   async close(): Promise<void> {
     const workers = this.workers.splice(0);
-    // ref() first: an idle (unref'd) worker being terminated holds nothing open, so Node could reach
-    // an empty event loop with this await unsettled and exit 13 (`--strict` under load did).
-    await Promise.all(workers.map((w) => (w.ref(), w.terminate())));
+    // A worker being terminated does not hold Node 20's event loop open, even ref'd: the loop could
+    // empty with this await unsettled and the process exit 13 (`rclip embed --strict` did, about one
+    // run in three under vitest). A timer holds the loop until every worker has exited.
+    const hold = setInterval(() => {}, 1000);
+    try {
+      await Promise.all(workers.map((w) => w.terminate()));
+    } finally {
+      clearInterval(hold);
+    }
   }
 
   private busy(worker: Worker, change: 1 | -1) {
