@@ -115,13 +115,13 @@ async function timedPhase() {
   const indexBytes = statSync(path.join(dir, 'index.usearch')).size;
   console.log(`index built in ${buildS.toFixed(0)} s`);
   const edges: Edge[] = [];
-  const [{ secondLooks }, searchS] = await time(() => indexedPairsWithin(vectorIndex, contents, all, threshold, (i, j, d) => edges.push([i, j, d])));
+  const [{ secondLooks, joinCandidates, joined }, searchS] = await time(() => indexedPairsWithin(vectorIndex, contents, all, threshold, (i, j, d) => edges.push([i, j, d])));
   const [groups, groupS] = await time(() => groupsFromEdges(Array.from(all, (r) => contents.paths[r]), edges));
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   writeFileSync(path.join(work, 'pairs.json'), JSON.stringify(edges.map(([i, j]) => [all[i], all[j]])));
-  console.log(`search ${searchS.toFixed(0)} s: ${edges.length} pairs, ${groups.length} groups`);
+  console.log(`search ${searchS.toFixed(0)} s: ${edges.length} pairs (${joined} of them from the shared-neighbour join of ${joinCandidates} candidates; ${secondLooks} second looks), ${groups.length} groups`);
 
   // `rclip match`: the real copies as queries against every other row (nearest = their photo, when the edit kept it close).
   const rowOf = (p: string) => contents.latest.get(p)!;
@@ -159,7 +159,7 @@ async function timedPhase() {
     threshold,
     synthetic_s: genS === null ? null : +genS.toFixed(1),
     store_write_s: writeS === null ? null : +writeS.toFixed(1),
-    dedupe: { open_verify_s: +openS.toFixed(1), read_s: +readS.toFixed(1), index_build_s: +buildS.toFixed(1), range_search_verify_s: +searchS.toFixed(1), second_looks: secondLooks, group_s: +groupS.toFixed(2), total_s: +totalS.toFixed(1), cpu_s: +cpuS.toFixed(1), pairs: edges.length, groups: groups.length },
+    dedupe: { open_verify_s: +openS.toFixed(1), read_s: +readS.toFixed(1), index_build_s: +buildS.toFixed(1), range_search_verify_s: +searchS.toFixed(1), second_looks: secondLooks, join_candidates: joinCandidates, joined, index_reused: vectorIndex.added === 0, group_s: +groupS.toFixed(2), total_s: +totalS.toFixed(1), cpu_s: +cpuS.toFixed(1), pairs: edges.length, groups: groups.length },
     match: { queries: copies.length, listed: listed.length, ms_per_query: +((matchS * 1000) / copies.length).toFixed(2), nearest_is_source_photo: toSource, same_as_exact_of_first: `${same}/${checked}` },
     memory: { peak_rss_mb: peakRssMb, embeddings_mb: mb(contents.vectors.data.byteLength) },
     disk: { store_mb: mb(storeBytes + indexBytes), segments_mb: mb(storeBytes), index_mb: mb(indexBytes) },

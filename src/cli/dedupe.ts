@@ -63,8 +63,8 @@ export async function dedupeCommand(values: Values, positionals: string[]): Prom
     const index = ensureIndex(store, synced.contents, (done, total) => total > 0 && progress.tick(done));
     progress.end();
     edges = [];
-    const { secondLooks } = indexedPairsWithin(index, synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
-    search = `index (usearch HNSW, ${index.added} rows added now; ${secondLooks} rows searched again; candidates verified exactly)`;
+    const { secondLooks, joined } = indexedPairsWithin(index, synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
+    search = `index (usearch HNSW, ${index.added} rows added now; ${secondLooks} rows searched again; ${joined} pairs found by the shared-neighbour join; candidates verified exactly)`;
   }
   const groups = groupsFromEdges(files, edges);
   const searchMs = performance.now() - t0;

@@ -100,3 +100,51 @@ export function pairsWithin(m: EmbeddingMatrix, threshold: number, visit: (i: nu
     for (; j < rows; j++) hit(i, j, dot(x, a, x, j * dim, dim));
   }
 }
+
+/**
+ * Candidate pairs among rows that share an anchor (a neighbour an approximate index returned for
+ * both), pruned by the triangle inequality: for unit vectors the chord |x − y| = √(2·cosine distance)
+ * is a metric, so rows a, b with anchor s can only be within `threshold` of each other when
+ * |chord(a, s) − chord(b, s)| ≤ √(2·threshold). Why: a graph index can leave two near-identical rows
+ * without a link between them (neither search reaches the other) while both link out to the same
+ * nearby rows; "rows that share a neighbour are likely neighbours" is NN-descent's local join.
+ * `anchors` holds `perRow` anchor rows per row (−1: none) and `anchorDistance` the cosine distance of
+ * each row to each of its anchors. A pair is proposed once per anchor it shares (the caller dedupes).
+ * Returns the number of candidates proposed.
+ */
+export function sharedAnchorCandidates(anchors: Int32Array, anchorDistance: Float32Array, perRow: number, threshold: number, visit: (i: number, j: number) => void): number {
+  const rows = anchors.length / perRow;
+  // Bucket the (row, chord) entries by anchor: a counting sort over anchor ids.
+  const start = new Int32Array(rows + 1);
+  for (const a of anchors) if (a >= 0) start[a + 1]++;
+  for (let a = 0; a < rows; a++) start[a + 1] += start[a];
+  const fill = start.slice(0, rows);
+  const member = new Int32Array(start[rows]);
+  const chord = new Float64Array(start[rows]);
+  for (let e = 0; e < anchors.length; e++) {
+    const a = anchors[e];
+    if (a < 0) continue;
+    const slot = fill[a]++;
+    member[slot] = Math.floor(e / perRow);
+    chord[slot] = Math.sqrt(2 * Math.max(0, anchorDistance[e]));
+  }
+  // Float32 rounding of the distances: a hair of slack so a pair exactly at the bound is not lost.
+  const window = Math.sqrt(2 * threshold) + 1e-4;
+  let proposed = 0;
+  for (let a = 0; a < rows; a++) {
+    const from = start[a];
+    const size = start[a + 1] - from;
+    if (size < 2) continue;
+    const order = Array.from({ length: size }, (_, k) => from + k).sort((x, y) => chord[x] - chord[y]);
+    for (let x = 0; x < size; x++) {
+      for (let y = x + 1; y < size && chord[order[y]] - chord[order[x]] <= window; y++) {
+        const i = member[order[x]];
+        const j = member[order[y]];
+        if (i === j) continue;
+        visit(Math.min(i, j), Math.max(i, j));
+        proposed++;
+      }
+    }
+  }
+  return proposed;
+}

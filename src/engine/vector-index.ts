@@ -8,7 +8,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import usearch from 'usearch';
-import type { EmbeddingMatrix } from '../core/nearest';
+import { sharedAnchorCandidates, type EmbeddingMatrix } from '../core/nearest';
 import type { EmbeddingStore, StoreContents } from './embedding-store';
 
 const { Index, MetricKind, ScalarKind } = usearch;
@@ -18,13 +18,15 @@ export const INDEX_FILE = 'index.usearch';
 export const INDEX_CONFIG = { quantization: 'i8', connectivity: 16, expansion_add: 128, expansion_search: 64 } as const;
 /**
  * The candidate list of the second look at rows whose own search missed them (see indexedPairsWithin):
- * 8× the default, affordable because such rows are few (0.06 % of a million real-shaped rows).
+ * 8× the default, affordable because such rows are few (2.6 % of a million real-shaped rows).
  */
 const SECOND_LOOK_EXPANSION = 512;
 /** Neighbours asked for first; a query whose k-th is still within the threshold asks again for 4×. */
 const FIRST_K = 16;
 const MAX_K = 4096;
 const QUERY_BATCH = 16384;
+/** Anchors per row for the shared-neighbour join (indexedPairsWithin): its first non-self neighbours. */
+const ANCHORS = 3;
 const ADD_BATCH = 65536;
 
 type UsearchIndex = InstanceType<typeof Index>;
@@ -132,31 +134,49 @@ function searchWide(index: UsearchIndex, m: EmbeddingMatrix, queryRows: ArrayLik
 /**
  * Every pair of `rows` (store rows of the files asked about) within `threshold`, as positions in
  * `rows` with i < j and the exact distance: candidates from the index, verified on float32.
- * Every query is a stored row, so a search that does not return the row itself is a miss the index
- * reveals (greedy descent that ended in the wrong region); those rows get a second look through a
- * view of the same graph with a longer candidate list.
+ * Two passes beyond each row's own search recover what an HNSW graph loses:
+ * - a second look: every query is a stored row, so a search that does not return the row itself is
+ *   a miss the index reveals (greedy descent that ended in the wrong region); those rows are searched
+ *   again through a view of the same graph with a longer candidate list;
+ * - a shared-neighbour join: near-identical rows inserted where the graph is crowded may hold no link
+ *   to each other while both link to the same rows nearby (at a million rows, a photo and its
+ *   90 %-crop copy at 0.02 found themselves and synthetic rows at 0.37, not each other), so rows
+ *   that share one of their first ANCHORS neighbours are compared exactly (sharedAnchorCandidates).
  */
-export function indexedPairsWithin({ index, file }: VectorIndex, contents: StoreContents, rows: Int32Array, threshold: number, visit: (i: number, j: number, distance: number) => void): { secondLooks: number } {
+export function indexedPairsWithin({ index, file }: VectorIndex, contents: StoreContents, rows: Int32Array, threshold: number, visit: (i: number, j: number, distance: number) => void): IndexedPairsReport {
   const m = contents.vectors;
   const pos = positions(m.rows, rows);
   // A pair is usually proposed from both ends; only verified pairs (few) are remembered to report it once.
   const reported = new Set<number>();
+  const report = (q: number, b: number, d: number): boolean => {
+    if (d > threshold) return false;
+    const [i, j] = q < b ? [q, b] : [b, q];
+    const id = i * rows.length + j;
+    if (reported.has(id)) return false;
+    reported.add(id);
+    visit(i, j, d);
+    return true;
+  };
   // int8 distances are approximate (off by ~0.005 at D = 384): widen while the k-th is within the
   // threshold plus a margin. A wider margin widened most rows of dense clusters (mates at 0.15) for nothing.
   const reach = threshold + 0.02;
   const foundItself = new Uint8Array(rows.length);
+  const anchors = new Int32Array(rows.length * ANCHORS).fill(-1);
+  const anchorDistance = new Float32Array(rows.length * ANCHORS);
   const check = (q: number, keys: BigUint64Array) => {
+    // A later visit of q (widened, or its second look) saw more and better neighbours: its anchors win.
+    let anchored = 0;
+    anchors.fill(-1, q * ANCHORS, (q + 1) * ANCHORS);
     for (const key of keys) {
       const b = pos[Number(key)];
       if (b === q) foundItself[q] = 1;
       if (b < 0 || b === q) continue;
       const d = Math.max(0, 1 - dotRows(m, rows[q], rows[b]));
-      if (d > threshold) continue;
-      const [i, j] = q < b ? [q, b] : [b, q];
-      const id = i * rows.length + j;
-      if (reported.has(id)) continue;
-      reported.add(id);
-      visit(i, j, d);
+      if (anchored < ANCHORS) {
+        anchors[q * ANCHORS + anchored] = b;
+        anchorDistance[q * ANCHORS + anchored++] = d;
+      }
+      report(q, b, d);
     }
   };
   searchWide(index, m, rows, reach, check);
@@ -166,7 +186,21 @@ export function indexedPairsWithin({ index, file }: VectorIndex, contents: Store
     wide.view(file);
     searchWide(wide, m, rows, reach, check, lost);
   }
-  return { secondLooks: lost.length };
+  let joined = 0;
+  const joinCandidates = sharedAnchorCandidates(anchors, anchorDistance, ANCHORS, threshold, (i, j) => {
+    const id = i * rows.length + j;
+    if (reported.has(id)) return;
+    if (report(i, j, Math.max(0, 1 - dotRows(m, rows[i], rows[j])))) joined++;
+  });
+  return { secondLooks: lost.length, joinCandidates, joined };
+}
+
+export interface IndexedPairsReport {
+  /** Rows whose own search missed them, searched again with a longer candidate list. */
+  secondLooks: number;
+  /** Pairs the shared-neighbour join compared exactly, and how many of them were within the threshold and new. */
+  joinCandidates: number;
+  joined: number;
 }
 
 /**
