@@ -6,10 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { pairsWithin, toMatrix } from '../src/core/nearest';
 import { summarize } from '../src/core/stats';
 import { KINDS } from '../src/core/twoafc';
+import { UNRELATED_PAIRS } from '../src/core/calibration';
 import { runFolderTwoAfc } from '../src/engine/node-eval';
-import { openModel, twoAfcModel } from '../src/engine/node-model';
+import { embedFiles, openModel, twoAfcModel } from '../src/engine/node-model';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-mnv2-robust' }, limit: { type: 'string' } } });
@@ -30,6 +32,12 @@ const rows = KINDS.flatMap((kind) => {
     { copy: farther, ...quantiles(rs.map((r) => r.dWrong)) },
   ];
 });
+// Every pair of the evaluation photos (different photos, mostly different classes): the lower tail of
+// unrelated distances, which 160 "another photo" pairs sample too thinly for a dedupe threshold.
+const embedded = await embedFiles(opened, images.map((name) => path.join(dir, name)), { strict: true });
+const unrelated: number[] = [];
+pairsWithin(toMatrix(embedded.embeddings, undefined, true), 2, (_i, _j, d) => unrelated.push(d));
+rows.push({ copy: UNRELATED_PAIRS, ...quantiles(unrelated) });
 const f = (x: number) => x.toFixed(4);
 process.stdout.write(`distances of ${values.model} to the reference, ${images.length} evaluation photos\n\n| copy | n | min | p10 | median | p90 | max |\n| --- | --- | --- | --- | --- | --- | --- |\n`);
 for (const r of rows) process.stdout.write(`| ${r.copy} | ${r.n} | ${f(r.min)} | ${f(r.p10)} | ${f(r.median)} | ${f(r.p90)} | ${f(r.max)} |\n`);

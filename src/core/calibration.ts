@@ -52,6 +52,9 @@ export interface BandRow extends Omit<Summary, 'mean'> {
   copy: string;
 }
 
+/** The distance-bands row of every pair of different evaluation photos (bench/distance-bands.ts). */
+export const UNRELATED_PAIRS = 'unrelated pairs (all pairs of the evaluation photos)';
+
 /** The smallest of 1, 2, 5 × 10^k at or above x (niceUp), the largest at or below (niceDown). */
 const NICE = [1, 2, 5];
 function niceUp(x: number): number {
@@ -75,8 +78,10 @@ function floorOneDigit(x: number): number {
  *    but at most half the "similar" bound (rounded down): a model whose mild copies already fall as
  *    far as other photos (a non-robust one: re-encodes move it a lot) must not call them identical;
  *  - similar below the larger of the largest strong distortion and the augmented copies' p90, rounded
- *    up the same way, but never above the closest unrelated photo (rounded down): that bound is also the
- *    dedupe threshold, so no unrelated pair of the evaluation photos is linked;
+ *    up the same way, but never above the closest pair of different evaluation photos (all pairs, rounded
+ *    down): that bound is also the dedupe threshold, so no unrelated pair of the evaluation photos is
+ *    linked (160 "another photo" pairs alone put it at 0.2 for a model that linked 283 of the 800
+ *    sample photos at 0.2);
  *  - related below the unrelated photos' p10, rounded down to one digit; different above.
  */
 export function calibrationFromBands(rows: readonly BandRow[], source?: string): Calibration {
@@ -88,7 +93,9 @@ export function calibrationFromBands(rows: readonly BandRow[], source?: string):
   const mild = Math.max(...['blur, mild', 'jpeg, mild', 'noise, mild'].map((c) => row(c).max));
   const strong = Math.max(...rows.filter((r) => r.copy.endsWith(', strong')).map((r) => r.max), row('augmented copy').p90);
   const other = row('another photo');
-  const similar = Math.min(niceUp(strong), niceDown(other.min));
+  // Older band files have no all-pairs row: their bound is the 160 "another photo" pairs' minimum.
+  const closestUnrelated = Math.min(other.min, rows.find((x) => x.copy === UNRELATED_PAIRS)?.min ?? Infinity);
+  const similar = Math.min(niceUp(strong), niceDown(closestUnrelated));
   const nearIdentical = Math.min(niceUp(mild), niceDown(similar / 2));
   const related = Math.max(floorOneDigit(other.p10), similar);
   return {
