@@ -72,7 +72,8 @@ export interface SuiteJson {
   /** The attacks of --attack, in order; each task has one report per attack. */
   attacks: SuiteAttack[];
   square: Record<string, unknown>;
-  models: Array<{ id: string; role: string; input_size: number; embedding_size: number }>;
+  /** encoder_sha256: which weights were scored (an id outlives a re-export; record-measured checks it). */
+  models: Array<{ id: string; role: string; input_size: number; embedding_size: number; encoder_sha256?: string }>;
   metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
   tasks: SuiteTaskReport[];
   speed_ms_per_pair: Record<string, number | null>;
@@ -125,12 +126,12 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const index = await indexModels();
   const ids = { robust: values.model ?? index.default, baseline: values.baseline ?? index.baseline };
   const encoders: SuiteEncoder[] = [];
-  const modelInfo: Array<{ id: string; role: string; input_size: number; embedding_size: number }> = [];
+  const modelInfo: SuiteJson['models'] = [];
   for (const [role, id] of [['robust', ids.robust], ['baseline', ids.baseline]] as const) {
     const opened = await openModel(id);
     if (!opened.info.hasAttackGraph) throw new Error(`Model "${id}" ships no attack.onnx: the suite attacks every encoder.`);
     encoders.push(encoderMetric(opened.info.id, `${opened.info.id} (${role === 'robust' ? 'robust default' : 'baseline'})`, await twoAfcModel(opened, true)));
-    modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize });
+    modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize, encoder_sha256: opened.info.manifest.files.encoder.sha256 });
   }
   const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...PEERS];
   log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; ${attackNames} L∞ ${epsLabel}; Square ${square.queries} queries (peers; encoders on ${squareEncoders} items, in the ${attackLabel(attacks[0])} pass), seed ${seed}`);
