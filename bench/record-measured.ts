@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/record-measured.ts SUITE.json [SUITE.json …] [--write]`: the benchmark suite's
+ * `npx tsx bench/record-measured.ts SUITE.json[#ID] [SUITE.json[#ID] …] [--write]`: the benchmark suite's
  * figures for each model it scored, as that model's manifest `robustness.measured` (one entry per
  * attack radius and attack, naming the method and its iterations, with the command that reproduces it). Prints them; --write puts them into
  * public/models/<ID>/manifest.json, so the manifests never carry hand-copied numbers.
@@ -19,9 +19,13 @@ if (!positionals.length) throw new Error('usage: npx tsx bench/record-measured.t
 
 const round = (x: number | null) => (x === null ? null : +x.toFixed(4));
 
-const runs = positionals.map((file) => ({ file: path.relative(root, path.resolve(file)), suite: JSON.parse(readFileSync(file, 'utf8')) as SuiteJson }));
+// FILE#ID takes only model ID's figures from FILE: a run that scored the baseline with a previous robust export.
+const runs = positionals.map((arg) => {
+  const [file, only] = arg.split('#');
+  return { file: path.relative(root, path.resolve(file)), only, suite: JSON.parse(readFileSync(file, 'utf8')) as SuiteJson };
+});
 const byModel = new Map<string, Array<Record<string, unknown>>>();
-for (const { file, suite } of runs) {
+for (const { file, only, suite } of runs) {
   if (suite.version !== 2) throw new Error(`${file}: suite JSON version ${suite.version}; record-measured reads version 2 (one report per task and attack): re-run the suite.`);
   const { sizes, attacks } = suite;
   const eps = attacks[0].eps;
@@ -30,7 +34,7 @@ for (const { file, suite } of runs) {
   if (ranTasks.length < 4) args.push(`--tasks ${ranTasks.join(',')}`);
   for (const attack of attacks) {
     const tasks = suite.tasks.filter((t) => t.scores && t.attack === attack.label);
-    for (const model of suite.models) {
+    for (const model of suite.models.filter((m) => only === undefined || m.id === only)) {
       // Figures belong to weights, not to an id: a suite run of the previous export must not land in the new manifest.
       const shipped = JSON.parse(readFileSync(path.join(root, 'public/models', model.id, 'manifest.json'), 'utf8')).files.encoder.sha256;
       if (model.encoder_sha256 === undefined) console.warn(`${file}: no encoder_sha256 for ${model.id} (a run from before the suite recorded it): make sure it scored the weights shipped now (${shipped.slice(0, 12)}…)`);
