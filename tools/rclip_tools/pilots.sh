@@ -17,7 +17,14 @@ if [ "${1:-}" = "--save" ]; then
   for run in tools/runs/pilot-*; do
     [ -f "$run/last.pt" ] || continue
     name=${run#tools/runs/pilot-}
-    cp "$run/last.pt" "tools/checkpoints/pilot-$name-last.pt"
+    rm -f "tools/checkpoints/pilot-$name-last.pt" "tools/checkpoints/pilot-$name-last.pt".part-*
+    # A committed file stays under 20 MB: a larger state (the teacher pilot's: its InceptionV3 teacher is in
+    # it) is committed in 19 MB parts, joined again on resume.
+    if [ "$(stat -c %s "$run/last.pt")" -gt 19000000 ]; then
+      split -b 19000000 -d "$run/last.pt" "tools/checkpoints/pilot-$name-last.pt.part-"
+    else
+      cp "$run/last.pt" "tools/checkpoints/pilot-$name-last.pt"
+    fi
     cp "$run/metrics.jsonl" "tools/checkpoints/pilot-$name-metrics.jsonl"
     echo "pilots: saved $name (step $(grep -o '"step": [0-9]*' "$run/metrics.jsonl" | tail -1 | grep -o '[0-9]*'))" >&2
   done
@@ -56,6 +63,10 @@ for name in $PILOTS; do
   if [ ! -f "$run/last.pt" ] && [ -f "checkpoints/pilot-$name-last.pt" ]; then
     mkdir -p "$run"
     cp "checkpoints/pilot-$name-last.pt" "$run/last.pt"
+    cp "checkpoints/pilot-$name-metrics.jsonl" "$run/metrics.jsonl"
+  elif [ ! -f "$run/last.pt" ] && [ -f "checkpoints/pilot-$name-last.pt.part-00" ]; then
+    mkdir -p "$run"
+    cat "checkpoints/pilot-$name-last.pt".part-* > "$run/last.pt"
     cp "checkpoints/pilot-$name-metrics.jsonl" "$run/metrics.jsonl"
   fi
   # Done = budget spent and the final evaluation (the one with the EMA's figures) logged after it; a pilot
