@@ -32,13 +32,16 @@ for (const { file, only, suite } of runs) {
   const args = [sizes.items === null ? '' : `--items ${sizes.items}`, `--attacked ${sizes.attacked}`, sizes.gallery === null ? '' : `--gallery ${sizes.gallery}`, eps === 4 / 255 ? '' : `--eps ${per255(eps)}`, `--attack ${attacks.map((a) => `${a.method}-${a.steps}`).join(',')}`];
   const ranTasks = [...new Set(suite.tasks.filter((t) => t.scores).map((t) => t.task))];
   if (ranTasks.length < 4) args.push(`--tasks ${ranTasks.join(',')}`);
+  const models = suite.models.filter((m) => only === undefined || m.id === only);
+  for (const model of models) {
+    // Figures belong to weights, not to an id: a suite run of the previous export must not land in the new manifest.
+    const shipped = JSON.parse(readFileSync(path.join(root, 'public/models', model.id, 'manifest.json'), 'utf8')).files.encoder.sha256;
+    if (model.encoder_sha256 === undefined) console.warn(`${file}: no encoder_sha256 for ${model.id} (a run from before the suite recorded it): make sure it scored the weights shipped now (${shipped.slice(0, 12)}…)`);
+    else if (model.encoder_sha256 !== shipped) throw new Error(`${file} scored ${model.id} with encoder ${model.encoder_sha256.slice(0, 12)}…, but public/models/${model.id} ships ${shipped.slice(0, 12)}…: re-run the suite`);
+  }
   for (const attack of attacks) {
     const tasks = suite.tasks.filter((t) => t.scores && t.attack === attack.label);
-    for (const model of suite.models.filter((m) => only === undefined || m.id === only)) {
-      // Figures belong to weights, not to an id: a suite run of the previous export must not land in the new manifest.
-      const shipped = JSON.parse(readFileSync(path.join(root, 'public/models', model.id, 'manifest.json'), 'utf8')).files.encoder.sha256;
-      if (model.encoder_sha256 === undefined) console.warn(`${file}: no encoder_sha256 for ${model.id} (a run from before the suite recorded it): make sure it scored the weights shipped now (${shipped.slice(0, 12)}…)`);
-      else if (model.encoder_sha256 !== shipped) throw new Error(`${file} scored ${model.id} with encoder ${model.encoder_sha256.slice(0, 12)}…, but public/models/${model.id} ships ${shipped.slice(0, 12)}…: re-run the suite`);
+    for (const model of models) {
       const entry = {
         attack: `${attack.label} L-inf ${per255(attack.eps)}, ${attack.method === 'apgd' ? 'first step' : 'step'} ${per255(attack.step_size)}, on this model's input pixels through attack.onnx, towards the wrong answer; robust = share right at every step and on clean images`,
         method: attack.method,

@@ -75,7 +75,7 @@ class DecodePool {
     const workers = this.workers.splice(0);
     // A worker being terminated does not hold Node 20's event loop open, even ref'd: the loop could
     // empty with this await unsettled and the process exit 13 (`rclip embed --strict` did, about one
-    // run in three under vitest). A timer holds the loop until every worker has exited.
+    // run in two under vitest). A timer holds the loop until every worker has exited.
     const hold = setInterval(() => {}, 1000);
     try {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -10,17 +10,15 @@
 # tools/checkpoints/campaign-*, to commit; the perturbation memory is not kept, a fresh clone redraws it).
 # Data from ../shared/data relative to the repository root (override: DATA=...).
 set -euo pipefail
-cd "$(dirname "$0")/../.."   # repository root
-run=tools/runs/campaign
+cd "$(dirname "$0")/.."   # tools/
+run=runs/campaign
 if [ "${1:-}" = "--save" ]; then
-  cp "$run/last.pt" tools/checkpoints/campaign-last.pt
-  cp "$run/metrics.jsonl" tools/checkpoints/campaign-metrics.jsonl
+  cp "$run/last.pt" checkpoints/campaign-last.pt
+  cp "$run/metrics.jsonl" checkpoints/campaign-metrics.jsonl
   echo "campaign: saved step $(grep -o '"step": [0-9]*' "$run/metrics.jsonl" | tail -1 | grep -o '[0-9]*')" >&2
   exit 0
 fi
-node tools/nsfwjs_dump.mjs mobilenet_v2 >/dev/null
-cd tools
-run=runs/campaign
+(cd .. && node tools/nsfwjs_dump.mjs mobilenet_v2 >/dev/null)   # from the repository root, as pilots.sh
 PY=/usr/bin/python3
 DATA=${DATA:-../../shared/data}
 CHUNK=${CHUNK_CPU_MINUTES:-120}
