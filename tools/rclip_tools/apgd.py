@@ -58,15 +58,15 @@ def apgd_linf(loss_of: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, 
         return torch.min(torch.max(z, x - eps), x + eps).clamp(0, 1)
 
     # AutoAttack's start: uniform noise scaled so that its largest coordinate is on the ball's surface.
-    start = torch.rand(x.shape, generator=g) * 2 - 1
+    start = (torch.rand(x.shape, generator=g) * 2 - 1).to(x.device)  # drawn on the CPU: the same start on any device
     start = start / start.flatten(1).abs().max(1).values.view(view)
     x_adv = project(x + eps * start)
     loss, grad = evaluate(x_adv)
     x_best, loss_best, grad_best = x_adv.clone(), loss.clone(), grad.clone()
-    step = torch.full((n,), 2 * eps)
+    step = torch.full((n,), 2 * eps, device=x.device)
     x_prev = x_adv.clone()
-    increased = torch.zeros(n)
-    reduced_last = torch.ones(n, dtype=torch.bool)
+    increased = torch.zeros(n, device=x.device)
+    reduced_last = torch.ones(n, dtype=torch.bool, device=x.device)
     loss_best_last = loss_best.clone()
     last_mark, prev_loss = 0, loss.clone()
     for i in range(n_iter):

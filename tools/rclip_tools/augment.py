@@ -1,8 +1,9 @@
-"""Batched image augmentations on CPU tensors, driven by an explicit torch.Generator.
+"""Batched image augmentations, driven by an explicit CPU torch.Generator.
 
 Per-image PIL augmentation would make training I/O- and Python-bound on 2 cores; these work on a
 whole uint8 batch at once. Each step draws from its own seeded generator, so a resumed run sees the
-same augmentations as an uninterrupted one.
+same augmentations as an uninterrupted one. The random parameters (a few numbers per image) are drawn
+on the CPU and moved to the images' device, so a GPU run draws the same augmentations as a CPU one.
 """
 
 from __future__ import annotations
@@ -37,18 +38,18 @@ def random_resized_crop(images: torch.Tensor, size: int, g: torch.Generator,
     ch = torch.sqrt(area / aspect).clamp(8, h)
     x0 = torch.rand(n, generator=g) * (w - cw)
     y0 = torch.rand(n, generator=g) * (h - ch)
-    boxes = torch.stack([torch.arange(n, dtype=torch.float32), x0, y0, x0 + cw, y0 + ch], dim=1)
+    boxes = torch.stack([torch.arange(n, dtype=torch.float32), x0, y0, x0 + cw, y0 + ch], dim=1).to(images.device)
     out = roi_align(images.float() / 255.0, boxes, output_size=size, sampling_ratio=-1, aligned=True)
     return out.clamp(0, 1)
 
 
 def random_flip(x: torch.Tensor, g: torch.Generator, p: float = 0.5) -> torch.Tensor:
-    flip = torch.rand(x.shape[0], generator=g) < p
+    flip = (torch.rand(x.shape[0], generator=g) < p).to(x.device)
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
 def grayscale(x: torch.Tensor) -> torch.Tensor:
-    return (x * LUMA[None, :, None, None]).sum(1, keepdim=True)
+    return (x * LUMA.to(x.device)[None, :, None, None]).sum(1, keepdim=True)
 
 
 def hue_rotation_matrices(angle: torch.Tensor) -> torch.Tensor:
@@ -64,18 +65,18 @@ def hue_rotation_matrices(angle: torch.Tensor) -> torch.Tensor:
 
 def color_jitter(x: torch.Tensor, g: torch.Generator, brightness: float, contrast: float,
                  saturation: float, hue: float, p: float) -> torch.Tensor:
-    n = x.shape[0]
-    apply = (torch.rand(n, generator=g) < p)[:, None, None, None]
-    b = uniform(n, 1 - brightness, 1 + brightness, g)[:, None, None, None]
-    c = uniform(n, 1 - contrast, 1 + contrast, g)[:, None, None, None]
-    s = uniform(n, 1 - saturation, 1 + saturation, g)[:, None, None, None]
+    n, device = x.shape[0], x.device
+    apply = (torch.rand(n, generator=g) < p).to(device)[:, None, None, None]
+    b = uniform(n, 1 - brightness, 1 + brightness, g).to(device)[:, None, None, None]
+    c = uniform(n, 1 - contrast, 1 + contrast, g).to(device)[:, None, None, None]
+    s = uniform(n, 1 - saturation, 1 + saturation, g).to(device)[:, None, None, None]
     h = uniform(n, -hue, hue, g) * 2 * math.pi
     y = (x * b).clamp(0, 1)
     mean = grayscale(y).mean(dim=(2, 3), keepdim=True)
     y = ((y - mean) * c + mean).clamp(0, 1)
     gray = grayscale(y)
     y = ((y - gray) * s + gray).clamp(0, 1)
-    y = torch.einsum("nij,njhw->nihw", hue_rotation_matrices(h), y).clamp(0, 1)
+    y = torch.einsum("nij,njhw->nihw", hue_rotation_matrices(h).to(device), y).clamp(0, 1)
     return torch.where(apply, y, x)
 
 

@@ -141,12 +141,12 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
         adv = pgd_linf(model, images[ri], lambda e: cosine_distance(e, ep) - cosine_distance(e, en), eps, steps, step_size)
         ea = _embed(model, adv)
         adv_ok.append((cosine_distance(ea, ep) < cosine_distance(ea, en)) & clean_ok[s:s + batch])
-    queries = edited_copies(images)
+    queries = edited_copies(images.cpu()).to(images.device)  # the JPEG step runs in PIL
     q = _embed(model, queries)
     gallery = torch.nn.functional.normalize(emb, dim=1)
     def hits(e: torch.Tensor, first: int) -> torch.Tensor:
         nearest = (torch.nn.functional.normalize(e, dim=1) @ gallery.T).argmax(1)
-        return nearest == torch.arange(first, first + len(e))
+        return nearest == torch.arange(first, first + len(e), device=nearest.device)
     clean_hit = hits(q, 0)
     adv_hit = []
     for s in range(0, min(attacked, len(q)), batch):
@@ -169,10 +169,10 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
             sem.append(_margin_robust(model, images[ri], lambda e: cosine_distance(e, ep) - cosine_distance(e, en),
                                       radius, apgd_iters, s))
         for s in range(0, min(attacked, len(q)), batch):
-            own = torch.arange(s, min(s + batch, len(q)))
+            own = torch.arange(s, min(s + batch, len(q)), device=q.device)
             def copy_margin(e: torch.Tensor, own=own) -> torch.Tensor:
                 d = 1 - torch.nn.functional.normalize(e, dim=1) @ gallery.T
-                d_own = d[torch.arange(len(own)), own]
+                d_own = d[torch.arange(len(own), device=d.device), own]
                 d_other = d.scatter(1, own[:, None], float("inf")).min(1).values
                 return d_own - d_other
             cop.append(_margin_robust(model, queries[own], copy_margin, radius, apgd_iters, 10_000 + s))

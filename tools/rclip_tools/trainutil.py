@@ -51,10 +51,26 @@ class RunLog:
             f.write(json.dumps(record) + "\n")
 
 
+def on_cpu(obj: Any) -> Any:
+    """obj with every tensor inside (dicts, lists, tuples) on the CPU: a state saved on a GPU loads anywhere."""
+    if isinstance(obj, torch.Tensor):
+        return obj.cpu()
+    if isinstance(obj, dict):
+        return type(obj)((k, on_cpu(v)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(on_cpu(v) for v in obj)
+    return obj
+
+
 def save_atomic(obj: Any, path: Path) -> None:
     tmp = Path(str(path) + ".tmp")
-    torch.save(obj, tmp)
+    torch.save(on_cpu(obj), tmp)
     os.replace(tmp, path)
+
+
+def load_state(path: Path) -> Any:
+    """A state this project's trainers saved (a full unpickle: torch >= 2.6 defaults to weights-only), on the CPU."""
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 class Stopwatch:
@@ -102,7 +118,7 @@ def fraction(text: str) -> float:
 # from its own command line; everything else defaults to what the run started with. (nsfwjs is the
 # folder of the dumped weights: a path on the machine that started the run, so never inherited.)
 SESSION_ARGS = frozenset({"run", "data", "cache", "nsfwjs", "resume", "init", "minutes", "cpu_minutes", "threads",
-                          "checkpoint_minutes", "log_every"})
+                          "checkpoint_minutes", "log_every", "device"})
 
 
 def add_run_args(p: argparse.ArgumentParser, *, batch_size: int, lr: float, weight_decay: float) -> None:
@@ -125,6 +141,7 @@ def add_run_args(p: argparse.ArgumentParser, *, batch_size: int, lr: float, weig
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--max-images", type=int, default=None, help="use only the first N training images (smoke tests)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="torch device of the training step and the proxy (cpu, cuda)")
 
 
 def _saved_value(action: argparse.Action, text: str) -> Any:
@@ -146,7 +163,7 @@ def parse_run_args(p: argparse.ArgumentParser, argv: list[str] | None) -> tuple[
     last_path = args.run / "last.pt"
     if not (args.resume and last_path.exists()):
         return args, None, []
-    state = torch.load(last_path)
+    state = load_state(last_path)
     defaults = {a.dest: a.default for a in p._actions}
     for action in p._actions:
         action.default = argparse.SUPPRESS
@@ -194,7 +211,7 @@ def pgd_linf_random_start(loss_of, pixels: torch.Tensor, eps: float, steps: int,
                           g: torch.Generator) -> torch.Tensor:
     """Adversarial pixels maximising loss_of(pixels) (a scalar): uniform random start in the eps-ball,
     signed steps, projection to the ball and to [0,1]; the inner loop of the adversarial trainers."""
-    delta = (torch.rand(pixels.shape, generator=g) * 2 - 1) * eps
+    delta = ((torch.rand(pixels.shape, generator=g) * 2 - 1) * eps).to(pixels.device)
     delta = (pixels + delta).clamp(0, 1) - pixels
     for _ in range(steps):
         delta.requires_grad_(True)

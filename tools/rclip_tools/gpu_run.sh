@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Issue 20's GPU run: the campaign's recipe (train_distill, the perturbation memory, the same teacher,
+# student size, eps and loss) on a lent GPU, as one prepared command of at most 9 minutes, from the
+# campaign's committed state, with a larger batch. What it leaves in $OUT (or OUT_DIR):
+#   gpu-last.pt, gpu-metrics.jsonl   the run's state and log (commit them as tools/checkpoints/gpu-*)
+#   gpu-compare.jsonl                the proxy on all 160 evaluation photos, every item attacked (APGD-100
+#                                    at 4/255 and 2/255, PGD-10), for the shipped default's state, the
+#                                    campaign's and this run's: student and EMA of each, side by side
+#   gpu-run.log                      everything printed
+# The device machine cannot see ../shared/data: it reads a pack of it (pack_data.py) carried beside the
+# working tree. Prepare here, from the repository root:
+#   (cd tools && /usr/bin/python3 -m rclip_tools.pack_data runs/gpu-pack)
+# then run, on the device, from the repository root, carrying tools/runs/gpu-pack and
+# tools/runs/nsfwjs/mobilenet_v2:
+#   bash tools/rclip_tools/gpu_run.sh
+# Knobs: TRAIN_SECONDS (300), BATCH (256), LR (1e-4); DEVICE (cuda) and ATTACKED (160) for a rehearsal on a CPU:
+#   OUT_DIR=/tmp/gpu-rehearsal DEVICE=cpu TRAIN_SECONDS=20 BATCH=32 ATTACKED=16 bash tools/rclip_tools/gpu_run.sh
+set -euo pipefail
+export PYTHONUNBUFFERED=1
+OUT_DIR=${OUT_DIR:-${OUT:?set OUT or OUT_DIR}}
+cd "$(dirname "$0")/.."   # tools/
+exec > >(tee "$OUT_DIR/gpu-run.log") 2>&1
+PY=${PY:-python3}
+PACK=runs/gpu-pack
+TRAIN_SECONDS=${TRAIN_SECONDS:-300}
+BATCH=${BATCH:-256}
+LR=${LR:-1e-4}
+DEVICE=${DEVICE:-cuda}
+ATTACKED=${ATTACKED:-160}
+START=checkpoints/campaign-last.pt
+SHIPPED=checkpoints/pilot-memory-last.pt   # the shipped default's state (encoder 8daf0aac…)
+
+command -v nvidia-smi >/dev/null && nvidia-smi -L
+$PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
+# The proxy's semantic triplets read WordNet's noun file; the pack holds the lines they need.
+[ -f /usr/share/wordnet/data.noun ] || { mkdir -p /usr/share/wordnet; cp "$PACK/wordnet-data.noun" /usr/share/wordnet/data.noun; }
+
+COMMON=(--data "$PACK" --cache runs/gpu-cache --device "$DEVICE" --threads 8 --init "$START" --seed 0
+        --inner memory --pgd-step-size 2/255 --memory-age 10 --teacher-size 160 --student-size 96
+        --eps 4/255 --eps-warmup-steps 0 --ema 0.999 --batch-size "$BATCH" --lr "$LR" --warmup-steps 200)
+
+# 1. Steps per second at this batch (the first steps include CUDA's start-up, so the rate is of the last 60).
+rm -rf runs/gpu-timing
+$PY -m rclip_tools.train_distill --run runs/gpu-timing "${COMMON[@]}" --steps 100 --proxy-every 0 --log-every 20
+rate=$(grep -o '"images_per_s": [0-9.]*' runs/gpu-timing/metrics.jsonl | tail -3 | grep -o '[0-9.]*$' |
+       awk '{ s += $1 } END { print s / NR }')
+steps=$(awk -v r="$rate" -v t="$TRAIN_SECONDS" -v b="$BATCH" 'BEGIN { printf "%d", r * t / b }')
+echo "gpu_run: ${rate} images/s at batch ${BATCH}: a cosine schedule of ${steps} steps for ${TRAIN_SECONDS} s"
+
+# 2. The run: its schedule sized to TRAIN_SECONDS; --minutes caps it should the rate drop. A proxy (clean,
+# PGD-10) every ~1/6 of the schedule for the curve; APGD-100 on 32 photos at the end, as the campaign's.
+rm -rf runs/gpu
+every=$(( steps / 6 + 1 ))
+$PY -m rclip_tools.train_distill --run runs/gpu "${COMMON[@]}" --steps "$steps" \
+  --minutes "$(awk -v t="$TRAIN_SECONDS" 'BEGIN { print t / 60 * 1.3 }')" --proxy-every "$every" \
+  --no-proxy-at-start --proxy-attacked 32 --log-every 50 --checkpoint-minutes 2
+cp runs/gpu/last.pt "$OUT_DIR/gpu-last.pt"
+cp runs/gpu/metrics.jsonl "$OUT_DIR/gpu-metrics.jsonl"
+
+# 3. The three states side by side on every evaluation photo (each row printed as it is done).
+$PY -m rclip_tools.state_eval runs/gpu/last.pt "$START" "$SHIPPED" --data "$PACK" --cache runs/gpu-cache \
+  --device "$DEVICE" --attacked "$ATTACKED" | tee "$OUT_DIR/gpu-compare.jsonl"
+echo "gpu_run: done"
