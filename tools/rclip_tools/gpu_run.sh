@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Issue 20's GPU run: the campaign's recipe (train_distill, the perturbation memory, the same teacher,
 # student size, eps and loss) on a lent GPU, as one prepared command of at most 9 minutes, from the
-# campaign's committed state, with a larger batch. What it leaves in $OUT (or OUT_DIR):
+# campaign's committed state (START), with a larger batch. What it leaves in $OUT (or OUT_DIR):
 #   gpu-last.pt, gpu-metrics.jsonl   the run's state and log (commit them as tools/checkpoints/gpu-*)
 #   gpu-compare.jsonl                the proxy on all 160 evaluation photos, every item attacked (APGD-100
-#                                    at 4/255 and 2/255, PGD-10), for the shipped default's state, the
-#                                    campaign's and this run's: student and EMA of each, side by side
+#                                    at 4/255 and 2/255, PGD-10), for this run's state and its start:
+#                                    student and EMA of each, side by side (~30 s each on the H200)
 #   gpu-run.log                      everything printed
 # The device machine cannot see ../shared/data: it reads a pack of it (pack_data.py) carried beside the
 # working tree. Prepare here, from the repository root:
@@ -13,7 +13,7 @@
 # then run, on the device, from the repository root, carrying tools/runs/gpu-pack and
 # tools/runs/nsfwjs/mobilenet_v2:
 #   bash tools/rclip_tools/gpu_run.sh
-# Knobs: TRAIN_SECONDS (300), BATCH (256), LR (1e-4); DEVICE (cuda) and ATTACKED (160) for a rehearsal on a CPU:
+# Knobs: TRAIN_SECONDS (270), BATCH (256), LR (1e-4); DEVICE (cuda) and ATTACKED (160) for a rehearsal on a CPU:
 #   OUT_DIR=/tmp/gpu-rehearsal DEVICE=cpu TRAIN_SECONDS=20 BATCH=32 ATTACKED=16 bash tools/rclip_tools/gpu_run.sh
 set -euo pipefail
 export PYTHONUNBUFFERED=1
@@ -22,13 +22,14 @@ cd "$(dirname "$0")/.."   # tools/
 exec > >(tee "$OUT_DIR/gpu-run.log") 2>&1
 PY=${PY:-python3}
 PACK=runs/gpu-pack
-TRAIN_SECONDS=${TRAIN_SECONDS:-300}
+TRAIN_SECONDS=${TRAIN_SECONDS:-270}
 BATCH=${BATCH:-256}
 LR=${LR:-1e-4}
 DEVICE=${DEVICE:-cuda}
 ATTACKED=${ATTACKED:-160}
-START=checkpoints/campaign-last.pt
-SHIPPED=checkpoints/pilot-memory-last.pt   # the shipped default's state (encoder 8daf0aac…)
+# The best CPU state so far (session 5's run started from segment 1's state at step 5,083, campaign-last.pt then).
+START=${START:-checkpoints/campaign2-last.pt}
+[ -f "$START" ] || START=checkpoints/campaign-last.pt
 
 command -v nvidia-smi >/dev/null && nvidia-smi -L
 $PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
@@ -52,12 +53,12 @@ echo "gpu_run: ${rate} images/s at batch ${BATCH}: a cosine schedule of ${steps}
 rm -rf runs/gpu
 every=$(( steps / 6 + 1 ))
 $PY -m rclip_tools.train_distill --run runs/gpu "${COMMON[@]}" --steps "$steps" \
-  --minutes "$(awk -v t="$TRAIN_SECONDS" 'BEGIN { print t / 60 * 1.3 }')" --proxy-every "$every" \
+  --minutes "$(awk -v t="$TRAIN_SECONDS" 'BEGIN { print t / 60 * 1.2 }')" --proxy-every "$every" \
   --no-proxy-at-start --proxy-attacked 32 --log-every 50 --checkpoint-minutes 2
 cp runs/gpu/last.pt "$OUT_DIR/gpu-last.pt"
 cp runs/gpu/metrics.jsonl "$OUT_DIR/gpu-metrics.jsonl"
 
-# 3. The three states side by side on every evaluation photo (each row printed as it is done).
-$PY -m rclip_tools.state_eval runs/gpu/last.pt "$START" "$SHIPPED" --data "$PACK" --cache runs/gpu-cache \
+# 3. The run and its start side by side on every evaluation photo (each row printed as it is done).
+$PY -m rclip_tools.state_eval runs/gpu/last.pt "$START" --data "$PACK" --cache runs/gpu-cache \
   --device "$DEVICE" --attacked "$ATTACKED" | tee "$OUT_DIR/gpu-compare.jsonl"
 echo "gpu_run: done"
