@@ -225,4 +225,15 @@ describe('npm run bench -- --suite', () => {
     if (existsSync(IMAGENET)) for (const m of json.metrics) expect(json.speed_ms_per_pair[m.id]).toBeGreaterThan(0);
     expect(json.table).toContain('| metric |');
   }, 300_000);
+
+  it('--metrics runs a subset (a candidate model alone) and names what a run has when an id is not in it', async () => {
+    const { suiteMain } = await import('../bench/suite/main');
+    const index = JSON.parse(readFileSync(path.resolve(__dirname, '../public/models/index.json'), 'utf8'));
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');
+    const json = await suiteMain(['--suite', '--quick', '--items', '2', '--attacked', '1', '--attack', 'pgd-2', '--tasks', 'distortion', '--metrics', `${index.default},ssim`, '--out', out]);
+    expect(json.models.map((m) => m.id)).toEqual([index.default]);
+    expect(json.metrics.map((m) => m.id)).toEqual([index.default, 'ssim']);
+    for (const t of json.tasks) if (!t.skipped) expect(Object.keys(t.scores!)).toEqual([index.default, 'ssim']);
+    await expect(suiteMain(['--suite', '--quick', '--metrics', 'lpips', '--out', out])).rejects.toThrow(/--metrics: lpips not in this run \(its metrics: .*ssim, pixelmatch, phash\)/);
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
  *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--attack apgd,pgd] [--eps 4/255] [--queries Q]
- *  [--square-encoders N] [--out FILE]`:
+ *  [--square-encoders N] [--metrics ID,…] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
  * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
  * default and the baseline encoder (public/models/index.json, or --model/--baseline) and three peers
@@ -9,6 +9,7 @@
  * --attack (default APGD-100, as the paper evaluates, then PGD-10, the quick column the older figures
  * used), side by side, and, on the first --square-encoders attacked items, with Square (black-box, the
  * gradient-masking check); peers with Square (--queries per item), and by transfer in a column of its own.
+ * --metrics keeps a subset (model ids, ssim, pixelmatch, phash): a candidate model alone runs in minutes.
  * Prints the tables and writes bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -103,7 +104,7 @@ const peerMark = (m: SuiteMetric, transfer: boolean | undefined) => (m.kind !== 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' }, attack: { type: 'string' }, queries: { type: 'string' }, 'square-encoders': { type: 'string' } },
+    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' }, attack: { type: 'string' }, queries: { type: 'string' }, 'square-encoders': { type: 'string' }, metrics: { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
@@ -125,15 +126,24 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
 
   const index = await indexModels();
   const ids = { robust: values.model ?? index.default, baseline: values.baseline ?? index.baseline };
+  // --metrics: a subset of the run's metrics (e.g. a candidate model alone: the peers' Square attacks are most
+  // of a run's time, and their figures do not depend on the models).
+  const wanted = values.metrics?.split(',');
+  const known = [ids.robust, ids.baseline, ...PEERS.map((m) => m.id)];
+  const unknown = wanted?.filter((id) => !known.includes(id)) ?? [];
+  if (unknown.length) throw new Error(`--metrics: ${unknown.join(', ')} not in this run (its metrics: ${known.join(', ')})`);
+  const chosen = (id: string) => !wanted || wanted.includes(id);
+  const peers = PEERS.filter((m) => chosen(m.id));
   const encoders: SuiteEncoder[] = [];
   const modelInfo: SuiteJson['models'] = [];
   for (const [role, id] of [['robust', ids.robust], ['baseline', ids.baseline]] as const) {
+    if (!chosen(id)) continue;
     const opened = await openModel(id);
     if (!opened.info.hasAttackGraph) throw new Error(`Model "${id}" ships no attack.onnx: the suite attacks every encoder.`);
     encoders.push(encoderMetric(opened.info.id, `${opened.info.id} (${role === 'robust' ? 'robust default' : 'baseline'})`, await twoAfcModel(opened, true)));
     modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize, encoder_sha256: opened.info.manifest.files.encoder.sha256 });
   }
-  const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...PEERS];
+  const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...peers];
   log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; ${attackNames} L∞ ${epsLabel}; Square ${square.queries} queries (peers; encoders on ${squareEncoders} items, in the ${attackLabel(attacks[0])} pass), seed ${seed}`);
 
   const reports: SuiteTaskReport[] = [];
@@ -164,7 +174,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     const triplets = take(seededOrder(all.map((t) => t.ref), seed, 'semantic'), items).map((ref) => all.find((t) => t.ref === ref)!);
     const itemsOf: TripletItem[] = [];
     for (const t of triplets) itemsOf.push({ id: `semantic|${t.ref}`, ref: await imagenet.load(t.ref), correct: await imagenet.load(t.related), wrong: await imagenet.load(t.unrelated) });
-    return runTriplets(itemsOf, encoders, PEERS, opts);
+    return runTriplets(itemsOf, encoders, peers, opts);
   });
 
   const flowersEval = existsSync(DATA.flowers) ? evaluationImageNames(folderEntries(DATA.flowers)) : [];
@@ -182,7 +192,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         targets: (q, g) => knnTargets(q, g, labels, labels[i], KNN_K, i),
       };
     });
-    return runGallery(gallery, queries, encoders, PEERS, opts);
+    return runGallery(gallery, queries, encoders, peers, opts);
   });
 
   const copyGallery = take(seededOrder(imagenetEval, seed, 'copy'), gallerySize);
@@ -198,7 +208,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         targets: (q, g) => copyTargets(q, g, own),
       });
     }
-    return runGallery(gallery, queries, encoders, PEERS, opts);
+    return runGallery(gallery, queries, encoders, peers, opts);
   });
 
   await run('distortion', noImagenet, DATA.imagenet, 'the project 2AFC (docs/benchmark-2afc.md): mild vs strong blur, JPEG, noise, colour, geometric; augmented copy vs another photo', async (opts) => {
@@ -209,7 +219,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
         itemsOf.push({ id: `distortion|${image}|${t.kind}`, kind: t.kind, ref: t.ref, correct: t.p[t.correct], wrong: t.p[1 - t.correct] });
       }
     }
-    const result = await runTriplets(take(itemsOf, items), encoders, PEERS, opts);
+    const result = await runTriplets(take(itemsOf, items), encoders, peers, opts);
     const per_kind: NonNullable<SuiteTaskReport['per_kind']> = {};
     for (const m of metrics) {
       const { clean, robust } = result.items[m.id];
