@@ -13,7 +13,7 @@
 # then run, on the device, from the repository root, carrying tools/runs/gpu-pack and
 # tools/runs/nsfwjs/mobilenet_v2:
 #   bash tools/rclip_tools/gpu_run.sh
-# Knobs: TRAIN_SECONDS (270), BATCH (256), LR (1e-4); DEVICE (cuda) and ATTACKED (160) for a rehearsal on a CPU:
+# Knobs: TRAIN_SECONDS (270), BATCH (256), LR (1e-4), START, STEPS (skip the timing run), COMPARE=0; DEVICE (cuda) and ATTACKED (160) for a rehearsal on a CPU:
 #   OUT_DIR=/tmp/gpu-rehearsal DEVICE=cpu TRAIN_SECONDS=20 BATCH=32 ATTACKED=16 bash tools/rclip_tools/gpu_run.sh
 set -euo pipefail
 export PYTHONUNBUFFERED=1
@@ -40,25 +40,36 @@ COMMON=(--data "$PACK" --cache runs/gpu-cache --device "$DEVICE" --threads 8 --i
         --inner memory --pgd-step-size 2/255 --memory-age 10 --teacher-size 160 --student-size 96
         --eps 4/255 --eps-warmup-steps 0 --ema 0.999 --batch-size "$BATCH" --lr "$LR" --warmup-steps 200)
 
-# 1. Steps per second at this batch (the first steps include CUDA's start-up, so the rate is of the last 60).
-rm -rf runs/gpu-timing
-$PY -m rclip_tools.train_distill --run runs/gpu-timing "${COMMON[@]}" --steps 100 --proxy-every 0 --log-every 20
-rate=$(grep -o '"images_per_s": [0-9.]*' runs/gpu-timing/metrics.jsonl | tail -3 | grep -o '[0-9.]*$' |
-       awk '{ s += $1 } END { print s / NR }')
-steps=$(awk -v r="$rate" -v t="$TRAIN_SECONDS" -v b="$BATCH" 'BEGIN { printf "%d", r * t / b }')
-echo "gpu_run: ${rate} images/s at batch ${BATCH}: a cosine schedule of ${steps} steps for ${TRAIN_SECONDS} s"
+# 1. Steps per second at this batch (the first steps include CUDA's start-up, so the rate is of the last 60),
+# unless STEPS gives the schedule (a short lease: the first run measured ~5,000 views/s at batch 256 on the H200).
+if [ -n "${STEPS:-}" ]; then
+  steps=$STEPS
+else
+  rm -rf runs/gpu-timing
+  $PY -m rclip_tools.train_distill --run runs/gpu-timing "${COMMON[@]}" --steps 100 --proxy-every 0 --log-every 20
+  rate=$(grep -o '"images_per_s": [0-9.]*' runs/gpu-timing/metrics.jsonl | tail -3 | grep -o '[0-9.]*$' |
+         awk '{ s += $1 } END { print s / NR }')
+  steps=$(awk -v r="$rate" -v t="$TRAIN_SECONDS" -v b="$BATCH" 'BEGIN { printf "%d", r * t / b }')
+  echo "gpu_run: ${rate} images/s at batch ${BATCH}: a cosine schedule of ${steps} steps for ${TRAIN_SECONDS} s"
+fi
 
 # 2. The run: its schedule sized to TRAIN_SECONDS; --minutes caps it should the rate drop. A proxy (clean,
 # PGD-10) every ~1/6 of the schedule for the curve; APGD-100 on 32 photos at the end, as the campaign's.
 rm -rf runs/gpu
 every=$(( steps / 6 + 1 ))
+# The state leaves as it is checkpointed, so a run cut by its limit still returns its last checkpoint.
+( while sleep 20; do [ -f runs/gpu/last.pt ] && cp runs/gpu/last.pt "$OUT_DIR/gpu-last.pt.tmp" &&
+    mv "$OUT_DIR/gpu-last.pt.tmp" "$OUT_DIR/gpu-last.pt"; done ) &
+copier=$!
 $PY -m rclip_tools.train_distill --run runs/gpu "${COMMON[@]}" --steps "$steps" \
   --minutes "$(awk -v t="$TRAIN_SECONDS" 'BEGIN { print t / 60 * 1.2 }')" --proxy-every "$every" \
-  --no-proxy-at-start --proxy-attacked 32 --log-every 50 --checkpoint-minutes 2
+  --no-proxy-at-start --proxy-attacked 32 --log-every 50 --checkpoint-minutes 1
+kill "$copier"
 cp runs/gpu/last.pt "$OUT_DIR/gpu-last.pt"
 cp runs/gpu/metrics.jsonl "$OUT_DIR/gpu-metrics.jsonl"
 
-# 3. The run and its start side by side on every evaluation photo (each row printed as it is done).
+# 3. The run and its start side by side on every evaluation photo (each row printed as it is done; COMPARE=0 skips it).
+[ "${COMPARE:-1}" = 0 ] && { echo "gpu_run: done (no comparison)"; exit 0; }
 $PY -m rclip_tools.state_eval runs/gpu/last.pt "$START" --data "$PACK" --cache runs/gpu-cache \
   --device "$DEVICE" --attacked "$ATTACKED" | tee "$OUT_DIR/gpu-compare.jsonl"
 echo "gpu_run: done"
