@@ -53,11 +53,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     wnids = [f.name.split("_")[0] for f in files]
     cache_kw = {"cache_dir": args.cache} if args.cache else {}
     rows = []
+    images_at: dict[int, torch.Tensor] = {}  # by input size: every state's student and EMA share one
     for path in args.states:
         state = load_state(path)
         for name, model in models_of(state, args.nsfwjs, device).items():
             size = model.image_size
-            images = cached_images(files, size, **cache_kw, tag="eval").to(device).float() / 255
+            if size not in images_at:
+                images_at[size] = cached_images(files, size, **cache_kw, tag="eval").to(device).float() / 255
+            images = images_at[size]
             start = time.time()
             figures = evaluate_suite(model, images, wnids, attacked=args.attacked, apgd_iters=args.apgd_iters)
             row = {"state": str(path), "step": state.get("step"), "weights": name, "device": args.device,

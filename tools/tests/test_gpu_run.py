@@ -14,12 +14,11 @@ import pytest
 import torch
 from PIL import Image
 
-from rclip_tools import pack_data, state_eval, train_distill
-from rclip_tools import semantic_eval
+from rclip_tools import pack_data, semantic_eval, state_eval, train_distill
 from rclip_tools.data import DEFAULT_DATA_ROOT, list_images, load_square, split_flowers, split_imagenet_sample
 from rclip_tools.trainutil import load_state, on_cpu
 
-from test_mobilenet import NSFWJS, needs_data, needs_wordnet, nsfwjs  # noqa: F401  (the fixture)
+from test_mobilenet import needs_data, needs_wordnet, nsfwjs  # noqa: F401  (nsfwjs: the fixture)
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device (the GPU run's machine has one)")
 
@@ -57,6 +56,15 @@ def test_pack_keeps_the_split_the_evaluation_pixels_and_the_triplets(tmp_path, m
     assert [semantic_eval.ancestors_with_depth(o) for o in offsets] == expected
 
 
+def train_tiny(nsfwjs: Path, tmp_path: Path, *extra: str) -> Path:
+    """A few steps of the memory recipe on a handful of photos at toy sizes, with an EMA; its run folder."""
+    run = tmp_path / "run"
+    train_distill.main(["--run", str(run), "--nsfwjs", str(nsfwjs), "--data", str(DEFAULT_DATA_ROOT), "--cache",
+                        str(tmp_path / "cache"), "--teacher-size", "64", "--student-size", "32", "--ema", "0.9",
+                        "--inner", "memory", "--eps-warmup-steps", "0", *extra])
+    return run
+
+
 def test_states_are_saved_on_the_cpu():
     nested = {"a": [torch.ones(2)], "b": (torch.zeros(1), 3), "c": "text"}
     moved = on_cpu(nested)
@@ -68,11 +76,8 @@ def test_states_are_saved_on_the_cpu():
 @needs_data
 @needs_wordnet
 def test_state_eval_puts_student_and_ema_side_by_side(nsfwjs, tmp_path):
-    run = tmp_path / "run"
-    train_distill.main(["--run", str(run), "--nsfwjs", str(nsfwjs), "--data", str(DEFAULT_DATA_ROOT), "--cache",
-                        str(tmp_path / "cache"), "--max-images", "8", "--batch-size", "4", "--teacher-size", "64",
-                        "--student-size", "32", "--threads", "1", "--steps", "2", "--ema", "0.9", "--proxy-every", "0",
-                        "--inner", "memory", "--eps-warmup-steps", "0"])
+    run = train_tiny(nsfwjs, tmp_path, "--max-images", "8", "--batch-size", "4", "--threads", "1", "--steps", "2",
+                     "--proxy-every", "0")
     rows = state_eval.main([str(run / "last.pt"), "--nsfwjs", str(nsfwjs), "--cache", str(tmp_path / "cache"),
                             "--images", "40", "--attacked", "16", "--apgd-iters", "3", "--out", str(tmp_path / "rows.json")])
     assert [r["weights"] for r in rows] == ["student", "ema"] and all(r["step"] == 2 for r in rows)
@@ -84,12 +89,9 @@ def test_state_eval_puts_student_and_ema_side_by_side(nsfwjs, tmp_path):
 @needs_data
 @needs_wordnet
 def test_memory_recipe_trains_on_cuda_and_its_state_loads_on_the_cpu(nsfwjs, tmp_path):
-    run = tmp_path / "run"
-    train_distill.main(["--run", str(run), "--nsfwjs", str(nsfwjs), "--data", str(DEFAULT_DATA_ROOT), "--cache",
-                        str(tmp_path / "cache"), "--max-images", "16", "--batch-size", "8", "--teacher-size", "64",
-                        "--student-size", "32", "--steps", "4", "--ema", "0.9", "--inner", "memory", "--memory-age", "2",
-                        "--eps-warmup-steps", "0", "--proxy-every", "3", "--proxy-images", "40", "--proxy-attacked", "16",
-                        "--proxy-apgd-iters", "2", "--no-proxy-at-start", "--device", "cuda"])
+    run = train_tiny(nsfwjs, tmp_path, "--max-images", "16", "--batch-size", "8", "--steps", "4", "--memory-age", "2",
+                     "--proxy-every", "3", "--proxy-images", "40", "--proxy-attacked", "16", "--proxy-apgd-iters", "2",
+                     "--no-proxy-at-start", "--device", "cuda")
     state = load_state(run / "last.pt")
     assert state["step"] == 4 and state["student"]["state_dict"]["centre"].device.type == "cpu"
     assert all(t.device.type == "cpu" for t in load_state(run / "memory.pt").values())
