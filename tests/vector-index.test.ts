@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticEmbeddings } from '../bench/synthetic-embeddings';
 import { pairsWithin } from '../src/core/nearest';
+import { seededRandom, shuffleInPlace } from '../src/core/random';
 import { EmbeddingStore } from '../src/engine/embedding-store';
 import { ensureIndex, indexedPairsWithin } from '../src/engine/vector-index';
 
@@ -37,5 +38,17 @@ describe('indexedPairsWithin', () => {
     expect(found.has(`${Math.min(lostRow, source)},${Math.max(lostRow, source)}`)).toBe(true);
     expect([...found].every((k) => exact.has(k))).toBe(true);
     expect(found.size).toBe(exact.size);
+  });
+});
+
+describe('shuffleInPlace (the index adds rows in this order)', () => {
+  it('is a permutation, the same for a seed and another for another seed', () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => i);
+    const a = shuffleInPlace([...rows], seededRandom(7));
+    expect([...a].sort((x, y) => x - y)).toEqual(rows);
+    expect(a).toEqual(shuffleInPlace([...rows], seededRandom(7)));
+    expect(a).not.toEqual(shuffleInPlace([...rows], seededRandom(8)));
+    // Far from the store's order: few rows stay where they were.
+    expect(a.filter((r, i) => r === i).length).toBeLessThan(10);
   });
 });

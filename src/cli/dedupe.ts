@@ -9,7 +9,7 @@ import { EMBED_THREADS, openModel } from '../engine/node-model';
 import { ensureIndex, indexedPairsWithin } from '../engine/vector-index';
 import type { Output, Values } from './commands';
 import { openFolderStore, syncFolder } from './index-cache';
-import { createProgress } from './progress';
+import { createProgress, type Progress } from './progress';
 
 export type { DuplicateGroup };
 
@@ -59,9 +59,10 @@ export async function dedupeCommand(values: Values, positionals: string[]): Prom
     edges = exactEdges(gatherRows(synced.contents, synced.rows), threshold);
     search = 'exact';
   } else {
-    const progress = createProgress('indexing', synced.contents.vectors.rows);
-    const index = ensureIndex(store, synced.contents, (done, total) => total > 0 && progress.tick(done));
-    progress.end();
+    // Sized on the first report: only the rows not yet in the saved index are added.
+    let progress = null as Progress | null;
+    const index = ensureIndex(store, synced.contents, (done, total) => (progress ??= createProgress('indexing', total)).tick(done));
+    progress?.end();
     edges = [];
     const { secondLooks, joined } = indexedPairsWithin(index, synced.contents, synced.rows, threshold, (i, j, d) => edges.push([i, j, d]));
     search = `index (usearch HNSW, ${index.added} rows added now; ${secondLooks} rows searched again; ${joined} pairs found by the shared-neighbour join; candidates verified exactly)`;

@@ -12,6 +12,15 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** Fisher–Yates: `items` in a random order drawn from `random`, in place. */
+export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
 /** Standard normal samples (Box–Muller) from a uniform generator. */
 export function gaussianSamples(n: number, random: () => number): Float32Array {
   const out = new Float32Array(n);
