@@ -39,6 +39,35 @@ describe('indexedPairsWithin', () => {
     expect([...found].every((k) => exact.has(k))).toBe(true);
     expect(found.size).toBe(exact.size);
   });
+
+  it('extends a saved index with rows appended later, and finds their pairs with the old rows', () => {
+    const n = 2000;
+    const dim = 64;
+    const { data } = syntheticEmbeddings(n, dim, { seed: 9, clusterSize: 100, plantedShare: 0 });
+    const store = EmbeddingStore.open(path.join(dir, 'extend'), { id: 'synthetic', encoderSha256: '0'.repeat(64), dim });
+    store.append(Array.from({ length: n }, (_, i) => ({ path: `r${i}`, size: 0, mtimeMs: 0, embedding: data.subarray(i * dim, (i + 1) * dim) })));
+    expect(ensureIndex(store, store.read()).added).toBe(n);
+    // 40 near-copies of old rows (a small step towards another row), appended after the index was saved.
+    const copies = Array.from({ length: 40 }, (_, c) => {
+      const [a, b] = [c * 37, c * 37 + 1];
+      const v = Float32Array.from({ length: dim }, (_, k) => data[a * dim + k] + 0.15 * data[b * dim + k]);
+      const norm = Math.hypot(...v);
+      return { path: `copy${c}`, size: 0, mtimeMs: 0, embedding: v.map((x) => x / norm) };
+    });
+    store.append(copies);
+    const reopened = EmbeddingStore.open(store.dir, { id: 'synthetic', encoderSha256: '0'.repeat(64), dim });
+    const contents = reopened.read();
+    const index = ensureIndex(reopened, contents);
+    expect(index.added).toBe(copies.length);
+    expect(index.index.size()).toBe(n + copies.length);
+    const rows = Int32Array.from({ length: contents.vectors.rows }, (_, i) => i);
+    const exact = new Set<string>();
+    pairsWithin(contents.vectors, 0.1, (i, j) => exact.add(`${i},${j}`));
+    expect([...exact].filter((k) => Number(k.split(',')[1]) >= n).length).toBeGreaterThanOrEqual(copies.length);
+    const found = new Set<string>();
+    indexedPairsWithin(index, contents, rows, 0.1, (i, j) => found.add(`${i},${j}`));
+    expect([...found].sort()).toEqual([...exact].sort());
+  });
 });
 
 describe('shuffleInPlace (the index adds rows in this order)', () => {
