@@ -11,6 +11,9 @@
  *                   verification, grouping; and `rclip match`'s search for 1,000 queries
  *   --phase recall  exact all-pairs (brute force) on a 50,000-row subset (every real row, planted
  *                   synthetic pairs, random rows) vs the pairs the timed phase found inside that subset
+ *   --phase append  the real rows added later: the index built over the synthetic rows alone, then
+ *                   extended with the real rows (as when files join an indexed folder), searched
+ *                   again; recall against the recall phase's exact pairs (run it after that phase)
  * Writes bench/results/dedupe-million.json (merged across phases).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,7 +27,7 @@ import { seededRandom } from '../src/core/random';
 import { EmbeddingStore, gatherRows, storeModel, syncFiles, type StoreRow } from '../src/engine/embedding-store';
 import { expandImageArgs } from '../src/engine/node-images';
 import { openModel } from '../src/engine/node-model';
-import { ensureIndex, indexedNearest, indexedPairsWithin } from '../src/engine/vector-index';
+import { ensureIndex, indexedNearest, indexedPairsWithin, removeIndexFile } from '../src/engine/vector-index';
 import { NEAR_DUPLICATE_KINDS, writeNearDuplicate } from './near-duplicate-files';
 import { syntheticEmbeddings } from './synthetic-embeddings';
 
@@ -227,6 +230,7 @@ async function recallPhase() {
   pairsWithin({ rows: head, dim: m.dim, data: m.data.subarray(0, head * m.dim) }, threshold, (i, j) => headPairs.add(`${rows[i]},${rows[j]}`));
   const headFromBrute = [...exact].filter((k) => k.split(',').every((r) => chosenHead.has(Number(r))));
   const chosenCheck = headPairs.size === headFromBrute.length && headFromBrute.every((k) => headPairs.has(k));
+  writeFileSync(path.join(work, 'exact-pairs.json'), JSON.stringify([...exact]));
   let hit = 0;
   for (const [a, b] of found) if (exact.has(`${Math.min(a, b)},${Math.max(a, b)}`)) hit++;
   const inSubset = found.filter(([a, b]) => chosen.has(a) && chosen.has(b)).length;
@@ -235,7 +239,31 @@ async function recallPhase() {
   console.log(`recall on the ${rows.length}-row subset: ${hit}/${exact.size} = ${(hit / exact.size).toFixed(4)} (exact all-pairs ${exactS.toFixed(0)} s)`);
 }
 
-const phases: Record<string, () => Promise<void>> = { real: realPhase, timed: timedPhase, recall: recallPhase };
+async function appendPhase() {
+  const model = await openModel(undefined);
+  const store = EmbeddingStore.open(path.join(work, 'million-store'), storeModel(model));
+  const contents = store.read();
+  const planted = JSON.parse(readFileSync(path.join(work, 'planted.json'), 'utf8')) as { synthetic: number };
+  const exact = new Set(JSON.parse(readFileSync(path.join(work, 'exact-pairs.json'), 'utf8')) as string[]);
+  const threshold = model.info.manifest.calibration!.dedupeThreshold;
+  const { dim, data } = contents.vectors;
+  // The store as it was before the real files joined it: its first rows, indexed from scratch.
+  const before = { ...contents, vectors: { rows: planted.synthetic, dim, data: data.subarray(0, planted.synthetic * dim) } };
+  removeIndexFile(store);
+  const [, buildS] = await time(() => ensureIndex(store, before));
+  const [extended, appendS] = await time(() => ensureIndex(store, contents));
+  const all = Int32Array.from(contents.latest.values()).sort();
+  const found = new Set<string>();
+  const [, searchS] = await time(() => indexedPairsWithin(extended, contents, all, threshold, (i, j) => found.add(`${Math.min(all[i], all[j])},${Math.max(all[i], all[j])}`)));
+  const isReal = (k: string) => k.split(',').some((r) => Number(r) >= planted.synthetic);
+  const realExact = [...exact].filter(isReal);
+  const hit = [...exact].filter((k) => found.has(k)).length;
+  const realHit = realExact.filter((k) => found.has(k)).length;
+  record('append', { rows_before: planted.synthetic, rows_appended: extended.added, build_before_s: +buildS.toFixed(1), append_s: +appendS.toFixed(1), ms_per_appended_row: +((appendS * 1000) / extended.added).toFixed(2), search_s: +searchS.toFixed(1), recall: +(hit / exact.size).toFixed(4), exact_pairs: exact.size, recall_of_pairs_with_an_appended_row: +(realHit / realExact.length).toFixed(4), exact_pairs_with_an_appended_row: realExact.length });
+  console.log(`append: ${extended.added} rows in ${appendS.toFixed(0)} s; recall ${hit}/${exact.size}, of the appended rows' pairs ${realHit}/${realExact.length}`);
+}
+
+const phases: Record<string, () => Promise<void>> = { real: realPhase, timed: timedPhase, recall: recallPhase, append: appendPhase };
 const phase = phases[values.phase ?? ''];
-if (!phase) throw new Error('--phase real|timed|recall');
+if (!phase) throw new Error('--phase real|timed|recall|append');
 await phase();
