@@ -234,8 +234,11 @@ async function recallPhase() {
   let hit = 0;
   for (const [a, b] of found) if (exact.has(`${Math.min(a, b)},${Math.max(a, b)}`)) hit++;
   const inSubset = found.filter(([a, b]) => chosen.has(a) && chosen.has(b)).length;
-  const realExact = [...exact].filter((k) => k.split(',').every((r) => Number(r) >= planted.synthetic)).length;
-  record('recall', { subset_rows: rows.length, exact_pairs: exact.size, exact_real_pairs: realExact, found_in_subset: inSubset, recall: +(hit / exact.size).toFixed(4), false_pairs: inSubset - hit, exact_all_pairs_s: +exactS.toFixed(1), exact_method: 'usearch exactSearch (brute force, f32, all rows × all rows, k widened until the k-th is beyond the threshold), each pair re-measured in float32', brute_force_equals_pairsWithin_on_5000_rows: chosenCheck });
+  const foundKeys = new Set(found.map(([a, b]) => `${Math.min(a, b)},${Math.max(a, b)}`));
+  const realPairs = [...exact].filter((k) => k.split(',').every((r) => Number(r) >= planted.synthetic));
+  const realExact = realPairs.length;
+  const realHit = realPairs.filter((k) => foundKeys.has(k)).length;
+  record('recall', { subset_rows: rows.length, exact_pairs: exact.size, exact_real_pairs: realExact, recall_of_real_pairs: +(realHit / realExact).toFixed(4), found_in_subset: inSubset, recall: +(hit / exact.size).toFixed(4), false_pairs: inSubset - hit, exact_all_pairs_s: +exactS.toFixed(1), exact_method: 'usearch exactSearch (brute force, f32, all rows × all rows, k widened until the k-th is beyond the threshold), each pair re-measured in float32', brute_force_equals_pairsWithin_on_5000_rows: chosenCheck });
   console.log(`recall on the ${rows.length}-row subset: ${hit}/${exact.size} = ${(hit / exact.size).toFixed(4)} (exact all-pairs ${exactS.toFixed(0)} s)`);
 }
 
