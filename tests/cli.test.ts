@@ -2,7 +2,7 @@
  * `rclip` as users run it: a real process (bin/rclip.mjs), the shipped models, real image files
  * (the repo's samples, ../shared/data when present, and images generated here with sharp).
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ortWeb from 'onnxruntime-web';
@@ -172,6 +172,21 @@ describe('rclip embed', () => {
     const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset + 10 + headerLength, bytes.byteOffset + bytes.byteLength));
     expect(data.length).toBe(3 * manifest.embeddingSize);
     expect(Math.hypot(...data.subarray(0, manifest.embeddingSize))).toBeCloseTo(1, 5);
+  });
+
+  it('takes a command line of hundreds of file names (onnxruntime-node crashed from ~25 KB of it)', async () => {
+    // 160 links with 200-character names to one photo: a 33 KB command line, as a shell glob makes.
+    const many = path.join(dir, 'many');
+    mkdirSync(many, { recursive: true });
+    const files = Array.from({ length: 160 }, (_, i) => path.join(many, `${String(i).padStart(3, '0')}-${'x'.repeat(196)}.jpg`));
+    for (const f of files) if (!existsSync(f)) symlinkSync(sunset, f);
+    expect(files.join(' ').length).toBeGreaterThan(32_000);
+    const out = path.join(dir, 'many.jsonl');
+    const r = await rclip('embed', ...files, '--out', out, '--json');
+    expect(r.code).toBe(0);
+    expect(json(r).images).toBe(files.length);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.file)).toEqual(files);
   });
 
   it('refuses an --out that is neither .jsonl nor .npy, and a folder without images', async () => {
