@@ -231,10 +231,9 @@ async function recallPhase() {
   const headFromBrute = [...exact].filter((k) => k.split(',').every((r) => chosenHead.has(Number(r))));
   const chosenCheck = headPairs.size === headFromBrute.length && headFromBrute.every((k) => headPairs.has(k));
   writeFileSync(path.join(work, 'exact-pairs.json'), JSON.stringify([...exact]));
-  let hit = 0;
-  for (const [a, b] of found) if (exact.has(`${Math.min(a, b)},${Math.max(a, b)}`)) hit++;
-  const inSubset = found.filter(([a, b]) => chosen.has(a) && chosen.has(b)).length;
   const foundKeys = new Set(found.map(([a, b]) => `${Math.min(a, b)},${Math.max(a, b)}`));
+  const hit = [...exact].filter((k) => foundKeys.has(k)).length;
+  const inSubset = found.filter(([a, b]) => chosen.has(a) && chosen.has(b)).length;
   const realPairs = [...exact].filter((k) => k.split(',').every((r) => Number(r) >= planted.synthetic));
   const realExact = realPairs.length;
   const realHit = realPairs.filter((k) => foundKeys.has(k)).length;
