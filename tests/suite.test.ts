@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -148,8 +148,8 @@ describe('suite definitions', () => {
     const result = await runTriplets([item], [], [meanDistance], { seed: 0, attacked: 1, attack: attackSettings('pgd', 'linf', 8 / 255), square: squareSettings(8 / 255, 200), squareEncoders: 0, blackBox: true, log: () => {} });
     expect(result.items.mean.clean).toEqual([0.5]);
     expect(result.scores.mean).toMatchObject({ transfer: false, robust: 0 });
-    // No encoder, so no adversarial image to transfer: right on all of none.
-    expect(result.transfer.mean).toMatchObject({ transfer: true });
+    // No encoder, so no adversarial image to transfer: no transfer figure (it was once a perfect score over none).
+    expect(result.transfer.mean).toMatchObject({ transfer: true, attacked_n: 0, robust: null });
   });
 });
 
@@ -235,5 +235,26 @@ describe('npm run bench -- --suite', () => {
     expect(json.metrics.map((m) => m.id)).toEqual([index.default, 'ssim']);
     for (const t of json.tasks) if (!t.skipped) expect(Object.keys(t.scores!)).toEqual([index.default, 'ssim']);
     await expect(suiteMain(['--suite', '--quick', '--metrics', 'lpips', '--out', out])).rejects.toThrow(/--metrics: lpips not in this run \(its metrics: .*ssim, pixelmatch, phash\)/);
+  }, 120_000);
+
+  it('a stopped run resumes from <out>.partial.json with the same options, and refuses one made with others', async () => {
+    const { suiteMain } = await import('../bench/suite/main');
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');
+    const partialFile = out.replace(/\.json$/, '.partial.json');
+    const args = ['--suite', '--quick', '--items', '2', '--attacked', '1', '--attack', 'pgd-2', '--queries', '20', '--tasks', 'semantic,distortion', '--metrics', 'ssim,phash', '--out', out];
+    const whole = await suiteMain(args);
+    expect(existsSync(partialFile)).toBe(false);
+    // A run stopped after its first report: that report saved (marked by its seconds), the rest not yet run.
+    const first = { ...whole.tasks[0], seconds: 12345 };
+    writeFileSync(partialFile, JSON.stringify({ suite: 'partial', settings: whole.settings, seconds: 600, tasks: [first] }));
+    const resumed = await suiteMain(args);
+    expect(resumed.tasks[0]).toEqual(first);
+    // The other report was run again, to the same figures (seeded).
+    expect(resumed.tasks.slice(1).map((t) => t.scores)).toEqual(whole.tasks.slice(1).map((t) => t.scores));
+    expect(resumed.seconds).toBeGreaterThanOrEqual(600);
+    expect(existsSync(partialFile)).toBe(false);
+    writeFileSync(partialFile, JSON.stringify({ suite: 'partial', settings: { ...whole.settings, seed: 1 }, seconds: 1, tasks: [first] }));
+    await expect(suiteMain(args)).rejects.toThrow(/suite\.partial\.json holds reports made with other settings \(seed: 1 there, 0 now\)/);
+    expect(existsSync(partialFile)).toBe(true);
   }, 120_000);
 });

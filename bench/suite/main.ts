@@ -10,9 +10,10 @@
  * used), side by side, and, on the first --square-encoders attacked items, with Square (black-box, the
  * gradient-masking check); peers with Square (--queries per item), and by transfer in a column of its own.
  * --metrics keeps a subset (model ids, ssim, pixelmatch, phash): a candidate model alone runs in minutes.
- * Prints the tables and writes bench/results/suite-<quick|full>.json. Seeded; only evaluation photos (sorted index i % 5 == 4).
+ * Prints the tables and writes bench/results/suite-<quick|full>.json (or --out). Seeded; only evaluation photos (sorted index i % 5 == 4).
+ * Resumable: finished (task, attack) reports are kept in <out>.partial.json until the run ends; rerun the same command.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -75,6 +76,8 @@ export interface SuiteJson {
   square: Record<string, unknown>;
   /** encoder_sha256: which weights were scored (an id outlives a re-export; record-measured checks it). */
   models: Array<{ id: string; role: string; input_size: number; embedding_size: number; encoder_sha256?: string }>;
+  /** The options that decide the figures: what a partial run (<out>.partial.json) must match to be resumed. */
+  settings: SuiteSettings;
   metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
   tasks: SuiteTaskReport[];
   speed_ms_per_pair: Record<string, number | null>;
@@ -146,6 +149,14 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...peers];
   log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; ${attackNames} L∞ ${epsLabel}; Square ${square.queries} queries (peers; encoders on ${squareEncoders} items, in the ${attackLabel(attacks[0])} pass), seed ${seed}`);
 
+  const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
+  // Each (task, attack) report is kept in <out>.partial.json as it completes: the full form takes hours, a run
+  // that stops (a session's end) starts again where it was when rerun with the same options.
+  const settings: SuiteSettings = {
+    mode, seed, items: items ?? null, attacked, gallery: gallerySize ?? null, eps, attacks: attacks.map(attackLabel), queries: square.queries, square_encoders: squareEncoders,
+    models: modelInfo.map((m) => `${m.id}:${m.encoder_sha256 ?? '?'}`), metrics: metrics.map((m) => m.id),
+  };
+  const partial = resumeSuite(file, settings, log);
   const reports: SuiteTaskReport[] = [];
   const imagenetEval = existsSync(DATA.imagenet) ? evaluationImageNames(folderEntries(DATA.imagenet)) : [];
   const imagenet = folderTripletSources(DATA.imagenet, imagenetEval);
@@ -154,6 +165,12 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     if (!tasks.includes(task)) return;
     for (const attack of attacks) {
       const label = attackLabel(attack);
+      const saved = partial.reports.find((r) => r.task === task && r.attack === label);
+      if (saved) {
+        log(`  ${task} (${label}): from ${path.relative(root, partial.file)}`);
+        reports.push(saved);
+        continue;
+      }
       if (missing) {
         log(`  ${task} (${label}): skipped (${missing})`);
         reports.push({ task, attack: label, skipped: missing });
@@ -164,6 +181,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
       const blackBox = attack === attacks[0];
       const result = await body({ seed, attacked, attack, square, squareEncoders, blackBox, log });
       reports.push({ task, attack: label, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, transfer: result.transfer, ...(blackBox ? { square: result.square } : {}), ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
+      partial.save(reports.at(-1)!);
     }
   };
   const noImagenet = imagenetEval.length ? null : `${DATA.imagenet} is absent`;
@@ -242,7 +260,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const speed: Record<string, number | null> = {};
   for (const m of metrics) speed[m.id] = pairs.length ? +(await msPerPair(m, pairs)).toFixed(3) : null;
 
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = partial.secondsBefore + (performance.now() - started) / 1000;
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version };
   const ranTasks = SUITE_TASKS.filter((t) => reports.some((r) => r.task === t && r.scores));
   const reportOf = (task: SuiteTask, label: string) => reports.find((r) => r.task === task && r.attack === label && r.scores)!;
@@ -289,7 +307,6 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     ]),
   ].join('\n\n');
   process.stdout.write(`${text}\n`);
-  const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
   const json: SuiteJson = {
     suite: 'rclip-web benchmark suite',
     version: 2,
@@ -300,6 +317,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     attacks: attacks.map((a) => ({ label: attackLabel(a), method: a.method, norm: a.norm, eps: a.eps, steps: a.steps, step_size: a.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core attack (src/core/suite.ts attackMargin)' })),
     square: { queries: square.queries, p_init: square.pInit, eps: square.eps, shortlist: SQUARE_SHORTLIST, run_with: attackLabel(attacks[0]), objective: 'the task margin from distances alone (peers: their own distance, pHash its soft Hamming distance; encoders: the white-box margin from embeddings); stops at the first query the decision flips (src/core/square.ts)' },
     models: modelInfo,
+    settings,
     metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
     tasks: reports,
     speed_ms_per_pair: speed,
@@ -309,6 +327,53 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   };
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(json, null, 1) + '\n');
+  partial.remove();
   log(`written: ${path.relative(root, file)} (${(seconds / 60).toFixed(1)} min)`);
   return json;
+}
+
+/** What must match for saved reports to be reused: the options that change a report's figures. */
+export type SuiteSettings = Record<string, unknown>;
+
+interface PartialSuite {
+  suite: string;
+  settings: SuiteSettings;
+  /** Seconds the earlier runs spent on the saved reports. */
+  seconds: number;
+  tasks: SuiteTaskReport[];
+}
+
+/**
+ * The reports an earlier run with the same settings saved in `<file>.partial.json` (none if there is no such
+ * file), and how to add one. Other settings are an error naming the difference, not a silent restart: the
+ * file may hold hours of work.
+ */
+export function resumeSuite(file: string, settings: SuiteSettings, log: (line: string) => void) {
+  const partialFile = file.replace(/(\.json)?$/, '.partial.json');
+  const started = performance.now();
+  let saved: PartialSuite = { suite: 'rclip-web benchmark suite, partial', settings, seconds: 0, tasks: [] };
+  if (existsSync(partialFile)) {
+    const found = JSON.parse(readFileSync(partialFile, 'utf8')) as PartialSuite;
+    const differ = [...new Set([...Object.keys(settings), ...Object.keys(found.settings ?? {})])].filter((k) => JSON.stringify(settings[k]) !== JSON.stringify(found.settings?.[k]));
+    if (differ.length) {
+      throw new Error(`${partialFile} holds reports made with other settings (${differ.map((k) => `${k}: ${JSON.stringify(found.settings?.[k])} there, ${JSON.stringify(settings[k])} now`).join('; ')}): run with those options to finish it, or move it away to start over`);
+    }
+    saved = found;
+    log(`resuming: ${saved.tasks.length} report(s) from ${partialFile} (${(saved.seconds / 60).toFixed(1)} min of earlier runs)`);
+  }
+  const secondsBefore = saved.seconds;
+  return {
+    file: partialFile,
+    reports: saved.tasks,
+    secondsBefore,
+    save(report: SuiteTaskReport) {
+      saved = { ...saved, seconds: +(secondsBefore + (performance.now() - started) / 1000).toFixed(1), tasks: [...saved.tasks, report] };
+      mkdirSync(path.dirname(partialFile), { recursive: true });
+      writeFileSync(`${partialFile}.tmp`, JSON.stringify(saved, null, 1) + '\n');
+      renameSync(`${partialFile}.tmp`, partialFile);
+    },
+    remove() {
+      rmSync(partialFile, { force: true });
+    },
+  };
 }

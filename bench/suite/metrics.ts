@@ -7,11 +7,11 @@
  * the core's bicubic resize.
  */
 import pixelmatch from 'pixelmatch';
-import { ssim } from 'ssim.js';
 import { cosineDistance } from '../../src/core/distance';
 import { hammingDistance, phashFeatures, phashSoftDistance, PHASH_BITS, type PhashFeatures } from '../../src/core/phash';
 import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../../src/core/preprocess';
 import { modelInput, WORK_BACKGROUND, WORK_SIZE, type TwoAfcModel } from '../../src/core/twoafc';
+import { meanSsim, ssimFeatures } from './ssim';
 
 export interface SuiteMetric<F = unknown> {
   id: string;
@@ -65,13 +65,11 @@ const syncPeer = <F>(id: string, label: string, feature: (img: RgbaImage) => F, 
   distance,
 });
 
-/** 1 − mean SSIM (ssim.js defaults: 11×11 window, its "weber" implementation, greyscale). */
-export const ssimMetric = syncPeer(
-  'ssim',
-  'SSIM (ssim.js, 1 − mSSIM)',
-  (img) => ({ data: new Uint8ClampedArray(img.data), width: img.width, height: img.height }),
-  (a, b) => 1 - ssim(a, b).mssim,
-);
+/**
+ * 1 − mean SSIM as ssim.js computes it (defaults: 11×11 window, its "weber" implementation, greyscale),
+ * bit for bit, with each image's terms computed once (./ssim.ts): Square compares one query with 12 photos.
+ */
+export const ssimMetric = syncPeer('ssim', 'SSIM (ssim.js, 1 − mSSIM)', ssimFeatures, (a, b) => 1 - meanSsim(a, b));
 
 /** The share of pixels pixelmatch counts as different (its default threshold 0.1, anti-aliasing detection on). */
 export const pixelmatchMetric = syncPeer(

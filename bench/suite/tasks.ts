@@ -159,9 +159,10 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
         const [ra] = await peer.features([advs[i]]);
         worst = Math.min(worst, tripletScore(peer.distance(ra, c), peer.distance(ra, w)));
       }
-      transfer.push(worst);
+      // No encoder in this run (--metrics): no adversarial images, so no transfer figure (not a perfect one).
+      if (adversarials.size) transfer.push(worst);
       if (!opts.blackBox) {
-        robust.push(worst);
+        if (adversarials.size) robust.push(worst);
         continue;
       }
       const sq = await squareItem(opts, item.id, peer.id, item.ref, async (x) => {
@@ -225,9 +226,9 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
         const [qa] = await peer.features([advs[i]]);
         ok &&= query.decide(against(peer, qa, g));
       }
-      transfer.push(ok ? 1 : 0);
+      if (adversarials.size) transfer.push(ok ? 1 : 0);
       if (!opts.blackBox) {
-        robust.push(ok ? 1 : 0);
+        if (adversarials.size) robust.push(ok ? 1 : 0);
         continue;
       }
       // Each query compares with the SQUARE_SHORTLIST gallery items nearest the clean query (the rest count
