@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { validateManifest, type HeldRadius } from '../src/core/manifest';
 import { per255 } from '../src/core/options';
-import type { SuiteJson } from './suite/main';
+import type { SuiteJson } from './suite/report';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values, positionals } = parseArgs({ options: { write: { type: 'boolean' }, 'training-proxy': { type: 'string', multiple: true } }, allowPositionals: true });

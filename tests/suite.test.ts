@@ -237,6 +237,25 @@ describe('npm run bench -- --suite', () => {
     await expect(suiteMain(['--suite', '--quick', '--metrics', 'lpips', '--out', out])).rejects.toThrow(/--metrics: lpips not in this run \(its metrics: .*ssim, pixelmatch, phash\)/);
   }, 120_000);
 
+  it('renders its tables from the JSON alone, and merges two runs over the same items that scored different metrics', async () => {
+    const { suiteMain } = await import('../bench/suite/main');
+    const { mergeSuites, suiteTables } = await import('../bench/suite/report');
+    const committed = JSON.parse(readFileSync(path.resolve(__dirname, '../bench/results/suite-full-a9e43012.json'), 'utf8'));
+    expect(suiteTables(committed)).toBe(committed.table);
+    const dir = mkdtempSync(path.join(tmpdir(), 'suite-'));
+    const args = (metrics: string, out: string) => ['--suite', '--quick', '--items', '2', '--attacked', '1', '--attack', 'pgd-2', '--queries', '20', '--tasks', 'semantic,distortion', '--metrics', metrics, '--out', path.join(dir, out)];
+    const both = await suiteMain(args('ssim,phash', 'both.json'));
+    const ssimRun = await suiteMain(args('ssim', 'ssim.json'));
+    const phashRun = await suiteMain(args('phash', 'phash.json'));
+    const merged = mergeSuites(ssimRun, phashRun, ['ssim.json', 'phash.json']);
+    expect(merged.metrics.map((m) => m.id)).toEqual(['ssim', 'phash']);
+    // Each metric's figures do not depend on which others ran beside it (Square is seeded per item and metric).
+    expect(merged.tasks.map((t) => t.scores)).toEqual(both.tasks.map((t) => t.scores));
+    expect(merged.table).toContain('Merged from ssim.json and phash.json');
+    expect(() => mergeSuites(ssimRun, ssimRun, ['a', 'b'])).toThrow(/both scored ssim/);
+    expect(() => mergeSuites(ssimRun, { ...phashRun, seed: 1 }, ['a', 'b'])).toThrow(/seed differs/);
+  }, 120_000);
+
   it('a stopped run resumes from <out>.partial.json with the same options, and refuses one made with others', async () => {
     const { suiteMain } = await import('../bench/suite/main');
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');

@@ -17,16 +17,17 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { attackLabel, type AttackSettings } from '../../src/core/attack';
+import { attackLabel } from '../../src/core/attack';
 import { squareSettings } from '../../src/core/square';
 import { attackListOption, integerOption, numberOption, per255 } from '../../src/core/options';
-import { applyCopyEdit, copyEdit, copyMargin, copyTargets, KNN_K, knnMargin, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask, type TaskScore } from '../../src/core/suite';
+import { applyCopyEdit, copyEdit, copyMargin, copyTargets, KNN_K, knnMargin, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
 import { indexModels } from '../../src/engine/node-eval';
 import { folderEntries, folderTripletSources, jpegRoundTrip } from '../../src/engine/node-images';
 import { openModel, twoAfcModel } from '../../src/engine/node-model';
 import { encoderMetric, PEERS, type SuiteEncoder, type SuiteMetric } from './metrics';
+import { suiteTables, type SuiteJson, type SuiteSettings, type SuiteTaskReport } from './report';
 import { msPerPair, runGallery, runTriplets, SQUARE_SHORTLIST, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -43,66 +44,7 @@ const SIZES = {
   quick: { items: 30, attacked: 15, gallery: 100, queries: 200 },
   full: { items: undefined as number | undefined, attacked: 100, gallery: undefined as number | undefined, queries: 1000 },
 };
-const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
-
-export interface SuiteTaskReport {
-  task: SuiteTask;
-  /** Which attack the robust figures are under (attackLabel: "APGD-100", "PGD-10"); one report per task and attack. */
-  attack: string;
-  /** Present when the task could not run (data absent): the reason. */
-  skipped?: string;
-  data?: string;
-  definition?: string;
-  seconds?: number;
-  seconds_per_metric?: Record<string, number>;
-  /** Encoders: under PGD; peers: under Square. */
-  scores?: Record<string, TaskScore>;
-  /** Peers on the encoders' adversarial images. */
-  transfer?: Record<string, TaskScore>;
-  /** Encoders under Square (black-box): the gradient-masking check. */
-  square?: Record<string, TaskScore>;
-  per_kind?: Record<string, Record<string, TaskScore>>;
-}
-
-export interface SuiteJson {
-  suite: string;
-  version: number;
-  date: string;
-  mode: 'quick' | 'full';
-  seed: number;
-  sizes: { items: number | null; attacked: number; gallery: number | null; square_encoders: number };
-  /** The attacks of --attack, in order; each task has one report per attack. */
-  attacks: SuiteAttack[];
-  square: Record<string, unknown>;
-  /** encoder_sha256: which weights were scored (an id outlives a re-export; record-measured checks it). */
-  models: Array<{ id: string; role: string; input_size: number; embedding_size: number; encoder_sha256?: string }>;
-  /** The options that decide the figures: what a partial run (<out>.partial.json) must match to be resumed. */
-  settings: SuiteSettings;
-  metrics: Array<{ id: string; label: string; kind: 'encoder' | 'peer' }>;
-  tasks: SuiteTaskReport[];
-  speed_ms_per_pair: Record<string, number | null>;
-  machine: { cpu: string; cores: number; node: string };
-  seconds: number;
-  table: string;
-}
-
-export interface SuiteAttack {
-  label: string;
-  method: AttackSettings['method'];
-  norm: AttackSettings['norm'];
-  eps: number;
-  steps: number;
-  /** PGD's fixed step; APGD's first step (halved at its checkpoints). */
-  step_size: number;
-  objective: string;
-}
-
-const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
-const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? [...xs] : xs.slice(0, n));
-
-/** How a peer's attacked figure was made: ‡ Square (the first attack's pass), † transfer (the others). */
-const peerMark = (m: SuiteMetric, transfer: boolean | undefined) => (m.kind !== 'peer' ? '' : transfer ? ' †' : ' ‡');
 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
@@ -161,7 +103,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const imagenetEval = existsSync(DATA.imagenet) ? evaluationImageNames(folderEntries(DATA.imagenet)) : [];
   const imagenet = folderTripletSources(DATA.imagenet, imagenetEval);
   // Each task runs once per attack: its clean figures are recomputed (cheap next to the attacks) so that every report stands alone.
-  const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: (opts: RunOptions) => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>) => {
+  const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: (opts: RunOptions) => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>, gallery?: number) => {
     if (!tasks.includes(task)) return;
     for (const attack of attacks) {
       const label = attackLabel(attack);
@@ -180,7 +122,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
       const t0 = performance.now();
       const blackBox = attack === attacks[0];
       const result = await body({ seed, attacked, attack, square, squareEncoders, blackBox, log });
-      reports.push({ task, attack: label, data, definition, seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, transfer: result.transfer, ...(blackBox ? { square: result.square } : {}), ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
+      reports.push({ task, attack: label, data, definition, ...(gallery !== undefined ? { gallery } : {}), seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, transfer: result.transfer, ...(blackBox ? { square: result.square } : {}), ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
       partial.save(reports.at(-1)!);
     }
   };
@@ -211,7 +153,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
       };
     });
     return runGallery(gallery, queries, encoders, peers, opts);
-  });
+  }, flowersGallery.length);
 
   const copyGallery = take(seededOrder(imagenetEval, seed, 'copy'), gallerySize);
   await run('copy', noImagenet, DATA.imagenet, `gallery = ${copyGallery.length} of the ${imagenetEval.length} evaluation photos; query = a seeded crop-zoom + colour jitter + JPEG copy; the attack pushes the query away from its original`, async (opts) => {
@@ -227,7 +169,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
       });
     }
     return runGallery(gallery, queries, encoders, peers, opts);
-  });
+  }, copyGallery.length);
 
   await run('distortion', noImagenet, DATA.imagenet, 'the project 2AFC (docs/benchmark-2afc.md): mild vs strong blur, JPEG, noise, colour, geometric; augmented copy vs another photo', async (opts) => {
     const images = take(seededOrder(imagenetEval, seed, 'distortion'), items === undefined ? undefined : Math.ceil(items / KINDS.length));
@@ -262,52 +204,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
 
   const seconds = partial.secondsBefore + (performance.now() - started) / 1000;
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version };
-  const ranTasks = SUITE_TASKS.filter((t) => reports.some((r) => r.task === t && r.scores));
-  const reportOf = (task: SuiteTask, label: string) => reports.find((r) => r.task === task && r.attack === label && r.scores)!;
-  const labels = attacks.map(attackLabel);
-  const head = ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]} clean`, ...labels.map((l) => `attacked subset: clean → ${l}`)]), 'ms / pair'];
-  const rows = metrics.map((m) => [
-    m.kind === 'encoder' ? `**${m.label}**` : m.label,
-    ...ranTasks.flatMap((t) => {
-      const first = reportOf(t, labels[0]).scores![m.id];
-      return [
-        pct(first.clean),
-        ...labels.map((l) => {
-          const s = reportOf(t, l).scores![m.id];
-          return s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${peerMark(m, s.transfer)}`;
-        }),
-      ];
-    }),
-    speed[m.id] === null ? '—' : speed[m.id]!.toFixed(2),
-  ]);
-  const counts = ranTasks.map((t) => { const s = Object.values(reportOf(t, labels[0]).scores!)[0]; return `${TITLES[t]}: ${s.n} items, ${s.attacked_n} attacked${t === 'knn' ? `, gallery ${flowersGallery.length}` : t === 'copy' ? `, gallery ${copyGallery.length}` : ''}`; }).join('; ');
-  const distortions = labels.map((l) => reports.find((r) => r.task === 'distortion' && r.attack === l && r.per_kind)).filter((r) => r !== undefined);
-  const skipped = [...new Set(reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`))];
-  // The first attack's pass also ran Square: encoders under Square, peers by that attack's transfer.
-  const second = (r: SuiteTaskReport, m: SuiteMetric) => {
-    const s = (m.kind === 'peer' ? r.transfer : r.square)?.[m.id];
-    return !s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)} (${s.attacked_n})`;
-  };
-  const text = [
-    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under ${labels.join(' and ')} L∞ ${epsLabel}`,
-    table(head, rows),
-    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under each attack; an item wrong on clean images counts wrong. Encoders: each attack made on the encoder's own input pixels through its attack.onnx (${labels.join(', ')}: src/core/attack.ts; APGD's first step 2·ε, PGD's steps 2.5·ε/steps). ‡ SSIM, pixelmatch and pHash have no gradient: in the ${labels[0]} column they are attacked with Square (score-based, L∞ ${epsLabel}, ${square.queries} queries an item, on their own margin; gallery tasks compare each query with the ${SQUARE_SHORTLIST} gallery items nearest the clean query, the verdict with all); † in the other columns they are scored by transfer (on the adversarial images made against both encoders by that attack; right on both to count). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${pairs.length} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${skipped.join(', ') || 'none'}. Total ${(seconds / 60).toFixed(1)} min.`,
-    `### Second opinions: encoders under Square (black-box, ${square.queries} queries; the gradient-masking check) and peers by transfer † from ${labels[0]}`,
-    table(
-      ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]}: ${labels[0]} (encoders) / Square ‡ (peers)`, 'Square (encoders) / transfer † (peers)'])],
-      metrics.map((m) => [m.kind === 'encoder' ? `**${m.id}**` : m.id, ...ranTasks.flatMap((t) => { const r = reportOf(t, labels[0]); return [`${pct(r.scores![m.id].robust)}`, second(r, m)]; })]),
-    ),
-    `Attacked subset, clean → attacked (%), (items). A black-box attack that beats the white-box one on an encoder (lower accuracy under Square than under ${labels[0]}) would mean its gradient misleads the white-box attack. † transfer: the peers scored on the adversarial images made against both encoders (right on both to count). Encoders' Square: the margin the white-box attack ascends, from embeddings only; the verdict is the task's decision.`,
-    ...distortions.flatMap((distortion) => [
-      `### Distortion 2AFC per kind under ${distortion.attack}: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)`,
-      table(
-        ['metric', ...KINDS],
-        metrics.map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${peerMark(m, c.transfer)} (${c.n}/${c.attacked_n})`; })]),
-      ),
-    ]),
-  ].join('\n\n');
-  process.stdout.write(`${text}\n`);
-  const json: SuiteJson = {
+  const result: Omit<SuiteJson, 'table'> = {
     suite: 'rclip-web benchmark suite',
     version: 2,
     date: new Date().toISOString(),
@@ -321,19 +218,18 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),
     tasks: reports,
     speed_ms_per_pair: speed,
+    speed_pairs: pairs.length,
     machine,
     seconds: +seconds.toFixed(1),
-    table: text,
   };
+  const json: SuiteJson = { ...result, table: suiteTables(result) };
+  process.stdout.write(`${json.table}\n`);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(json, null, 1) + '\n');
   partial.remove();
   log(`written: ${path.relative(root, file)} (${(seconds / 60).toFixed(1)} min)`);
   return json;
 }
-
-/** What must match for saved reports to be reused: the options that change a report's figures. */
-export type SuiteSettings = Record<string, unknown>;
 
 interface PartialSuite {
   suite: string;

@@ -83,6 +83,9 @@ async function squareItem(opts: RunOptions, id: string, metric: string, pixels: 
   return { succeeded: r.succeeded, adversarial: { size: pixels.size, data: r.adversarial } };
 }
 
+/** How a peer's attacked items were scored, for the log. */
+const howAttacked = (opts: RunOptions, adversarials: Adversarials) => [opts.blackBox && 'by Square', adversarials.size && 'by transfer'].filter(Boolean).join(' and ') || '(no encoder to transfer from)';
+
 /** The distance Square moves on the perturbed side: the metric's own, or its soft version where it has one (pHash). */
 const attackDistance = <F>(m: SuiteMetric<F>) => m.attackDistance ?? m.distance;
 
@@ -171,7 +174,7 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
       });
       robust.push(sq.succeeded ? 0 : 1);
     }
-    opts.log(`    ${peer.id}: ${items.length} items, ${attacked} attacked${opts.blackBox ? ' by Square and' : ''} by transfer`);
+    opts.log(`    ${peer.id}: ${items.length} items, ${attacked} attacked ${howAttacked(opts, adversarials)}`);
     return { clean, robust, other: transfer };
   });
   return merge(encoderResult, peerResult);
@@ -247,7 +250,7 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
       const [kept] = await peer.features([sq.adversarial]);
       robust.push(query.decide(against(peer, kept, g)) ? 1 : 0);
     }
-    opts.log(`    ${peer.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked${opts.blackBox ? ' by Square and' : ''} by transfer`);
+    opts.log(`    ${peer.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked ${howAttacked(opts, adversarials)}`);
     return { clean, robust, other: transfer };
   });
   return merge(encoderResult, peerResult);

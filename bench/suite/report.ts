@@ -1,0 +1,213 @@
+/**
+ * The suite's result file (bench/results/suite-*.json): its shape, the tables printed from it, and the
+ * merge of two runs that scored different metrics on the same items (the encoders in one run, the peers'
+ * hours of Square in another): `npx tsx bench/suite/report.ts merge A.json B.json --out C.json`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { AttackSettings } from '../../src/core/attack';
+import { per255 } from '../../src/core/options';
+import { KNN_K, SUITE_TASKS, type SuiteTask, type TaskScore } from '../../src/core/suite';
+import { KINDS } from '../../src/core/twoafc';
+
+export interface SuiteTaskReport {
+  task: SuiteTask;
+  /** Which attack the robust figures are under (attackLabel: "APGD-100", "PGD-10"); one report per task and attack. */
+  attack: string;
+  /** Present when the task could not run (data absent): the reason. */
+  skipped?: string;
+  data?: string;
+  definition?: string;
+  /** Gallery tasks: how many photos the gallery holds. */
+  gallery?: number;
+  seconds?: number;
+  seconds_per_metric?: Record<string, number>;
+  /** Encoders: under the white-box attack; peers: under Square in the first attack's pass, else by transfer. */
+  scores?: Record<string, TaskScore>;
+  /** Peers on the encoders' adversarial images. */
+  transfer?: Record<string, TaskScore>;
+  /** Encoders under Square (black-box): the gradient-masking check. */
+  square?: Record<string, TaskScore>;
+  per_kind?: Record<string, Record<string, TaskScore>>;
+}
+
+export interface SuiteAttack {
+  label: string;
+  method: AttackSettings['method'];
+  norm: AttackSettings['norm'];
+  eps: number;
+  steps: number;
+  /** PGD's fixed step; APGD's first step (halved at its checkpoints). */
+  step_size: number;
+  objective: string;
+}
+
+/** What must match for saved reports to be reused: the options that change a report's figures. */
+export type SuiteSettings = Record<string, unknown>;
+
+export interface SuiteMetricInfo {
+  id: string;
+  label: string;
+  kind: 'encoder' | 'peer';
+}
+
+export interface SuiteJson {
+  suite: string;
+  version: number;
+  date: string;
+  mode: 'quick' | 'full';
+  seed: number;
+  sizes: { items: number | null; attacked: number; gallery: number | null; square_encoders: number };
+  /** The attacks of --attack, in order; each task has one report per attack. */
+  attacks: SuiteAttack[];
+  square: { queries: number; shortlist: number; [key: string]: unknown };
+  /** encoder_sha256: which weights were scored (an id outlives a re-export; record-measured checks it). */
+  models: Array<{ id: string; role: string; input_size: number; embedding_size: number; encoder_sha256?: string }>;
+  /** The options that decide the figures: what a partial run (<out>.partial.json) must match to be resumed. */
+  settings?: SuiteSettings;
+  /** A merged file: the runs it joins. */
+  merged_from?: string[];
+  metrics: SuiteMetricInfo[];
+  tasks: SuiteTaskReport[];
+  speed_ms_per_pair: Record<string, number | null>;
+  /** How many image pairs each speed is the median of. */
+  speed_pairs?: number;
+  machine: { cpu: string; cores: number; node: string };
+  seconds: number;
+  table: string;
+}
+
+const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
+const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
+const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** How a peer's attacked figure was made: ‡ Square (the first attack's pass), † transfer (the others). */
+const peerMark = (m: SuiteMetricInfo, transfer: boolean | undefined) => (m.kind !== 'peer' ? '' : transfer ? ' †' : ' ‡');
+
+/** The tables of a result (printed by the run, kept as its `table`). */
+export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
+  const { tasks: reports, metrics, mode, seed, machine } = json;
+  const labels = json.attacks.map((a) => a.label);
+  const epsLabel = per255(json.attacks[0].eps);
+  const speed = json.speed_ms_per_pair;
+  const ranTasks = SUITE_TASKS.filter((t) => reports.some((r) => r.task === t && r.scores));
+  const reportOf = (task: SuiteTask, label: string) => reports.find((r) => r.task === task && r.attack === label && r.scores);
+  const attacked = (s: TaskScore | undefined, m: SuiteMetricInfo) => (!s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${peerMark(m, s.transfer)}`);
+  const head = ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]} clean`, ...labels.map((l) => `attacked subset: clean → ${l}`)]), 'ms / pair'];
+  const rows = metrics.map((m) => [
+    m.kind === 'encoder' ? `**${m.label}**` : m.label,
+    ...ranTasks.flatMap((t) => [pct(reportOf(t, labels[0])?.scores?.[m.id]?.clean), ...labels.map((l) => attacked(reportOf(t, l)?.scores?.[m.id], m))]),
+    speed[m.id] === null || speed[m.id] === undefined ? '—' : speed[m.id]!.toFixed(2),
+  ]);
+  const counts = ranTasks
+    .map((t) => {
+      const r = reportOf(t, labels[0])!;
+      const s = Object.values(r.scores!)[0];
+      const gallery = t === 'knn' || t === 'copy' ? `, gallery ${r.gallery ?? json.sizes.gallery ?? s.n}` : '';
+      return `${TITLES[t]}: ${s.n} items, ${s.attacked_n} attacked${gallery}`;
+    })
+    .join('; ');
+  const distortions = labels.map((l) => reports.find((r) => r.task === 'distortion' && r.attack === l && r.per_kind)).filter((r) => r !== undefined);
+  const skipped = [...new Set(reports.filter((r) => r.skipped).map((r) => `${r.task} (${r.skipped})`))];
+  // The first attack's pass also ran Square: encoders under Square, peers by that attack's transfer.
+  const second = (r: SuiteTaskReport | undefined, m: SuiteMetricInfo) => {
+    const s = (m.kind === 'peer' ? r?.transfer : r?.square)?.[m.id];
+    return !s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)} (${s.attacked_n})`;
+  };
+  const merged = json.merged_from ? ` Merged from ${json.merged_from.join(' and ')} (same items, seed and attacks; each metric scored in one of them).` : '';
+  return [
+    `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under ${labels.join(' and ')} L∞ ${epsLabel}`,
+    table(head, rows),
+    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under each attack; an item wrong on clean images counts wrong. Encoders: each attack made on the encoder's own input pixels through its attack.onnx (${labels.join(', ')}: src/core/attack.ts; APGD's first step 2·ε, PGD's steps 2.5·ε/steps). ‡ SSIM, pixelmatch and pHash have no gradient: in the ${labels[0]} column they are attacked with Square (score-based, L∞ ${epsLabel}, ${json.square.queries} queries an item, on their own margin; gallery tasks compare each query with the ${json.square.shortlist} gallery items nearest the clean query, the verdict with all); † in the other columns they are scored by transfer (on the adversarial images made against both encoders by that attack; right on both to count). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${json.speed_pairs ?? 20} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${skipped.join(', ') || 'none'}. Total ${(json.seconds / 60).toFixed(1)} min.${merged}`,
+    `### Second opinions: encoders under Square (black-box, ${json.square.queries} queries; the gradient-masking check) and peers by transfer † from ${labels[0]}`,
+    table(
+      ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]}: ${labels[0]} (encoders) / Square ‡ (peers)`, 'Square (encoders) / transfer † (peers)'])],
+      metrics.map((m) => [m.kind === 'encoder' ? `**${m.id}**` : m.id, ...ranTasks.flatMap((t) => { const r = reportOf(t, labels[0]); return [pct(r?.scores?.[m.id]?.robust), second(r, m)]; })]),
+    ),
+    `Attacked subset, clean → attacked (%), (items). A black-box attack that beats the white-box one on an encoder (lower accuracy under Square than under ${labels[0]}) would mean its gradient misleads the white-box attack. † transfer: the peers scored on the adversarial images made against both encoders (right on both to count). Encoders' Square: the margin the white-box attack ascends, from embeddings only; the verdict is the task's decision.`,
+    ...distortions.flatMap((distortion) => [
+      `### Distortion 2AFC per kind under ${distortion.attack}: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)`,
+      table(
+        ['metric', ...KINDS],
+        metrics
+          .filter((m) => distortion.per_kind![m.id])
+          .map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${peerMark(m, c.transfer)} (${c.n}/${c.attacked_n})`; })]),
+      ),
+    ]),
+  ].join('\n\n');
+}
+
+/**
+ * Two results over the same items (mode, seed, sizes, ε, Square's budget) that scored different metrics, as
+ * one: each (task, attack) report joins both runs' figures; an attack only one run made leaves the other's
+ * metrics '—' there. Refuses runs that differ in what decides the items, or that share a metric.
+ */
+export function mergeSuites(a: SuiteJson, b: SuiteJson, names: [string, string]): SuiteJson {
+  const same = (what: string, x: unknown, y: unknown) => {
+    if (JSON.stringify(x) !== JSON.stringify(y)) throw new Error(`cannot merge ${names[0]} and ${names[1]}: ${what} differs (${JSON.stringify(x)} and ${JSON.stringify(y)})`);
+  };
+  same('mode', a.mode, b.mode);
+  same('seed', a.seed, b.seed);
+  same('items', a.sizes.items, b.sizes.items);
+  same('attacked items', a.sizes.attacked, b.sizes.attacked);
+  same('gallery', a.sizes.gallery, b.sizes.gallery);
+  same('ε', a.attacks[0].eps, b.attacks[0].eps);
+  same("Square's queries", a.square.queries, b.square.queries);
+  const shared = a.metrics.filter((m) => b.metrics.some((n) => n.id === m.id)).map((m) => m.id);
+  if (shared.length) throw new Error(`cannot merge ${names[0]} and ${names[1]}: both scored ${shared.join(', ')}`);
+  const attacks = [...a.attacks, ...b.attacks.filter((x) => !a.attacks.some((y) => y.label === x.label))];
+  for (const x of b.attacks) same(`attack ${x.label}`, { ...x, objective: undefined }, { ...attacks.find((y) => y.label === x.label)!, objective: undefined });
+  const join = <T>(x: Record<string, T> | undefined, y: Record<string, T> | undefined) => (x || y ? { ...x, ...y } : undefined);
+  const tasks: SuiteTaskReport[] = [];
+  for (const task of SUITE_TASKS) {
+    for (const { label } of attacks) {
+      const [x, y] = [a, b].map((s) => s.tasks.find((r) => r.task === task && r.attack === label));
+      if (!x || !y) {
+        if (x ?? y) tasks.push((x ?? y)!);
+        continue;
+      }
+      if (x.skipped || y.skipped) {
+        tasks.push(x.skipped ? x : y);
+        continue;
+      }
+      tasks.push({
+        ...x,
+        seconds: +((x.seconds ?? 0) + (y.seconds ?? 0)).toFixed(1),
+        seconds_per_metric: join(x.seconds_per_metric, y.seconds_per_metric),
+        scores: join(x.scores, y.scores),
+        transfer: join(x.transfer, y.transfer),
+        square: join(x.square, y.square),
+        per_kind: join(x.per_kind, y.per_kind),
+      });
+    }
+  }
+  const byKind = (kind: SuiteMetricInfo['kind']) => [...a.metrics, ...b.metrics].filter((m) => m.kind === kind);
+  const json: Omit<SuiteJson, 'table'> = {
+    ...a,
+    date: [a.date, b.date].sort().at(-1)!,
+    sizes: { ...a.sizes, square_encoders: Math.max(a.sizes.square_encoders, b.sizes.square_encoders) },
+    attacks,
+    models: [...a.models, ...b.models],
+    settings: undefined,
+    merged_from: names,
+    metrics: [...byKind('encoder'), ...byKind('peer')],
+    tasks,
+    speed_ms_per_pair: { ...a.speed_ms_per_pair, ...b.speed_ms_per_pair },
+    seconds: +(a.seconds + b.seconds).toFixed(1),
+  };
+  return { ...json, table: suiteTables(json) };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
+  if (positionals[0] !== 'merge' || positionals.length !== 3 || !values.out) {
+    process.stderr.write('usage: npx tsx bench/suite/report.ts merge A.json B.json --out C.json\n');
+    process.exit(2);
+  }
+  const [fa, fb] = positionals.slice(1);
+  const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as SuiteJson;
+  const merged = mergeSuites(read(fa), read(fb), [path.basename(fa), path.basename(fb)]);
+  writeFileSync(values.out, JSON.stringify(merged, null, 1) + '\n');
+  process.stdout.write(`${merged.table}\n`);
+}
