@@ -6,11 +6,11 @@
  * of another size (an encoder's adversarial image at its input size) are first resized to it with
  * the core's bicubic resize.
  */
-import pixelmatch from 'pixelmatch';
 import { cosineDistance } from '../../src/core/distance';
 import { hammingDistance, phashFeatures, phashSoftDistance, PHASH_BITS, type PhashFeatures } from '../../src/core/phash';
 import { pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../../src/core/preprocess';
 import { modelInput, WORK_BACKGROUND, WORK_SIZE, type TwoAfcModel } from '../../src/core/twoafc';
+import { pixelmatchShare } from './pixelmatch-share';
 import { meanSsim, ssimFeatures } from './ssim';
 
 export interface SuiteMetric<F = unknown> {
@@ -71,13 +71,11 @@ const syncPeer = <F>(id: string, label: string, feature: (img: RgbaImage) => F, 
  */
 export const ssimMetric = syncPeer('ssim', 'SSIM (ssim.js, 1 − mSSIM)', ssimFeatures, (a, b) => 1 - meanSsim(a, b));
 
-/** The share of pixels pixelmatch counts as different (its default threshold 0.1, anti-aliasing detection on). */
-export const pixelmatchMetric = syncPeer(
-  'pixelmatch',
-  'pixelmatch (share of differing pixels)',
-  (img) => img,
-  (a, b) => pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.1 }) / (a.width * a.height),
-);
+/**
+ * The share of pixels pixelmatch counts as different (its default threshold 0.1, anti-aliasing detection on),
+ * recounted only where the query changed since its last comparison with the same photo (./pixelmatch-share.ts).
+ */
+export const pixelmatchMetric = syncPeer('pixelmatch', 'pixelmatch (share of differing pixels)', (img) => img, pixelmatchShare);
 
 /** Hamming distance of the 64-bit DCT pHashes (src/core/phash.ts, as in the page's blocklist panel), over 64; Square moves its soft version. */
 export const phashMetric: SuiteMetric<PhashFeatures> = {
