@@ -13,7 +13,8 @@
 # log stay as tools/checkpoints/campaign-*). The GPU run (gpu_run.sh, session 5: 4,363 steps at batch 256 from
 # segment 1's state) beat it on the proxy, so 2 continues from the GPU run's state (tools/checkpoints/gpu-last.pt)
 # on the same recipe at lr 2e-5: the GPU run ended its schedule near 1e-5 at 8x the batch, and 5e-5 at batch 32
-# would add ~4x its gradient noise per step.
+# would add ~4x its gradient noise per step. Segment 2 ended in session 7 at 459 CPU-minutes (step 20,987), when issue 20's
+# training reached 12 h on a plateau (TOTAL_CPU_MINUTES=459; public/models/README.md, "The campaign's end").
 set -euo pipefail
 cd "$(dirname "$0")/.."   # tools/
 run=runs/campaign2
