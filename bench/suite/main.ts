@@ -244,7 +244,7 @@ interface PartialSuite {
  * file), and how to add one. Other settings are an error naming the difference, not a silent restart: the
  * file may hold hours of work.
  */
-export function resumeSuite(file: string, settings: SuiteSettings, log: (line: string) => void) {
+function resumeSuite(file: string, settings: SuiteSettings, log: (line: string) => void) {
   const partialFile = file.replace(/(\.json)?$/, '.partial.json');
   const started = performance.now();
   let saved: PartialSuite = { suite: 'rclip-web benchmark suite, partial', settings, seconds: 0, tasks: [] };
