@@ -13,12 +13,12 @@ import { browserComparison, browserLatency, browserMemory, startBrowserBench, ty
 import type { BenchBackend, BrowserModelResult, ComparisonResult, MemoryResult } from './browser/bench-page';
 import { batchScaling, nodeComparison, nodeLatency, quality, type BatchScaling, type NodeLatency, type QualityRow } from './node-bench';
 import type { LatencyStats } from './stats';
+import { markdownTable } from './markdown';
 
 const root = path.resolve(import.meta.dirname, '..');
 const version = (pkg: string) => JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 const BACKENDS: Array<{ id: BenchBackend; label: string }> = [
   { id: 'wasm-1', label: 'Chromium wasm, 1 thread' },
@@ -137,10 +137,10 @@ export async function main(argv: string[]): Promise<void> {
   const tables = [
     '### Embedding latency and attack step cost (ms)',
     'embed = decode + preprocess + inference of one image; ratio = inference median / onnxruntime-node\'s with the same number of threads (the default count where that was not run); one attack step = attack.onnx (distance + gradient) + projection.',
-    table(['model', 'backend', 'embed median', 'embed p90', 'inference median', 'ratio', 'PGD step'], latencyRows),
+    markdownTable(['model', 'backend', 'embed median', 'embed p90', 'inference median', 'ratio', 'PGD step'], latencyRows),
     '### One comparison (2 images × both models) and GPU→CPU readbacks',
     'compare = Engine.compare of a pair under both models (each image decoded once, one run of 2 per model), decode included; ratio = median / onnxruntime-node\'s; readbacks = GPUBuffer.mapAsync(READ) calls (WebGPU only).',
-    table(
+    markdownTable(
       ['backend', 'compare median', 'compare p90', 'ratio', 'readbacks per comparison', 'readbacks per PGD step (per model)'],
       [
         ['onnxruntime-node (CPU)', ms(nodeCompare.median), ms(nodeCompare.p90), '1.00', '—', '—'],
@@ -154,7 +154,7 @@ export async function main(argv: string[]): Promise<void> {
       ],
     ),
     '### Memory in Chromium (comparisons under both models, then PGD steps and an APGD of as many iterates on the default)',
-    table(
+    markdownTable(
       ['backend', 'comparisons', 'attack steps', 'JS heap after warm-up', 'after comparisons', 'after PGD', 'after APGD', 'live GPU buffers (warm-up → comparisons → PGD → APGD)'],
       memory.map((m) =>
         'error' in m
@@ -163,9 +163,9 @@ export async function main(argv: string[]): Promise<void> {
       ),
     ),
     '### Batch scaling in Node (inference only)',
-    table(['model', 'batch', 'ms per batch', 'images/s'], scaling.map((s) => [s.model, String(s.batch), ms(s.msPerBatch), s.imagesPerSecond.toFixed(0)])),
+    markdownTable(['model', 'batch', 'ms per batch', 'images/s'], scaling.map((s) => [s.model, String(s.batch), ms(s.msPerBatch), s.imagesPerSecond.toFixed(0)])),
     '### 2AFC quality (`rclip eval`, seed 0)',
-    table(
+    markdownTable(
       ['model', 'attack', 'images', 'triplets', 'clean', 'robust'],
       qualityRows.map((q) => [q.model, q.attack, String(q.report.images), String(q.report.n), pct(q.report.clean_accuracy), pct(q.report.robust_accuracy)]),
     ),

@@ -16,6 +16,7 @@ import { seededRandom } from '../src/core/random';
 import { evaluationImageNames } from '../src/core/twoafc';
 import { decodeImageFile } from '../src/engine/node';
 import { folderEntries } from '../src/engine/node-images';
+import { markdownTable } from './markdown';
 import { pixelmatchShare } from './suite/pixelmatch-share';
 import { meanSsim, ssimFeatures } from './suite/ssim';
 
@@ -64,13 +65,11 @@ const times: Record<string, Record<number, number[]>> = Object.fromEntries(Objec
 for (let r = 0; r < ROUNDS; r++) for (const side of SIDES) for (const [name, compare] of Object.entries(contenders)) times[name][side].push(walk(side, compare));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = Object.fromEntries(Object.entries(times).map(([name, bySide]) => [name, Object.fromEntries(SIDES.map((s) => [s, +median(bySide[s]).toFixed(2)]))]));
-const rows = SIDES.map((s) => `| ${s} px | ${ms['ssim.js'][s]} | ${ms['suite SSIM (ssim.ts)'][s]} | ${(ms['ssim.js'][s] / ms['suite SSIM (ssim.ts)'][s]).toFixed(1)}× | ${ms.pixelmatch[s]} | ${ms['suite pixelmatch (pixelmatch-share.ts)'][s]} | ${(ms.pixelmatch[s] / ms['suite pixelmatch (pixelmatch-share.ts)'][s]).toFixed(1)}× |`);
+const rows = SIDES.map((s) => [`${s} px`, `${ms['ssim.js'][s]}`, `${ms['suite SSIM (ssim.ts)'][s]}`, `${(ms['ssim.js'][s] / ms['suite SSIM (ssim.ts)'][s]).toFixed(1)}×`, `${ms.pixelmatch[s]}`, `${ms['suite pixelmatch (pixelmatch-share.ts)'][s]}`, `${(ms.pixelmatch[s] / ms['suite pixelmatch (pixelmatch-share.ts)'][s]).toFixed(1)}×`]);
 const table = [
   `ms per Square query against ${gallery.length} photos (128×128; median of ${ROUNDS} rounds of ${QUERIES} queries, alternated in one run)`,
   '',
-  '| square side | ssim.js | suite SSIM | ratio | pixelmatch | suite pixelmatch | ratio |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
-  ...rows,
+  markdownTable(['square side', 'ssim.js', 'suite SSIM', 'ratio', 'pixelmatch', 'suite pixelmatch', 'ratio'], rows),
 ].join('\n');
 console.log(table);
 const out = path.join(root, 'bench/results/suite-peer-speed.json');

@@ -10,6 +10,7 @@ import type { AttackSettings } from '../../src/core/attack';
 import { per255 } from '../../src/core/options';
 import { KNN_K, SUITE_TASKS, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { KINDS } from '../../src/core/twoafc';
+import { markdownTable } from '../markdown';
 
 export interface SuiteTaskReport {
   task: SuiteTask;
@@ -80,7 +81,6 @@ export interface SuiteJson {
 
 const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
-const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 /** How a peer's attacked figure was made: ‡ Square (the first attack's pass), † transfer (the others). */
 const peerMark = (m: SuiteMetricInfo, transfer: boolean | undefined) => (m.kind !== 'peer' ? '' : transfer ? ' †' : ' ‡');
@@ -118,17 +118,17 @@ export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
   const merged = json.merged_from ? ` Merged from ${json.merged_from.join(' and ')} (same items, seed and attacks; each metric scored in one of them).` : '';
   return [
     `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under ${labels.join(' and ')} L∞ ${epsLabel}`,
-    table(head, rows),
+    markdownTable(head, rows),
     `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under each attack; an item wrong on clean images counts wrong. Encoders: each attack made on the encoder's own input pixels through its attack.onnx (${labels.join(', ')}: src/core/attack.ts; APGD's first step 2·ε, PGD's steps 2.5·ε/steps). ‡ SSIM, pixelmatch and pHash have no gradient: in the ${labels[0]} column they are attacked with Square (score-based, L∞ ${epsLabel}, ${json.square.queries} queries an item, on their own margin; gallery tasks compare each query with the ${json.square.shortlist} gallery items nearest the clean query, the verdict with all); † in the other columns they are scored by transfer (on the adversarial images made against both encoders by that attack; right on both to count). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${json.speed_pairs ?? 20} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${skipped.join(', ') || 'none'}. Total ${(json.seconds / 60).toFixed(1)} min.${merged}`,
     `### Second opinions: encoders under Square (black-box, ${json.square.queries} queries; the gradient-masking check) and peers by transfer † from ${labels[0]}`,
-    table(
+    markdownTable(
       ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]}: ${labels[0]} (encoders) / Square ‡ (peers)`, 'Square (encoders) / transfer † (peers)'])],
       metrics.map((m) => [m.kind === 'encoder' ? `**${m.id}**` : m.id, ...ranTasks.flatMap((t) => { const r = reportOf(t, labels[0]); return [pct(r?.scores?.[m.id]?.robust), second(r, m)]; })]),
     ),
     `Attacked subset, clean → attacked (%), (items). A black-box attack that beats the white-box one on an encoder (lower accuracy under Square than under ${labels[0]}) would mean its gradient misleads the white-box attack. † transfer: the peers scored on the adversarial images made against both encoders (right on both to count). Encoders' Square: the margin the white-box attack ascends, from embeddings only; the verdict is the task's decision.`,
     ...distortions.flatMap((distortion) => [
       `### Distortion 2AFC per kind under ${distortion.attack}: clean; attacked subset: clean → attacked (%), and the number of items (all / attacked)`,
-      table(
+      markdownTable(
         ['metric', ...KINDS],
         metrics
           .filter((m) => distortion.per_kind![m.id])
