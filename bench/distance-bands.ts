@@ -12,6 +12,7 @@ import { KINDS } from '../src/core/twoafc';
 import { UNRELATED_PAIRS } from '../src/core/calibration';
 import { runFolderTwoAfc } from '../src/engine/node-eval';
 import { embedFiles, openModel, twoAfcModel } from '../src/engine/node-model';
+import { markdownTable } from './markdown';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { model: { type: 'string', default: 'rclip-mnv2-robust' }, limit: { type: 'string' } } });
@@ -39,8 +40,8 @@ const unrelated: number[] = [];
 pairsWithin(toMatrix(embedded.embeddings, undefined, true), 2, (_i, _j, d) => unrelated.push(d));
 rows.push({ copy: UNRELATED_PAIRS, ...quantiles(unrelated) });
 const f = (x: number) => x.toFixed(4);
-process.stdout.write(`distances of ${values.model} to the reference, ${images.length} evaluation photos\n\n| copy | n | min | p10 | median | p90 | max |\n| --- | --- | --- | --- | --- | --- | --- |\n`);
-for (const r of rows) process.stdout.write(`| ${r.copy} | ${r.n} | ${f(r.min)} | ${f(r.p10)} | ${f(r.median)} | ${f(r.p90)} | ${f(r.max)} |\n`);
+const table = markdownTable(['copy', 'n', 'min', 'p10', 'median', 'p90', 'max'], rows.map((r) => [r.copy, `${r.n}`, f(r.min), f(r.p10), f(r.median), f(r.p90), f(r.max)]));
+process.stdout.write(`distances of ${values.model} to the reference, ${images.length} evaluation photos\n\n${table}\n`);
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(path.join(root, `bench/results/distance-bands-${values.model}.json`), JSON.stringify({ model: values.model, images: images.length, seed: 0, rows }, null, 1) + '\n');
 await opened.engine.unloadModel(opened.ref);

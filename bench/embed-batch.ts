@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { embedFiles, openModel } from '../src/engine/node-model';
+import { markdownTable } from './markdown';
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +54,5 @@ for (const spec of values.model ?? [undefined]) {
   rows.push({ model: m.info.id, size: m.info.manifest.input.size, threads, what: 'pair, two runs of 1', ms: +(apart / pairRounds).toFixed(2), imagesPerSecond: +((2000 * pairRounds) / apart).toFixed(0) });
   await m.engine.unloadModel(m.ref);
 }
-console.log('| model | input | threads | what | ms | images/s |\n| --- | --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.model} | ${r.size} | ${r.threads} | ${r.what} | ${r.ms} | ${r.imagesPerSecond} |`);
+console.log(markdownTable(['model', 'input', 'threads', 'what', 'ms', 'images/s'], rows.map((r) => ['model', 'size', 'threads', 'what', 'ms', 'imagesPerSecond'].map((key) => `${r[key]}`))));
 console.log(JSON.stringify(rows));

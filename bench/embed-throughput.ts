@@ -36,6 +36,7 @@ import { expandImageArgs } from '../src/engine/node-images';
 import { DEFAULT_EMBED_CONCURRENCY, EMBED_THREADS, embedFiles, openModel } from '../src/engine/node-model';
 import type { PixelTensor } from '../src/core/preprocess';
 import { installPackedPackage } from '../e2e/installed-package';
+import { markdownTable } from './markdown';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -237,8 +238,12 @@ const result = {
   rows,
 };
 writeFileSync(path.join(root, 'bench/results/embed-throughput.json'), JSON.stringify(result, null, 2) + '\n');
-console.log(`| what | images/s (median of ${rounds}) | per round | CPU ms per image | ÷ decoder alone | per round |\n| --- | --- | --- | --- | --- | --- |`);
-for (const r of rows) console.log(`| ${r.what} | ${r.imagesPerSecond} | ${r.perRound.join(' / ')} | ${r.cpuMsPerImage ?? '—'} | ${r.vsDecoder} | ${r.vsDecoderPerRound.join(' / ')} |`);
+console.log(
+  markdownTable(
+    ['what', `images/s (median of ${rounds})`, 'per round', 'CPU ms per image', '÷ decoder alone', 'per round'],
+    rows.map((r) => [r.what, `${r.imagesPerSecond}`, r.perRound.join(' / '), `${r.cpuMsPerImage ?? '—'}`, `${r.vsDecoder}`, r.vsDecoderPerRound.join(' / ')]),
+  ),
+);
 if (installedVsCheckout) {
   const v = installedVsCheckout;
   console.log(`\ninstalled vs checkout .npy: ${v.npyByteIdentical ? 'byte-identical' : `differ, max |Δ| ${v.maxAbsDiff}`}; .files.json ${v.filesJsonIdentical ? 'identical' : 'differ'}; models ${v.printed.checkout.model} / ${v.printed.installed.model}`);

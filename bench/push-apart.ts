@@ -13,6 +13,7 @@ import { evaluationImageNames } from '../src/core/twoafc';
 import { summarize } from '../src/core/stats';
 import { folderEntries } from '../src/engine/node-images';
 import { openModel } from '../src/engine/node-model';
+import { markdownTable } from './markdown';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { limit: { type: 'string', default: '40' }, attack: { type: 'string' } } });
@@ -39,7 +40,7 @@ for (const id of [index.default, index.baseline]) {
 }
 const f = (x: number) => x.toFixed(4);
 const steps = attacks.map((a) => `${attackLabel(a)} ${a.method === 'apgd' ? 'first step' : 'step'} ${per255(a.stepSize)}`).join('; ');
-process.stdout.write(`push-apart L∞ 4/255 (${steps}; seed 0): distance of the attacked image to its clean self, ${images.length} evaluation photos\n\n| model | attack | n | mean | p10 | median | p90 | max | seconds |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n`);
-for (const r of rows) process.stdout.write(`| ${r.model} | ${r.attack} | ${r.n} | ${f(r.mean)} | ${f(r.p10)} | ${f(r.median)} | ${f(r.p90)} | ${f(r.max)} | ${r.seconds} |\n`);
+const table = markdownTable(['model', 'attack', 'n', 'mean', 'p10', 'median', 'p90', 'max', 'seconds'], rows.map((r) => [r.model, r.attack, `${r.n}`, f(r.mean), f(r.p10), f(r.median), f(r.p90), f(r.max), `${r.seconds}`]));
+process.stdout.write(`push-apart L∞ 4/255 (${steps}; seed 0): distance of the attacked image to its clean self, ${images.length} evaluation photos\n\n${table}\n`);
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 writeFileSync(path.join(root, 'bench/results/push-apart.json'), JSON.stringify({ date: new Date().toISOString(), attacks, images: images.length, rows }, null, 1) + '\n');
