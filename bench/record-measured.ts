@@ -27,11 +27,24 @@ const runs = positionals.map((arg) => {
 const byModel = new Map<string, Array<Record<string, unknown>>>();
 for (const { file, only, suite } of runs) {
   if (suite.version !== 2) throw new Error(`${file}: suite JSON version ${suite.version}; record-measured reads version 2 (one report per task and attack): re-run the suite.`);
+  if (suite.merged_from) throw new Error(`${file} joins ${suite.merged_from.join(' and ')}: record the run that scored the model, whose command reproduces it.`);
   const { sizes, attacks } = suite;
   const eps = attacks[0].eps;
-  const args = [sizes.items === null ? '' : `--items ${sizes.items}`, `--attacked ${sizes.attacked}`, sizes.gallery === null ? '' : `--gallery ${sizes.gallery}`, eps === 4 / 255 ? '' : `--eps ${per255(eps)}`, `--attack ${attacks.map((a) => `${a.method}-${a.steps}`).join(',')}`];
+  // The run's own options, spelled out (not left to the suite's defaults, which differ between --quick and the full form).
+  const args = [
+    sizes.items === null ? '' : `--items ${sizes.items}`,
+    `--attacked ${sizes.attacked}`,
+    sizes.gallery === null ? '' : `--gallery ${sizes.gallery}`,
+    eps === 4 / 255 ? '' : `--eps ${per255(eps)}`,
+    `--attack ${attacks.map((a) => `${a.method}-${a.steps}`).join(',')}`,
+    `--queries ${suite.square.queries}`,
+    `--square-encoders ${sizes.square_encoders}`,
+    suite.seed === 0 ? '' : `--seed ${suite.seed}`,
+  ];
   const ranTasks = [...new Set(suite.tasks.filter((t) => t.scores).map((t) => t.task))];
   if (ranTasks.length < 4) args.push(`--tasks ${ranTasks.join(',')}`);
+  // A run of both encoders and the three peers names no --metrics; a subset (a model alone) does.
+  if (suite.metrics.length < 5) args.push(`--metrics ${suite.metrics.map((m) => m.id).join(',')}`);
   const models = suite.models.filter((m) => only === undefined || m.id === only);
   for (const model of models) {
     // Figures belong to weights, not to an id: a suite run of the previous export must not land in the new manifest.

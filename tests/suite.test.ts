@@ -221,7 +221,8 @@ describe('npm run bench -- --suite', () => {
     const robust = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.indexOf('\n}\n') + 2));
     expect(robust.runs.map((r: { method: string; steps: number }) => `${r.method}-${r.steps}`)).toEqual(['apgd-4', 'pgd-3']);
     expect(robust.runs[0].attack).toMatch(/^APGD-4 L-inf 4\/255, first step 8\/255/);
-    expect(robust.runs[0].command).toContain('--attack apgd-4,pgd-3');
+    // Every option that shaped the run, spelled out: --quick's defaults (gallery 100) are not the full form's.
+    expect(robust.runs[0].command).toBe(`npm run bench -- --suite --items 2 --attacked 1 --gallery 100 --attack apgd-4,pgd-3 --queries 30 --square-encoders 1 --out ${path.relative(path.resolve(__dirname, '..'), out)}`);
     if (existsSync(IMAGENET)) for (const m of json.metrics) expect(json.speed_ms_per_pair[m.id]).toBeGreaterThan(0);
     expect(json.table).toContain('| metric |');
   }, 300_000);
@@ -254,6 +255,11 @@ describe('npm run bench -- --suite', () => {
     expect(merged.table).toContain('Merged from ssim.json and phash.json');
     expect(() => mergeSuites(ssimRun, ssimRun, ['a', 'b'])).toThrow(/both scored ssim/);
     expect(() => mergeSuites(ssimRun, { ...phashRun, seed: 1 }, ['a', 'b'])).toThrow(/seed differs/);
+    // A merged file is no run: no one command reproduces it, so record-measured wants the run itself.
+    const mergedFile = path.join(dir, 'merged.json');
+    writeFileSync(mergedFile, JSON.stringify(merged));
+    const recorded = promisify(execFile)(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../bench/record-measured.ts'), mergedFile], { cwd: path.resolve(__dirname, '..') });
+    await expect(recorded).rejects.toThrow(/joins ssim\.json and phash\.json: record the run that scored the model/);
   }, 120_000);
 
   it('a stopped run resumes from <out>.partial.json with the same options, and refuses one made with others', async () => {
