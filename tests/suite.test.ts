@@ -240,7 +240,7 @@ describe('npm run bench -- --suite', () => {
 
   it('renders its tables from the JSON alone, and merges two runs over the same items that scored different metrics', async () => {
     const { suiteMain } = await import('../bench/suite/main');
-    const { mergeSuites, suiteTables } = await import('../bench/suite/report');
+    const { mergeSuites, radiiTable, suiteTables } = await import('../bench/suite/report');
     const committed = JSON.parse(readFileSync(path.resolve(__dirname, '../bench/results/suite-full-a9e43012.json'), 'utf8'));
     expect(suiteTables(committed)).toBe(committed.table);
     const dir = mkdtempSync(path.join(tmpdir(), 'suite-'));
@@ -255,6 +255,17 @@ describe('npm run bench -- --suite', () => {
     expect(merged.table).toContain('Merged from ssim.json and phash.json');
     expect(() => mergeSuites(ssimRun, ssimRun, ['a', 'b'])).toThrow(/both scored ssim/);
     expect(() => mergeSuites(ssimRun, { ...phashRun, seed: 1 }, ['a', 'b'])).toThrow(/seed differs/);
+    // The summary across radii takes the metrics from whichever run scored them, and refuses a metric scored twice or other items.
+    const summary = radiiTable([ssimRun, phashRun], ['ssim.json', 'phash.json']);
+    const pct = (x: number | null) => (100 * x!).toFixed(1);
+    for (const id of ['ssim', 'phash']) {
+      const s = both.tasks.find((t) => t.task === 'distortion')!.scores![id];
+      const label = both.metrics.find((m) => m.id === id)!.label;
+      expect(summary).toContain(`| ${label} | clean (all items) | ${pct(both.tasks[0].scores![id].clean)} | ${pct(s.clean)} |`);
+      expect(summary).toContain(`|  | 4/255: clean → Square ‡ | ${pct(both.tasks[0].scores![id].clean_on_attacked)} → ${pct(both.tasks[0].scores![id].robust)} | ${pct(s.clean_on_attacked)} → ${pct(s.robust)} |`);
+    }
+    expect(() => radiiTable([both, ssimRun], ['both.json', 'ssim.json'])).toThrow(/ssim is scored on semantic at 4\/255 by both both.json and ssim.json/);
+    expect(() => radiiTable([ssimRun, { ...phashRun, seed: 1 }], ['a', 'b'])).toThrow(/b is not over the same items as a/);
     // A merged file is no run: no one command reproduces it, so record-measured wants the run itself.
     const mergedFile = path.join(dir, 'merged.json');
     writeFileSync(mergedFile, JSON.stringify(merged));

@@ -1,7 +1,8 @@
 /**
  * The suite's result file (bench/results/suite-*.json): its shape, the tables printed from it, and the
  * merge of two runs that scored different metrics on the same items (the encoders in one run, the peers'
- * hours of Square in another): `npx tsx bench/suite/report.ts merge A.json B.json --out C.json`.
+ * hours of Square in another): `npx tsx bench/suite/report.ts merge A.json B.json --out C.json`; and one
+ * summary table across radii: `npx tsx bench/suite/report.ts radii A.json B.json …`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -139,6 +140,61 @@ export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
 }
 
 /**
+ * Several results as one table across radii, for a summary: a row per metric with its clean figures (all
+ * items), then a row per radius with the attacked subset's clean → attacked figures, the encoders under each
+ * white-box attack, the peers under their own Square ‡. Results may split the metrics or the tasks of one
+ * radius between them (the encoders in one run, the peers in another); all must be over the same items, and
+ * a metric scored twice on one task at one radius is refused.
+ */
+export function radiiTable(suites: readonly SuiteJson[], names: readonly string[]): string {
+  for (const [i, x] of suites.entries()) {
+    const [a, b] = [suites[0], x].map((y) => JSON.stringify({ mode: y.mode, seed: y.seed, ...y.sizes, square_encoders: undefined, queries: y.square.queries }));
+    if (a !== b) throw new Error(`${names[i]} is not over the same items as ${names[0]} (${b} and ${a}): one table needs one set of items`);
+  }
+  const metrics: SuiteMetricInfo[] = [];
+  for (const m of suites.flatMap((x) => x.metrics)) if (!metrics.some((n) => n.id === m.id)) metrics.push(m);
+  metrics.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'encoder' ? -1 : 1));
+  const radii = [...new Set(suites.map((x) => x.attacks[0].eps))].sort((a, b) => b - a);
+  const tasks = SUITE_TASKS.filter((t) => suites.some((x) => x.tasks.some((r) => r.task === t && r.scores)));
+  /** The run that scored metric `id` on `task` at radius `eps`, if any. */
+  const runOf = (id: string, eps: number, task: SuiteTask) => {
+    const found = suites.flatMap((x, i) => (x.attacks[0].eps === eps && x.metrics.some((m) => m.id === id) && x.tasks.some((r) => r.task === task && r.scores?.[id]) ? [{ x, name: names[i] }] : []));
+    if (found.length > 1) throw new Error(`${id} is scored on ${task} at ${per255(eps)} by both ${found[0].name} and ${found[1].name}: give one of them`);
+    return found[0]?.x;
+  };
+  const score = (x: SuiteJson | undefined, task: SuiteTask, label: string, id: string) => x?.tasks.find((r) => r.task === task && r.attack === label)?.scores?.[id];
+  const rows: string[][] = [];
+  for (const m of metrics) {
+    const clean = (t: SuiteTask) => {
+      const x = radii.map((eps) => runOf(m.id, eps, t)).find((y) => y !== undefined);
+      return pct(x && score(x, t, x.attacks[0].label, m.id)?.clean);
+    };
+    rows.push([m.kind === 'encoder' ? `**${m.label}**` : m.label, 'clean (all items)', ...tasks.map(clean)]);
+    for (const eps of radii) {
+      const runs = tasks.map((t) => runOf(m.id, eps, t));
+      const any = runs.find((x) => x !== undefined);
+      if (!any) continue;
+      // A peer's figure in the later attacks' passes is transfer from the encoders; its own attack is the first pass's Square.
+      const labels = m.kind === 'peer' ? [any.attacks[0].label] : any.attacks.map((a) => a.label);
+      const cell = (t: SuiteTask, i: number) => {
+        const scores = labels.map((l) => score(runs[i], t, l, m.id));
+        const s = scores.find((y) => y !== undefined && y.robust !== null);
+        return s ? `${pct(s.clean_on_attacked)} → ${scores.map((y) => pct(y?.robust)).join(' / ')}` : '—';
+      };
+      rows.push(['', `${per255(eps)}: clean → ${m.kind === 'peer' ? 'Square ‡' : labels.join(' / ')}`, ...tasks.map(cell)]);
+    }
+  }
+  const sizes = tasks.map((t) => {
+    const s = Object.values(suites.map((x) => x.tasks.find((y) => y.task === t && y.scores)).find((y) => y !== undefined)!.scores!)[0];
+    return `${TITLES[t]} ${s.n} items, ${s.attacked_n} attacked`;
+  });
+  return [
+    markdownTable(['metric', 'images', ...tasks.map((t) => TITLES[t])], rows),
+    `Accuracy %. clean = all items; the attacked subset = the first items of each task (seeded order): its clean accuracy → its accuracy under each attack (encoders: white-box, on the encoder's own input pixels; ‡ peers: Square, ${suites[0].square.queries} queries an item). ${sizes.join('; ')}. From ${names.join(', ')}.`,
+  ].join('\n\n');
+}
+
+/**
  * Two results over the same items (mode, seed, sizes, ε, Square's budget) that scored different metrics, as
  * one: each (task, attack) report joins both runs' figures; an attack only one run made leaves the other's
  * metrics '—' there. Refuses runs that differ in what decides the items, or that share a metric.
@@ -201,12 +257,28 @@ export function mergeSuites(a: SuiteJson, b: SuiteJson, names: [string, string])
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
+  const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as SuiteJson;
+  if (positionals[0] === 'radii' && positionals.length > 1) {
+    // FILE#ID,ID takes only those metrics from FILE (a run that also scored a previous export).
+    const runs = positionals.slice(1).map((arg) => {
+      const [file, only] = arg.split('#');
+      const suite = read(file);
+      const ids = only?.split(',');
+      return { name: path.basename(arg), suite: ids ? { ...suite, metrics: suite.metrics.filter((m) => ids.includes(m.id)) } : suite };
+    });
+    try {
+      process.stdout.write(`${radiiTable(runs.map((r) => r.suite), runs.map((r) => r.name))}\n`);
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    process.exit(0);
+  }
   if (positionals[0] !== 'merge' || positionals.length !== 3 || !values.out) {
-    process.stderr.write('usage: npx tsx bench/suite/report.ts merge A.json B.json --out C.json\n');
+    process.stderr.write('usage: npx tsx bench/suite/report.ts merge A.json B.json --out C.json\n       npx tsx bench/suite/report.ts radii A.json [B.json …]   (one table across radii)\n');
     process.exit(2);
   }
   const [fa, fb] = positionals.slice(1);
-  const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as SuiteJson;
   const merged = mergeSuites(read(fa), read(fb), [path.basename(fa), path.basename(fb)]);
   writeFileSync(values.out, JSON.stringify(merged, null, 1) + '\n');
   process.stdout.write(`${merged.table}\n`);
