@@ -116,7 +116,7 @@ export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
     const s = (m.kind === 'peer' ? r?.transfer : r?.square)?.[m.id];
     return !s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)} (${s.attacked_n})`;
   };
-  const merged = json.merged_from ? ` Merged from ${json.merged_from.join(' and ')} (same items, seed and attacks; each metric scored in one of them).` : '';
+  const merged = json.merged_from ? ` Merged from ${json.merged_from.join(' and ')} (same items, seed and attacks; each metric scored, and its ms / pair timed, in one of them: compare speeds within one run).` : '';
   return [
     `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under ${labels.join(' and ')} L∞ ${epsLabel}`,
     markdownTable(head, rows),
