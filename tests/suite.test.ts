@@ -255,6 +255,15 @@ describe('npm run bench -- --suite', () => {
     expect(merged.table).toContain('Merged from ssim.json and phash.json');
     expect(() => mergeSuites(ssimRun, ssimRun, ['a', 'b'])).toThrow(/both scored ssim/);
     expect(() => mergeSuites(ssimRun, { ...phashRun, seed: 1 }, ['a', 'b'])).toThrow(/seed differs/);
+    // Or the tasks: two processes, one core each.
+    const tasksArgs = (tasks: string, out: string) => args('ssim,phash', out).map((x) => (x === 'semantic,distortion' ? tasks : x));
+    const bySemantic = await suiteMain(tasksArgs('semantic', 'semantic.json'));
+    const byDistortion = await suiteMain(tasksArgs('distortion', 'distortion.json'));
+    const byTasks = mergeSuites(bySemantic, byDistortion, ['semantic.json', 'distortion.json']);
+    expect(byTasks.tasks.map((t) => `${t.task} ${t.attack}`)).toEqual(both.tasks.map((t) => `${t.task} ${t.attack}`));
+    expect(byTasks.tasks.map((t) => t.scores)).toEqual(both.tasks.map((t) => t.scores));
+    expect(byTasks.metrics.map((m) => m.id)).toEqual(['ssim', 'phash']);
+    expect(() => mergeSuites(byTasks, bySemantic, ['a', 'b'])).toThrow(/both scored ssim, phash on semantic \(PGD-2\)/);
     // The summary across radii takes the metrics from whichever run scored them, and refuses a metric scored twice or other items.
     const summary = radiiTable([ssimRun, phashRun], ['ssim.json', 'phash.json']);
     const pct = (x: number | null) => (100 * x!).toFixed(1);

@@ -195,9 +195,10 @@ export function radiiTable(suites: readonly SuiteJson[], names: readonly string[
 }
 
 /**
- * Two results over the same items (mode, seed, sizes, ε, Square's budget) that scored different metrics, as
- * one: each (task, attack) report joins both runs' figures; an attack only one run made leaves the other's
- * metrics '—' there. Refuses runs that differ in what decides the items, or that share a metric.
+ * Two results over the same items (mode, seed, sizes, ε, Square's budget) that scored different metrics or
+ * different tasks, as one: each (task, attack) report joins both runs' figures; an attack only one run made
+ * leaves the other's metrics '—' there. Refuses runs that differ in what decides the items, that scored one
+ * metric on the same task and attack, or that scored different weights under one model id.
  */
 export function mergeSuites(a: SuiteJson, b: SuiteJson, names: [string, string]): SuiteJson {
   const same = (what: string, x: unknown, y: unknown) => {
@@ -210,8 +211,16 @@ export function mergeSuites(a: SuiteJson, b: SuiteJson, names: [string, string])
   same('gallery', a.sizes.gallery, b.sizes.gallery);
   same('ε', a.attacks[0].eps, b.attacks[0].eps);
   same("Square's queries", a.square.queries, b.square.queries);
-  const shared = a.metrics.filter((m) => b.metrics.some((n) => n.id === m.id)).map((m) => m.id);
-  if (shared.length) throw new Error(`cannot merge ${names[0]} and ${names[1]}: both scored ${shared.join(', ')}`);
+  for (const m of a.models) {
+    const other = b.models.find((n) => n.id === m.id);
+    if (other && other.encoder_sha256 !== m.encoder_sha256) throw new Error(`cannot merge ${names[0]} and ${names[1]}: they scored different weights as ${m.id}`);
+  }
+  // Runs may split the metrics (the encoders in one, the peers in another) or the tasks (two processes on two cores).
+  for (const x of a.tasks) {
+    const y = b.tasks.find((r) => r.task === x.task && r.attack === x.attack);
+    const shared = Object.keys(x.scores ?? {}).filter((id) => y?.scores?.[id]);
+    if (shared.length) throw new Error(`cannot merge ${names[0]} and ${names[1]}: both scored ${shared.join(', ')} on ${x.task} (${x.attack})`);
+  }
   const attacks = [...a.attacks, ...b.attacks.filter((x) => !a.attacks.some((y) => y.label === x.label))];
   for (const x of b.attacks) same(`attack ${x.label}`, { ...x, objective: undefined }, { ...attacks.find((y) => y.label === x.label)!, objective: undefined });
   const join = <T>(x: Record<string, T> | undefined, y: Record<string, T> | undefined) => (x || y ? { ...x, ...y } : undefined);
@@ -238,18 +247,18 @@ export function mergeSuites(a: SuiteJson, b: SuiteJson, names: [string, string])
       });
     }
   }
-  const byKind = (kind: SuiteMetricInfo['kind']) => [...a.metrics, ...b.metrics].filter((m) => m.kind === kind);
+  const byKind = (kind: SuiteMetricInfo['kind']) => [...a.metrics, ...b.metrics.filter((m) => !a.metrics.some((n) => n.id === m.id))].filter((m) => m.kind === kind);
   const json: Omit<SuiteJson, 'table'> = {
     ...a,
     date: [a.date, b.date].sort().at(-1)!,
     sizes: { ...a.sizes, square_encoders: Math.max(a.sizes.square_encoders, b.sizes.square_encoders) },
     attacks,
-    models: [...a.models, ...b.models],
+    models: [...a.models, ...b.models.filter((m) => !a.models.some((n) => n.id === m.id))],
     settings: undefined,
     merged_from: names,
     metrics: [...byKind('encoder'), ...byKind('peer')],
     tasks,
-    speed_ms_per_pair: { ...a.speed_ms_per_pair, ...b.speed_ms_per_pair },
+    speed_ms_per_pair: { ...b.speed_ms_per_pair, ...a.speed_ms_per_pair },
     seconds: +(a.seconds + b.seconds).toFixed(1),
   };
   return { ...json, table: suiteTables(json) };
