@@ -40,11 +40,10 @@ for (const { file, only, suite } of runs) {
     `--queries ${suite.square.queries}`,
     `--square-encoders ${sizes.square_encoders}`,
     suite.seed === 0 ? '' : `--seed ${suite.seed}`,
+    `--metrics ${suite.metrics.map((m) => m.id).join(',')}`,
   ];
   const ranTasks = [...new Set(suite.tasks.filter((t) => t.scores).map((t) => t.task))];
   if (ranTasks.length < 4) args.push(`--tasks ${ranTasks.join(',')}`);
-  // A run of both encoders and the three peers names no --metrics; a subset (a model alone) does.
-  if (suite.metrics.length < 5) args.push(`--metrics ${suite.metrics.map((m) => m.id).join(',')}`);
   const models = suite.models.filter((m) => only === undefined || m.id === only);
   for (const model of models) {
     // Figures belong to weights, not to an id: a suite run of the previous export must not land in the new manifest.

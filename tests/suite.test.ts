@@ -222,7 +222,7 @@ describe('npm run bench -- --suite', () => {
     expect(robust.runs.map((r: { method: string; steps: number }) => `${r.method}-${r.steps}`)).toEqual(['apgd-4', 'pgd-3']);
     expect(robust.runs[0].attack).toMatch(/^APGD-4 L-inf 4\/255, first step 8\/255/);
     // Every option that shaped the run, spelled out: --quick's defaults (gallery 100) are not the full form's.
-    expect(robust.runs[0].command).toBe(`npm run bench -- --suite --items 2 --attacked 1 --gallery 100 --attack apgd-4,pgd-3 --queries 30 --square-encoders 1 --out ${path.relative(path.resolve(__dirname, '..'), out)}`);
+    expect(robust.runs[0].command).toBe(`npm run bench -- --suite --items 2 --attacked 1 --gallery 100 --attack apgd-4,pgd-3 --queries 30 --square-encoders 1 --metrics ${json.metrics.map((m) => m.id).join(',')} --out ${path.relative(path.resolve(__dirname, '..'), out)}`);
     if (existsSync(IMAGENET)) for (const m of json.metrics) expect(json.speed_ms_per_pair[m.id]).toBeGreaterThan(0);
     expect(json.table).toContain('| metric |');
   }, 300_000);

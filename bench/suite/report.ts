@@ -284,7 +284,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.met
     process.exit(0);
   }
   if (positionals[0] !== 'merge' || positionals.length !== 3 || !values.out) {
-    process.stderr.write('usage: npx tsx bench/suite/report.ts merge A.json B.json --out C.json\n       npx tsx bench/suite/report.ts radii A.json [B.json …]   (one table across radii)\n');
+    process.stderr.write('usage: npx tsx bench/suite/report.ts merge A.json B.json --out C.json\n       npx tsx bench/suite/report.ts radii A.json[#ID,…] [B.json …]   (one table across radii)\n');
     process.exit(2);
   }
   const [fa, fb] = positionals.slice(1);
