@@ -238,7 +238,7 @@ describe('npm run bench -- --suite', () => {
     await expect(suiteMain(['--suite', '--quick', '--metrics', 'lpips', '--out', out])).rejects.toThrow(/--metrics: lpips not in this run \(its metrics: .*ssim, pixelmatch, phash\)/);
   }, 120_000);
 
-  it('renders its tables from the JSON alone, and merges two runs over the same items that scored different metrics', async () => {
+  it('renders its tables from the JSON alone, merges runs over the same items that split the metrics or the tasks, and sums them up across radii', async () => {
     const { suiteMain } = await import('../bench/suite/main');
     const { mergeSuites, radiiTable, suiteTables } = await import('../bench/suite/report');
     const committed = JSON.parse(readFileSync(path.resolve(__dirname, '../bench/results/suite-full-a9e43012.json'), 'utf8'));
