@@ -139,6 +139,23 @@ export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
   ].join('\n\n');
 }
 
+/** What decides a run's items (and Square's budget on them): where two runs differ in it, the first difference. */
+function itemsDiffer(a: SuiteJson, b: SuiteJson): string | undefined {
+  const fields: Array<[string, (x: SuiteJson) => unknown]> = [
+    ['mode', (x) => x.mode],
+    ['seed', (x) => x.seed],
+    ['items', (x) => x.sizes.items],
+    ['attacked items', (x) => x.sizes.attacked],
+    ['gallery', (x) => x.sizes.gallery],
+    ["Square's queries", (x) => x.square.queries],
+  ];
+  for (const [what, of] of fields) {
+    const [x, y] = [JSON.stringify(of(a)), JSON.stringify(of(b))];
+    if (x !== y) return `${what} differs (${x} and ${y})`;
+  }
+  return undefined;
+}
+
 /**
  * Several results as one table across radii, for a summary: a row per metric with its clean figures (all
  * items), then a row per radius with the attacked subset's clean → attacked figures, the encoders under each
@@ -148,8 +165,8 @@ export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
  */
 export function radiiTable(suites: readonly SuiteJson[], names: readonly string[]): string {
   for (const [i, x] of suites.entries()) {
-    const [a, b] = [suites[0], x].map((y) => JSON.stringify({ mode: y.mode, seed: y.seed, ...y.sizes, square_encoders: undefined, queries: y.square.queries }));
-    if (a !== b) throw new Error(`${names[i]} is not over the same items as ${names[0]} (${b} and ${a}): one table needs one set of items`);
+    const differs = itemsDiffer(suites[0], x);
+    if (differs) throw new Error(`${names[i]} is not over the same items as ${names[0]} (${differs}): one table needs one set of items`);
   }
   const metrics: SuiteMetricInfo[] = [];
   for (const m of suites.flatMap((x) => x.metrics)) if (!metrics.some((n) => n.id === m.id)) metrics.push(m);
@@ -204,13 +221,9 @@ export function mergeSuites(a: SuiteJson, b: SuiteJson, names: [string, string])
   const same = (what: string, x: unknown, y: unknown) => {
     if (JSON.stringify(x) !== JSON.stringify(y)) throw new Error(`cannot merge ${names[0]} and ${names[1]}: ${what} differs (${JSON.stringify(x)} and ${JSON.stringify(y)})`);
   };
-  same('mode', a.mode, b.mode);
-  same('seed', a.seed, b.seed);
-  same('items', a.sizes.items, b.sizes.items);
-  same('attacked items', a.sizes.attacked, b.sizes.attacked);
-  same('gallery', a.sizes.gallery, b.sizes.gallery);
+  const differs = itemsDiffer(a, b);
+  if (differs) throw new Error(`cannot merge ${names[0]} and ${names[1]}: ${differs}`);
   same('ε', a.attacks[0].eps, b.attacks[0].eps);
-  same("Square's queries", a.square.queries, b.square.queries);
   for (const m of a.models) {
     const other = b.models.find((n) => n.id === m.id);
     if (other && other.encoder_sha256 !== m.encoder_sha256) throw new Error(`cannot merge ${names[0]} and ${names[1]}: they scored different weights as ${m.id}`);
