@@ -64,14 +64,16 @@ files given) and writes unit-length embeddings:
   --out FILE.jsonl one JSON object per line: { "file", "embedding": [D numbers] }
   --out FILE.npy   float32 array [N, D] (NumPy .npy v1.0), plus FILE.files.json: the N file paths, in row order
   --store PATH     instead, add the folder's images to the embedding store at PATH (Parquet segments
-                   any Parquet reader opens; docs/scale.md): only new or changed files are embedded,
-                   unreadable ones are kept as error rows and tried again next time
+                   any Parquet reader opens; docs/scale.md): only new or changed files are embedded;
+                   an unreadable one is kept as an error row, reported as skipped on every run (exit
+                   3) and tried again only once it changes (size or mtime)
   --shard I/N      only the files at sorted index i with i % N == I: run one shard per machine, each
                    with its own --store, then "rclip store merge"
   --rebuild        empty the store first (a store refused as corrupt or of another model)
 ${STRICT_HELP}
 ${MODEL_HELP}
-  --json           print { "model", "images", "dimensions", "out", "skipped" }
+  --json           print { "model", "images", "dimensions", "out", "skipped" }; with --store,
+                   { "model", "images", "embedded_now", "store", "rows", "shard", "skipped" }
 
 "rclip embed -" reads image paths from stdin, one per line, and writes one JSON line per path to
 stdout as soon as it is done, in input order: { "file", "embedding" }, or { "file", "error": { "code",
@@ -178,9 +180,15 @@ Stores are folders of Parquet files (docs/scale.md), readable without rclip.`,
   },
   models: {
     options: { json },
-    help: `Usage: rclip models copy <dir> [--json]
-       rclip models path
+    help: `Usage: rclip models [list] [--json]
+       rclip models path [--json]
+       rclip models copy <dir> [--json]
 
+list: (the default) each model of the index: its id, its role (the default model, or the non-robust
+      baseline the default is compared with), its input size, and the L∞ radius it holds at
+      (robustness.holds in its manifest: copy retrieval R@1 stays at or above a minimum under the
+      attack, as measured by the benchmark suite). --json: { "models_dir", "models": [{ "id", "name",
+      "role", "input_size", "embedding_size", "holds": { "eps", "attack", "minimum", "criterion" } }] }
 copy: writes the shipped models (index.json and one folder per model) to <dir>, e.g. your app's
       public/models/, so that the page can serve them; pass that folder's URL as modelsBase
       (createMetric) or models-base (<rclip-distance>).

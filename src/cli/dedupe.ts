@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
 import { groupsFromEdges, type DuplicateGroup, type Edge } from '../core/duplicate-groups';
 import { RclipError } from '../core/errors';
 import { EXACT_SEARCH_BELOW, pairsWithin, toMatrix, type EmbeddingMatrix } from '../core/nearest';
 import { numberOption, positionalCount } from '../core/options';
 import { gatherRows } from '../engine/embedding-store';
-import { expandImageArgs, isFolder } from '../engine/node-images';
+import { expandImageArgs } from '../engine/node-images';
 import { EMBED_THREADS, openModel } from '../engine/node-model';
 import { ensureIndex, indexedPairsWithin } from '../engine/vector-index';
 import type { Output, Values } from './commands';
+import { folderArgument } from './folder-argument';
 import { openFolderStore, syncFolder } from './index-cache';
 import { createProgress, type Progress } from './progress';
 
@@ -43,8 +43,7 @@ export function exactSearch(values: Values, rows: number): boolean {
 
 export async function dedupeCommand(values: Values, positionals: string[]): Promise<Output> {
   positionalCount(positionals, 1, 1, 'one folder');
-  const [dir] = positionals;
-  if (!isFolder(dir)) throw new RclipError('IMAGE_FETCH_FAILED', existsSync(dir) ? `"${dir}" is a file; dedupe takes a folder.` : `Folder "${dir}" does not exist.`);
+  const dir = folderArgument(positionals[0], 'dedupe takes a folder');
   const inputs = expandImageArgs([dir]);
   const model = await openModel(values.model as string | undefined, { threads: EMBED_THREADS });
   const threshold = thresholdFor(values, model.info.manifest.calibration?.dedupeThreshold, model.info.id);
@@ -75,7 +74,7 @@ export async function dedupeCommand(values: Values, positionals: string[]): Prom
       : [`${groups.length} group(s) of near-duplicates among ${files.length} images at distance ≤ ${threshold} (${model.info.id}):`, ...groups.map((g, i) => `group ${i + 1} (max link ${g.max_distance.toFixed(4)}):\n  ${g.files.join('\n  ')}`)].join('\n');
   return {
     json: { model: model.info.id, threshold, images: files.length, store: { path: store.dir, embedded_now: synced.embedded }, search, search_ms: searchMs, groups, skipped },
-    text: `${text}\n(store ${store.dir}: ${synced.embedded} embedded now, ${inputs.length - synced.embedded} reused; search: ${search})`,
+    text: `${text}\n(store ${store.dir}: ${synced.embedded} embedded now, ${inputs.length - synced.embedded} already there; search: ${search})`,
     skipped: skipped.length,
   };
 }

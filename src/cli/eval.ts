@@ -4,6 +4,7 @@ import { KINDS } from '../core/twoafc';
 import { runFolderTwoAfc } from '../engine/node-eval';
 import type { Output, Values } from './commands';
 import { openModel, twoAfcModel } from '../engine/node-model';
+import { folderArgument } from './folder-argument';
 import { createProgress, skippedLine } from './progress';
 import { attackFromOptions, integerOption, requiredString } from '../core/options';
 
@@ -11,7 +12,7 @@ const pct = (x: number | null) => (x === null ? '   —  ' : `${(100 * x).toFixe
 
 export async function evalCommand(values: Values, positionals: string[]): Promise<Output> {
   if (positionals.length) throw new RclipError('INVALID_ARGUMENT', `eval takes no positional arguments (got ${positionals.join(' ')}); use --images DIR.`);
-  const dir = requiredString('images', values.images);
+  const dir = folderArgument(requiredString('images', values.images), '--images takes a folder of images');
   const attack = attackFromOptions(values);
   const seed = integerOption('seed', values.seed, 0, 0);
   const limit = values.limit === undefined ? undefined : integerOption('limit', values.limit, 0, 1);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Values } from '../core/options';
 import { EmbeddingStore, storeModel, syncFiles, type SyncedFolder } from '../engine/embedding-store';
 import type { OpenModel } from '../engine/node-model';
-import { createProgress } from './progress';
+import { createProgress, skippedLine } from './progress';
 
 export function defaultCacheDir(): string {
   return process.env.RCLIP_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'rclip');
@@ -29,7 +29,8 @@ export function openFolderStore(model: OpenModel, folder: string, values: Values
 
 /**
  * `files` (under `folder`) in the store, embedding only the new or changed ones, with a progress line and
- * each unreadable file reported on stderr (or, with `strict`, thrown).
+ * each unreadable file reported on stderr, one line each, also when its error row is reused (or, with
+ * `strict`, thrown).
  */
 export async function syncFolder(store: EmbeddingStore, model: OpenModel, folder: string, files: readonly string[], strict = false): Promise<SyncedFolder> {
   let progress: ReturnType<typeof createProgress> | undefined;
@@ -37,7 +38,8 @@ export async function syncFolder(store: EmbeddingStore, model: OpenModel, folder
   const synced = await syncFiles(store, model, folder, files, {
     strict,
     onProgress: (done, total) => open(total).tick(done),
-    onSkip: (s) => open(files.length).skip(s),
+    onSkip: (s, unchanged) =>
+      unchanged ? process.stderr.write(`${folder}: ${skippedLine(s)} (unchanged since it failed, so not tried again)\n`) : open(files.length).skip(s),
   });
   progress?.end();
   return synced;

@@ -3,6 +3,8 @@
  * progress and errors to stderr; the exit status is 0 on success, 1 on failure, 2 on bad usage, and
  * EXIT_SKIPPED (3) when a command finished but skipped unreadable input files (listed in its output).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { missingDependency, RclipError, toRclipError } from '../core/errors';
 import { closeDecodePool } from '../engine/node-decode-pool';
@@ -23,17 +25,42 @@ Usage:
                [--steps N] [--queries 1000] [--model ID] [--json]
   rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
              [--steps N] [--restarts R] [--limit N] [--seed S] [--strict] [--json]
-  rclip models copy <dir>
+  rclip models [list] [--json]                  (each model's id, role, input size, the radius it holds at)
+  rclip models path | rclip models copy <dir>
+  rclip --version
 
 --model takes an id from the models' index.json ("rclip models path" prints where) or a path to a model folder; the default is the
 index's default (robust) model. "rclip <command> --help" explains each command.
 
-Exit status: 0 success; 1 failure; 2 bad usage; 3 done, but some input files could not be read and
-were skipped (each listed on stderr and, with --json, in "skipped": [{ "file", "code", "message" }]).
+Exit status: 0 success; 1 failure (a path that does not exist included); 2 bad usage (an unknown
+option, command or model id, a bad value, a file where a folder is wanted); 3 done, but some input
+files could not be read and were skipped (each listed on stderr and, with --json, in "skipped":
+[{ "file", "code", "message" }]); 141 stdout closed early (e.g. "| head"): the command stops quietly.
 Folder commands take --strict to stop at the first unreadable file instead (exit 1).`;
 
 /** "Done, some files skipped": stable, documented in USAGE and README.md. */
 export const EXIT_SKIPPED = 3;
+
+/** 128 + SIGPIPE: what the shell reports for a Unix tool whose reader went away (`yes | head -1`). */
+export const EXIT_PIPE_CLOSED = 141;
+
+/**
+ * A reader that exits early (`rclip … | head -c1`) closes the pipe: the next write fails with EPIPE,
+ * which Node raises as an unhandled 'error' event (a stack trace). Like other Unix tools, rclip stops
+ * there, quietly: nothing more can be delivered, and a streaming command would otherwise go on embedding.
+ */
+function stopOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(EXIT_PIPE_CLOSED);
+  });
+}
+
+/** The version of the package rclip runs from: ../../package.json from src/cli/ (a checkout) and from dist/cli/ (installed). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
 
 class UsageError extends Error {}
 
@@ -50,7 +77,13 @@ function print(out: Output, json: boolean) {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  stopOnClosedPipe(process.stdout);
+  stopOnClosedPipe(process.stderr);
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;

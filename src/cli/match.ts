@@ -6,11 +6,12 @@
 import { RclipError } from '../core/errors';
 import { nearestRow, toMatrix } from '../core/nearest';
 import { gatherRows } from '../engine/embedding-store';
-import { expandImageArgs, isFolder } from '../engine/node-images';
+import { expandImageArgs } from '../engine/node-images';
 import { EMBED_THREADS, openModel } from '../engine/node-model';
 import { ensureIndex, indexedNearest } from '../engine/vector-index';
 import type { Output, Values } from './commands';
 import { exactSearch, thresholdFor } from './dedupe';
+import { folderArgument } from './folder-argument';
 import { openFolderStore, syncFolder } from './index-cache';
 import { embedWithProgress } from './progress';
 import { answerStdinPaths } from './stdin-lines';
@@ -23,9 +24,8 @@ export interface MatchResult {
 }
 
 export async function matchCommand(values: Values, positionals: string[]): Promise<Output> {
-  const against = values.against;
-  if (typeof against !== 'string' || against === '') throw new RclipError('INVALID_ARGUMENT', '--against <folder> is required: the folder of listed images.');
-  if (!isFolder(against)) throw new RclipError('INVALID_ARGUMENT', `--against "${against}" is not a folder.`);
+  if (typeof values.against !== 'string' || values.against === '') throw new RclipError('INVALID_ARGUMENT', '--against <folder> is required: the folder of listed images.');
+  const against = folderArgument(values.against, '--against takes the folder of listed images');
   if (positionals.length === 0) throw new RclipError('INVALID_ARGUMENT', 'expected one or more images (or folders) to match.');
   const stdin = positionals.length === 1 && positionals[0] === '-';
   const queries = stdin ? [] : expandImageArgs(positionals);
@@ -46,15 +46,18 @@ export async function matchCommand(values: Values, positionals: string[]): Promi
     const skipped = [...listed.skipped, ...(await answerStdinPaths(model, 'match', strict, (file, embedding) => matchOne(file, nearestOf([embedding])[0])))];
     return { json: { model: model.info.id, threshold, against, listed: listed.files.length, skipped }, text: '', skipped: skipped.length, streamed: true };
   }
-  const { files: embedded, embeddings, skipped } = await embedWithProgress(model, queries, 'embedding queries', strict);
-  skipped.unshift(...listed.skipped);
+  const { files: embedded, embeddings, skipped: unreadableQueries } = await embedWithProgress(model, queries, 'embedding queries', strict);
+  const skipped = [...listed.skipped, ...unreadableQueries];
   const t0 = performance.now();
   const nearest = nearestOf(embeddings);
   const searchMs = performance.now() - t0;
   const results: MatchResult[] = embedded.map((file, i) => matchOne(file, nearest[i]));
   const matched = results.filter((r) => r.match).length;
+  // Counts over the readable queries only: an unreadable one neither matches nor fails to.
+  const unreadable = [unreadableQueries.length && `${unreadableQueries.length} unreadable quer${unreadableQueries.length === 1 ? 'y' : 'ies'} skipped`, listed.skipped.length && `${listed.skipped.length} unreadable listed file(s) left out`].filter(Boolean);
   const text = [
-    `${matched} of ${queries.length} image(s) match a listed image at distance ≤ ${threshold} (${model.info.id}; ${listed.files.length} listed in ${against}; store ${store.dir}, ${listed.embedded} embedded now; ${exact ? 'exact' : 'index'} search).`,
+    `${matched} of ${embedded.length} readable image(s) match a listed image at distance ≤ ${threshold}${unreadable.length ? ` (${unreadable.join('; ')})` : ''}.`,
+    `(${model.info.id}; ${listed.files.length} listed in ${against}; store ${store.dir}, ${listed.embedded} embedded now; ${exact ? 'exact' : 'index'} search)`,
     ...results.map((r) => `${r.match ? 'MATCH   ' : 'no match'}  ${r.file}  nearest ${r.nearest ?? '-'}  d=${r.distance === null ? '-' : r.distance.toFixed(4)}`),
   ].join('\n');
   return {

@@ -11,7 +11,8 @@ export interface Progress {
   end(): void;
 }
 
-export const skippedLine = (s: SkippedFile) => `skipped "${s.file}" [${s.code}]: ${s.message}`;
+/** One skipped file on one line, its path once: the decoders' messages already name the file. */
+export const skippedLine = (s: SkippedFile) => `skipped [${s.code}]: ${s.message.includes(s.file) ? s.message : `"${s.file}": ${s.message}`}`;
 
 export function createProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
   const tty = Boolean(stream.isTTY);

@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { RclipError } from '../core/errors';
 import { positionalCount, requiredString } from '../core/options';
 import { EmbeddingStore, openExistingStore } from '../engine/embedding-store';
-import { expandImageArgs, isFolder } from '../engine/node-images';
+import { expandImageArgs } from '../engine/node-images';
 import { openModel } from '../engine/node-model';
 import type { Output, Values } from './commands';
+import { folderArgument } from './folder-argument';
 import { openFolderStore, syncFolder } from './index-cache';
 
 /** `--shard I/N`: the files at sorted index i with i % N == I, so N machines split a folder without talking. */
@@ -24,17 +25,18 @@ export function parseShard(spec: string | boolean | undefined): { part: number; 
 
 export async function embedIntoStore(values: Values, positionals: string[]): Promise<Output> {
   positionalCount(positionals, 1, 1, 'one folder (the store keys files by their path inside it)');
-  const [dir] = positionals;
-  if (!isFolder(dir)) throw new RclipError('INVALID_ARGUMENT', `"${dir}" is not a folder; --store embeds a folder.`);
+  const dir = folderArgument(positionals[0], '--store embeds a folder');
   const shard = parseShard(values.shard);
   const files = expandImageArgs([dir]).filter((_, i) => !shard || i % shard.parts === shard.part);
   const model = await openModel(values.model as string | undefined);
   const store = openFolderStore(model, dir, values);
-  const synced = await syncFolder(store, model, dir, files);
+  const { embedded, skipped } = await syncFolder(store, model, dir, files, Boolean(values.strict));
   const part = shard ? ` (shard ${shard.part}/${shard.parts})` : '';
+  const skippedText = skipped.length ? `; ${skipped.length} unreadable file(s) skipped, tried again once they change` : '';
   return {
-    json: { model: model.info.id, images: files.length, embedded_now: synced.embedded, store: store.dir, rows: store.rows, shard },
-    text: `${files.length} images of ${dir}${part} in the store ${store.dir}: ${synced.embedded} embedded now, ${files.length - synced.embedded} already there (${store.rows} rows).`,
+    json: { model: model.info.id, images: files.length - skipped.length, embedded_now: embedded, store: store.dir, rows: store.rows, shard, skipped },
+    text: `${files.length - skipped.length} readable images of ${dir}${part} in the store ${store.dir}: ${embedded} embedded now, ${files.length - embedded} already there (${store.rows} rows)${skippedText}.`,
+    skipped: skipped.length,
   };
 }
 

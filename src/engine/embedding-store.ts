@@ -19,7 +19,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import path from 'node:path';
 import { Field, FixedSizeList, Float32, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { Compression, readParquet, Table as ParquetTable, writeParquet, WriterPropertiesBuilder } from 'parquet-wasm/node';
-import { RclipError } from '../core/errors';
+import { isErrorCode, RclipError } from '../core/errors';
 import type { EmbeddingMatrix } from '../core/nearest';
 import { embedEach, type FileOutcome, type OpenModel, type SkippedFile } from './node-model';
 
@@ -355,22 +355,35 @@ export interface SyncedFolder {
   files: string[];
   rows: Int32Array;
   contents: StoreContents;
-  /** How many files were embedded now (new or changed; skipped ones included). */
+  /** How many files were tried now (new or changed; those that failed now included). */
   embedded: number;
-  /** The files that could not be read now; the store keeps them as error rows and tries them again next time. */
+  /**
+   * The files that could not be read, in input order: those that failed now, and those whose error row
+   * is still current (same size and mtime: not tried again until the file changes).
+   */
   skipped: SkippedFile[];
+}
+
+/** A row's `error` column ("CODE: message", as encodeSegment writes it) back as the file's skip. */
+function storedSkip(file: string, error: string): SkippedFile {
+  const at = error.indexOf(': ');
+  const code = error.slice(0, at);
+  return isErrorCode(code) ? { file, code, message: error.slice(at + 2) } : { file, code: 'IMAGE_DECODE_FAILED', message: error };
 }
 
 /**
  * Brings the store up to date with `files` (all under `root`; keyed by their path relative to it):
- * files whose size and mtime match their latest row are reused, the rest embedded and appended.
+ * files whose size and mtime match their latest row are reused, the rest embedded and appended. A
+ * file that failed is kept as an error row and reused like any other: it is reported as skipped on
+ * every run (`onSkip` with `unchanged`, before any embedding; with `strict`, thrown) but tried again
+ * only once it changes, so a rerun over the same bad files embeds nothing and appends no rows.
  */
 export async function syncFiles(
   store: EmbeddingStore,
   model: OpenModel,
   root: string,
   files: readonly string[],
-  options: { strict?: boolean; onProgress?: (done: number, total: number) => void; onSkip?: (skipped: SkippedFile) => void } = {},
+  options: { strict?: boolean; onProgress?: (done: number, total: number) => void; onSkip?: (skipped: SkippedFile, unchanged: boolean) => void } = {},
 ): Promise<SyncedFolder> {
   const before = store.read();
   const keys = files.map((f) => path.relative(root, f).split(path.sep).join('/'));
@@ -378,9 +391,16 @@ export async function syncFiles(
   const todo: number[] = [];
   keys.forEach((k, i) => {
     const row = before.latest.get(k);
-    if (row === undefined || before.sizes[row] !== stats[i].size || before.mtimes[row] !== stats[i].mtimeMs || before.errors[row] !== null) todo.push(i);
+    if (row === undefined || before.sizes[row] !== stats[i].size || before.mtimes[row] !== stats[i].mtimeMs) {
+      todo.push(i);
+      return;
+    }
+    const error = before.errors[row];
+    if (error === null) return;
+    const skip = storedSkip(files[i], error);
+    if (options.strict) throw new RclipError(skip.code, skip.message);
+    options.onSkip?.(skip, true);
   });
-  const skipped: SkippedFile[] = [];
   if (todo.length > 0) {
     await embedInBatches(
       model,
@@ -396,16 +416,15 @@ export async function syncFiles(
       {
         strict: options.strict,
         onProgress: (done) => options.onProgress?.(done, todo.length),
-        onSkip: (s) => {
-          skipped.push(s);
-          options.onSkip?.(s);
-        },
+        onSkip: (s) => options.onSkip?.(s, false),
       },
     );
   }
   const contents = todo.length > 0 ? store.read() : before;
-  const readable = files.map((_, i) => i).filter((i) => contents.errors[contents.latest.get(keys[i])!] === null);
-  return { files: readable.map((i) => files[i]), rows: Int32Array.from(readable, (i) => contents.latest.get(keys[i])!), contents, embedded: todo.length, skipped };
+  const rowOf = keys.map((k) => contents.latest.get(k)!);
+  const readable = files.map((_, i) => i).filter((i) => contents.errors[rowOf[i]] === null);
+  const skipped = files.flatMap((file, i) => (contents.errors[rowOf[i]] === null ? [] : [storedSkip(file, contents.errors[rowOf[i]]!)]));
+  return { files: readable.map((i) => files[i]), rows: Int32Array.from(readable, (i) => rowOf[i]), contents, embedded: todo.length, skipped };
 }
 
 /** Rows of `contents` as their own matrix (for the exact search), in the order given. */

@@ -31,7 +31,12 @@ export async function openModel(spec: string | undefined, options: { modelsDir?:
     return { engine, ref, info: await engine.loadModel(ref) };
   }
   const engine = createNodeEngine({ modelsDir: options.modelsDir ?? DEFAULT_MODELS_DIR, threads });
-  const ref = spec ?? (await engine.index()).default;
+  const index = await engine.index();
+  // An id the index lacks is a mistyped argument (bad usage), not a model that failed to load.
+  if (spec !== undefined && !index.models.some((m) => m.id === spec)) {
+    throw new RclipError('INVALID_ARGUMENT', `--model "${spec}" is not a known model id (${index.models.map((m) => m.id).join(', ')}) nor a model folder.`);
+  }
+  const ref = spec ?? index.default;
   return { engine, ref, info: await engine.loadModel(ref) };
 }
 
