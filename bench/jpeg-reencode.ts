@@ -58,6 +58,7 @@ const f = (x: number) => x.toFixed(5);
 const results = [];
 for (const id of models) {
   const opened = await openModel(id);
+  const threshold = opened.info.manifest.calibration?.dedupeThreshold;
   const embed = async (files: string[]) => (await embedFiles(opened, files, { strict: true })).embeddings;
   const clean = await embed(originals);
   const unrelated: number[] = [];
@@ -66,19 +67,20 @@ for (const id of models) {
   for (const q of qualities) {
     const moved = await embed(copies.get(q)!);
     const distances = moved.map((e, i) => cosineDistance(clean[i], e));
-    perQuality.push({ quality: q, ...summarize(distances), distances });
+    const beyondThreshold = threshold === undefined ? null : distances.filter((d) => d > threshold).length;
+    perQuality.push({ quality: q, ...summarize(distances), beyondThreshold, distances });
   }
-  results.push({ model: id, encoder_sha256: opened.info.manifest.files.encoder.sha256, unrelated: summarize(unrelated), perQuality });
+  results.push({ model: id, dedupeThreshold: threshold ?? null, encoder_sha256: opened.info.manifest.files.encoder.sha256, unrelated: summarize(unrelated), perQuality });
   await opened.engine.unloadModel(opened.ref);
 }
 await closeDecodePool();
 rmSync(work, { recursive: true, force: true });
 
 const table = markdownTable(
-  ['model', 'pair', 'min', 'median', 'p90', 'max', 'median, % of the median between different photos'],
+  ['model', 'pair', 'min', 'median', 'p90', 'max', 'median, % of the median between different photos', 'pairs beyond the dedupe threshold'],
   results.flatMap((r) => [
-    ...r.perQuality.map((p) => [r.model, `photo → its JPEG q${p.quality}`, f(p.min), f(p.median), f(p.p90), f(p.max), `${((100 * p.median) / r.unrelated.median).toPrecision(2)} %`]),
-    [r.model, 'two different photos', f(r.unrelated.min), f(r.unrelated.median), f(r.unrelated.p90), f(r.unrelated.max), '100 %'],
+    ...r.perQuality.map((p) => [r.model, `photo → its JPEG q${p.quality}`, f(p.min), f(p.median), f(p.p90), f(p.max), `${((100 * p.median) / r.unrelated.median).toPrecision(2)} %`, p.beyondThreshold === null ? '—' : `${p.beyondThreshold} of ${p.n} (> ${r.dedupeThreshold})`]),
+    [r.model, 'two different photos', f(r.unrelated.min), f(r.unrelated.median), f(r.unrelated.p90), f(r.unrelated.max), '100 %', '—'],
   ]),
 );
 process.stdout.write(`cosine distance from each photo to its JPEG re-encode, ${photos.length} evaluation photos of imagenet-sample (decoded, EXIF-rotated, re-encoded by sharp)\n\n${table}\n`);
