@@ -82,7 +82,7 @@ const api = {
   attack(image: ImageInput, target: ImageInput | null, request: AttackRequest, options: Omit<JobOptions, 'model'>, onStep?: (s: AttackStep) => void) {
     return job(options.jobId, async (signal) => {
       const out = await current().attack(image, target, request, { signal, onStep });
-      return Comlink.transfer(out, [out.adversarial.data.buffer, out.adversarialRgba.data.buffer, out.perturbation.buffer]);
+      return Comlink.transfer(out, [out.adversarial.data.buffer, out.adversarialRgba.data.buffer, out.perturbation.buffer, ...(out.fullSize ? [out.fullSize.rgba.data.buffer] : [])]);
     });
   },
   /**

@@ -12,7 +12,7 @@ import type { LoadProgress } from '../engine/model-loader';
 import { installErrorTransfer } from '../../workers/errors';
 import type { WorkerApi } from '../../workers/rclip.worker';
 import { attackSettings, PAPER_DEFAULTS, type AttackObjective, type AttackSettings, type AttackStep } from '../core/attack';
-import type { AttackOutcome } from '../engine/attack';
+import type { AttackOutcome, AttackSize, FullSizeCopy } from '../engine/attack';
 import type { PhashEvasion } from '../core/phash';
 import type { RgbaImage } from '../core/preprocess';
 import { squareSettings, SQUARE_DEFAULTS, type SquareProgress } from '../core/square';
@@ -20,7 +20,7 @@ import { squareSettings, SQUARE_DEFAULTS, type SquareProgress } from '../core/sq
 // Errors thrown in the worker arrive as RclipError with their code.
 installErrorTransfer();
 
-export type { AttackOutcome, AttackSettings, AttackStep, PhashEvasion, SquareProgress, BackendChoice, CompareResult, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
+export type { AttackOutcome, AttackSize, FullSizeCopy, AttackSettings, AttackStep, PhashEvasion, SquareProgress, BackendChoice, CompareResult, DistanceResult, EmbedResult, ImageInput, LoadProgress, ModelIndex, ModelInfo };
 
 export interface AttackOptions extends Partial<AttackSettings> {
   /** The attacked model; default: the default (robust) model. */
@@ -30,6 +30,8 @@ export interface AttackOptions extends Partial<AttackSettings> {
   objective?: AttackObjective;
   /** Image B, required for pull-together. */
   target?: ImageInput;
+  /** 'model' (default): attack the resized, cropped model input; 'full': the image at its own size through the preprocessing (outcome.fullSize holds the copy). */
+  size?: AttackSize;
   signal?: AbortSignal;
   onStep?: (step: AttackStep) => void;
 }
@@ -231,7 +233,7 @@ export class Metric {
     };
     const onStep = options.onStep ? Comlink.proxy(options.onStep) : undefined;
     return this.call(
-      (r) => r.attack(transferable(image), options.target ? transferable(options.target) : null, { model, otherModel: options.otherModel, objective: options.objective ?? 'push-apart', settings }, { jobId }, onStep),
+      (r) => r.attack(transferable(image), options.target ? transferable(options.target) : null, { model, otherModel: options.otherModel, objective: options.objective ?? 'push-apart', settings, size: options.size }, { jobId }, onStep),
       options.signal,
       () => this.remote?.cancel(jobId),
     );

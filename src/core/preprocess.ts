@@ -36,13 +36,15 @@ function bicubic(x: number): number {
   return 0;
 }
 
-interface Coefficients {
+/** One axis of the resize: for each output sample, its source taps and their weights. */
+export interface Coefficients {
   ksize: number;
   bounds: Int32Array; // [xmin, count] per output sample
   weights: Int32Array; // fixed-point integers, as Pillow's normalize_coeffs_8bpc makes them
 }
 
-function coefficients(inSize: number, outSize: number): Coefficients {
+/** Pillow's bicubic coefficients for resizing one axis from inSize to outSize samples (weights in fixed point: ONE is 1). */
+export function resizeCoefficients(inSize: number, outSize: number): Coefficients {
   // Same size: Pillow skips the pass; one tap of weight ONE gives the same bytes (clip8(HALF + v·ONE) = v).
   if (inSize === outSize) return { ksize: 1, bounds: Int32Array.from({ length: outSize * 2 }, (_, i) => (i % 2 ? 1 : i / 2)), weights: new Int32Array(outSize).fill(ONE) };
   const scale = inSize / outSize;
@@ -117,8 +119,11 @@ function isOpaque(img: RgbaImage, x0: number, y0: number, x1: number, y1: number
   return true;
 }
 
+/** The fixed-point weights' unit: a weight w stands for w / RESIZE_WEIGHT_ONE. */
+export const RESIZE_WEIGHT_ONE = ONE;
+
 /** Source rows or columns [lo, hi) under the taps of outputs [first, first + size). */
-function span(c: Coefficients, first: number, size: number): [number, number] {
+export function tapSpan(c: Coefficients, first: number, size: number): [number, number] {
   let lo = Infinity;
   let hi = 0;
   for (let o = first; o < first + size; o++) {
@@ -137,10 +142,10 @@ function span(c: Coefficients, first: number, size: number): [number, number] {
  */
 function resizedWindow(img: RgbaImage | RgbImage, background: readonly [number, number, number], rw: number, rh: number, left: number, top: number, size: number): Float32Array {
   const { width: w, height: h } = img;
-  const cx = coefficients(w, rw);
-  const cy = coefficients(h, rh);
-  const [sx0, sx1] = span(cx, left, size);
-  const [sy0, sy1] = span(cy, top, size);
+  const cx = resizeCoefficients(w, rw);
+  const cy = resizeCoefficients(h, rh);
+  const [sx0, sx1] = tapSpan(cx, left, size);
+  const [sy0, sy1] = tapSpan(cy, top, size);
   // RGB, and RGBA whose region is opaque, are read in place (compositing leaves them as they are); other RGBA is composited first.
   const rgb = 'channels' in img && img.channels === 3;
   const inPlace = rgb || isOpaque(img, sx0, sy0, sx1, sy1);
@@ -256,9 +261,14 @@ function roundHalfEven(x: number): number {
  */
 export function toModelPixels(img: RgbaImage | RgbImage, spec: Pick<InputSpec, 'size' | 'background'>): PixelTensor {
   if (img.width < 1 || img.height < 1) throw new RangeError('image has no pixels');
-  const { width: rw, height: rh } = shortestSideSize(img.width, img.height, spec.size);
-  const s = spec.size;
-  return { size: s, data: resizedWindow(img, spec.background, rw, rh, roundHalfEven((rw - s) / 2), roundHalfEven((rh - s) / 2), s) };
+  const { resized, left, top } = cropWindow(img.width, img.height, spec.size);
+  return { size: spec.size, data: resizedWindow(img, spec.background, resized.width, resized.height, left, top, spec.size) };
+}
+
+/** Where the model's size×size centre crop lies in the resized image (torchvision's CenterCrop offsets). */
+export function cropWindow(width: number, height: number, size: number): { resized: { width: number; height: number }; left: number; top: number } {
+  const resized = shortestSideSize(width, height, size);
+  return { resized, left: roundHalfEven((resized.width - size) / 2), top: roundHalfEven((resized.height - size) / 2) };
 }
 
 /** (p − mean) / std per channel: the tensor the ONNX graphs take. */
@@ -273,13 +283,59 @@ export function normalize(pixels: PixelTensor, spec: Pick<InputSpec, 'mean' | 's
   return out;
 }
 
+/** A rectangle of an image's pixels: columns [x0, x1), rows [y0, y1). */
+export interface PixelRegion {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 /** RGB planes (CHW, [0,1]) of an image of any size, alpha composited onto `background`: what a score-based attack perturbs. */
 export function rgbaToChw(img: RgbaImage, background: readonly [number, number, number] = [1, 1, 1]): Float32Array {
-  const rgb = compositeToRgb(img, background);
-  const plane = img.width * img.height;
+  return regionToChw(img, background, { x0: 0, y0: 0, x1: img.width, y1: img.height });
+}
+
+/** rgbaToChw of one region only (RGB images read as they are): the planes are (x1 − x0) × (y1 − y0). */
+export function regionToChw(img: RgbaImage | RgbImage, background: readonly [number, number, number], region: PixelRegion): Float32Array {
+  const { x0, y0, x1, y1 } = region;
+  const w = x1 - x0;
+  const plane = w * (y1 - y0);
   const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = rgb[i * 3 + c] / 255;
+  const rgb = 'channels' in img && img.channels === 3;
+  const bytes = rgb ? img.data : compositeRegion(img, background, x0, y0, x1, y1);
+  for (let y = 0; y < y1 - y0; y++) {
+    for (let x = 0, i = y * w, p = rgb ? ((y + y0) * img.width + x0) * 3 : i * 3; x < w; x++, i++, p += 3) {
+      for (let c = 0; c < 3; c++) out[c * plane + i] = bytes[p + c] / 255;
+    }
+  }
   return out;
+}
+
+/**
+ * The whole image as opaque RGBA (alpha composited onto `background`, as the model sees it) with
+ * `region` replaced by the CHW planes `chw` in [0,1], rounded to 8 bits: a full-size copy whose
+ * pixels outside the region are the original's.
+ */
+export function withRegion(img: RgbaImage | RgbImage, background: readonly [number, number, number], region: PixelRegion, chw: Float32Array): RgbaImage {
+  const { width, height } = img;
+  const out = new Uint8ClampedArray(width * height * 4);
+  const rgb = 'channels' in img && img.channels === 3;
+  const bytes = rgb ? img.data : compositeToRgb(img as RgbaImage, background);
+  for (let i = 0; i < width * height; i++) {
+    out[i * 4] = bytes[i * 3];
+    out[i * 4 + 1] = bytes[i * 3 + 1];
+    out[i * 4 + 2] = bytes[i * 3 + 2];
+    out[i * 4 + 3] = 255;
+  }
+  const w = region.x1 - region.x0;
+  const plane = w * (region.y1 - region.y0);
+  for (let y = region.y0; y < region.y1; y++) {
+    for (let x = region.x0, i = (y - region.y0) * w; x < region.x1; x++, i++) {
+      for (let c = 0; c < 3; c++) out[(y * width + x) * 4 + c] = Math.round(chw[c * plane + i] * 255);
+    }
+  }
+  return { width, height, data: out };
 }
 
 /** CHW pixels in [0,1] back to opaque 8-bit RGBA (rounded, as an 8-bit PNG of them would be). */

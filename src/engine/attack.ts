@@ -6,7 +6,7 @@
  */
 import type { Tensor } from 'onnxruntime-common';
 import type { AttackObjective, AttackOracle, AttackSettings, AttackStep, DeviceSteps } from '../core/attack';
-import type { PixelTensor, RgbaImage } from '../core/preprocess';
+import type { PixelRegion, PixelTensor, RgbaImage } from '../core/preprocess';
 import type { ModelSession } from './session';
 
 export interface AttackRequest {
@@ -15,6 +15,24 @@ export interface AttackRequest {
   otherModel?: string;
   objective: AttackObjective;
   settings: AttackSettings;
+  /**
+   * 'model' (default): the attack perturbs the model-input pixels (resized and cropped), the copy is
+   * size×size. 'full': it perturbs the image at its own size through the preprocessing (the ball and
+   * eps are in full-size pixels; src/core/preprocess-linear.ts), the copy is the image's size.
+   */
+  size?: AttackSize;
+}
+
+export type AttackSize = 'model' | 'full';
+
+/** A full-size attack's copy. */
+export interface FullSizeCopy {
+  /** The whole image, opaque (alpha composited onto the model's background), 8-bit: the region perturbed, the rest the original's. */
+  rgba: RgbaImage;
+  /** The pixels the model's crop reads, the only ones the attack changes. */
+  region: PixelRegion;
+  /** ‖P‖∞→∞ of this image's preprocessing: a full-size L∞ eps moves the model input by at most linfGain·eps. */
+  linfGain: number;
 }
 
 export interface ModelDistances {
@@ -26,14 +44,17 @@ export interface ModelDistances {
 }
 
 export interface AttackOutcome {
-  /** Model-input pixels (CHW, [0,1]) of the adversarial image, and as RGBA for a canvas. */
+  /** Model-input pixels (CHW, [0,1]) of the adversarial image, and as RGBA for a canvas (for a full-size attack: its 8-bit copy as the model sees it). */
   adversarial: PixelTensor;
   adversarialRgba: RgbaImage;
-  /** δ = adversarial − clean, CHW. */
+  /** δ = adversarial − clean, CHW, in model-input pixels. */
   perturbation: Float32Array;
+  /** Each step's deltaNorm is measured where the attack runs: model-input pixels, or full-size ones for size 'full'. */
   steps: AttackStep[];
   attacked: ModelDistances;
   other: ModelDistances | null;
+  /** The full-size copy (request.size 'full'), else null. */
+  fullSize: FullSizeCopy | null;
 }
 
 /** The engine's job queue: runs a task in its turn, or fails with CANCELLED when the signal was aborted first. */

@@ -2,8 +2,9 @@ import { runAttack } from '../core/attack';
 import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { ModelIndex, ModelManifest } from '../core/manifest';
-import { normalize, pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage } from '../core/preprocess';
-import { sessionOracle, type AttackOutcome, type AttackRequest, type ModelDistances } from './attack';
+import { fullSizeSpace, throughPreprocess } from '../core/preprocess-linear';
+import { normalize, pixelsToRgba, toModelPixels, withRegion, type PixelTensor, type RgbaImage, type RgbImage } from '../core/preprocess';
+import { sessionOracle, type AttackOutcome, type AttackRequest, type FullSizeCopy, type ModelDistances } from './attack';
 import { throwIfAborted, type AttackJobOptions, type JobOptions } from './jobs';
 import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
 import { ModelSession, type AttackGradient, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
@@ -342,8 +343,10 @@ export class Engine<Image> {
    * the model's oracle (sessionOracle): each gradient or device step is its own queued job, so other
    * requests interleave and an abort lands between steps. L∞ FGSM/PGD/APGD on WebGPU run on
    * attack_step.onnx when the model ships it (the image stays on the GPU; two floats read back a step).
+   * With request.size 'full' the attack runs on the image's own pixels through the preprocessing
+   * (src/core/preprocess-linear.ts: the same oracle, its gradient carried back by Pᵀ; no device steps).
    */
-  async attackDecoded(image: RgbaImage, target: RgbaImage | null, request: AttackRequest, options: AttackJobOptions = {}): Promise<AttackOutcome> {
+  async attackDecoded(image: RgbaImage | RgbImage, target: RgbaImage | RgbImage | null, request: AttackRequest, options: AttackJobOptions = {}): Promise<AttackOutcome> {
     const { model, objective, settings } = request;
     const { signal, onStep } = options;
     if (objective === 'pull-together' && !target) throw new RclipError('INVALID_ARGUMENT', 'pull-together needs a second image (B) to pull towards.');
@@ -353,21 +356,28 @@ export class Engine<Image> {
     const clean = toModelPixels(image, input);
     const reference = objective === 'push-apart' ? clean : toModelPixels(target!, input);
     const [referenceEmbedding, cleanEmbedding] = await this.embedPixels(model, [reference, clean], { signal });
-    const steps = await this.stepSession(model, settings.norm);
-    const oracle = sessionOracle(session, (task) => this.run(task, signal), clean.data, referenceEmbedding, steps);
+    const full = request.size === 'full' ? fullSizeSpace(image, input) : null;
+    const steps = full ? null : await this.stepSession(model, settings.norm);
+    const modelOracle = sessionOracle(session, (task) => this.run(task, signal), clean.data, referenceEmbedding, steps);
+    const oracle = full ? throughPreprocess(modelOracle, full.map) : modelOracle;
     // onStep gets the record only: in the worker it is a Comlink proxy, and the pixels would be copied every step.
-    const result = await runAttack(clean.data, objective, settings, oracle, { onStep: onStep && ((s) => onStep(s)), checkCancelled: () => throwIfAborted(signal) });
-    const adversarial = { size: clean.size, data: result.adversarial };
+    const result = await runAttack(full ? full.clean : clean.data, objective, settings, oracle, { onStep: onStep && ((s) => onStep(s)), checkCancelled: () => throwIfAborted(signal) });
+    const fullSize: FullSizeCopy | null = full && { rgba: withRegion(image, input.background, full.map.region, result.adversarial), region: full.map.region, linfGain: full.map.linfGain };
+    // A full-size copy reaches the model as any image does: its 8-bit pixels through toModelPixels.
+    const adversarial = fullSize ? toModelPixels(fullSize.rgba, input) : { size: clean.size, data: result.adversarial };
     const attacked = { model, clean: cosineDistance(cleanEmbedding, referenceEmbedding), after: result.distance };
     let other: ModelDistances | null = null;
     if (request.otherModel) {
       // The other model sees the adversarial image as an image: resized to its own input if its size differs.
       const otherInput = (await this.loadModel(request.otherModel)).manifest.input;
-      const asImage = (p: PixelTensor | RgbaImage) => ('size' in p ? (p.size === otherInput.size ? p : toModelPixels(pixelsToRgba(p), otherInput)) : toModelPixels(p, otherInput));
-      const [adv, cleanOther, refOther] = await this.embedPixels(request.otherModel, [asImage(adversarial), asImage(clean), asImage(objective === 'push-apart' ? clean : target!)], { signal });
+      const asImage = (p: PixelTensor | RgbaImage | RgbImage) => ('size' in p ? (p.size === otherInput.size ? p : toModelPixels(pixelsToRgba(p), otherInput)) : toModelPixels(p, otherInput));
+      // A full-size copy is measured at its own size too, against the original images.
+      const seen = fullSize ? [fullSize.rgba, image, objective === 'push-apart' ? image : target!] : [adversarial, clean, objective === 'push-apart' ? clean : target!];
+      const [adv, cleanOther, refOther] = await this.embedPixels(request.otherModel, seen.map(asImage), { signal });
       other = { model: request.otherModel, clean: cosineDistance(cleanOther, refOther), after: cosineDistance(adv, refOther) };
     }
-    return { adversarial, adversarialRgba: pixelsToRgba(adversarial), perturbation: result.delta, steps: result.steps, attacked, other };
+    const perturbation = fullSize ? adversarial.data.map((v, i) => v - clean.data[i]) : result.delta;
+    return { adversarial, adversarialRgba: pixelsToRgba(adversarial), perturbation, steps: result.steps, attacked, other, fullSize };
   }
 
   /** Decodes (in parallel), preprocesses and embeds images as one job; decodeMs is the slowest decode. */
