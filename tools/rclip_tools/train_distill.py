@@ -53,9 +53,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import augment
-from .data import DEFAULT_DATA_ROOT, cached_images, evaluation_files, training_files
+from .data import DEFAULT_DATA_ROOT, cached_images, evaluation_files, tiny_imagenet_files, training_files
 from .keras_mobilenet import (TEACHER_PARTS, ConcatEmbedding, PooledEmbedding, ProjectedEmbedding, fit_centre,
-                              fit_projection, load_embedding)
+                              fit_projection, load_embedding, nsfwjs_model_folder)
 from .semantic_eval import evaluate_suite
 from .trainutil import (Stopwatch, TrainLoop, add_run_args, batch_indices, fraction, load_state, load_training_images,
                         open_run, parse_run_args, pgd_linf_random_start, ramped_eps, save_atomic, step_generator)
@@ -74,13 +74,50 @@ def info_nce(student: torch.Tensor, teacher: torch.Tensor, tau: float) -> torch.
 
 
 def training_view(images: torch.Tensor, teacher_size: int, student_size: int, g: torch.Generator):
-    """(teacher view, student view): one crop, the student's resized from the teacher's with
+    """(teacher view, student view) of uint8 photos: one crop, the student's resized from the teacher's with
     antialiasing, as the runtime's bicubic resize of a large photo would."""
-    x = augment.random_resized_crop(images, teacher_size, g, scale=(0.25, 1.0))
+    return _finish_view(augment.random_resized_crop(images, teacher_size, g, scale=PHOTO_CROP_SCALE), student_size, g)
+
+
+def _finish_view(x: torch.Tensor, student_size: int, g: torch.Generator):
     x = augment.random_flip(x, g)
     x = augment.color_jitter(x, g, 0.2, 0.2, 0.2, 0.02, p=0.5)
     xs = F.interpolate(x, size=(student_size, student_size), mode="bicubic", antialias=True, align_corners=False)
     return x, xs.clamp(0, 1)
+
+
+# Crop area of a training view: a photo of ~240 px keeps detail at a quarter of its area; a 64 px Tiny-ImageNet
+# photo, upsampled to the teacher's size anyway, would be a blur of a few pixels, so its crops keep half or more.
+PHOTO_CROP_SCALE = (0.25, 1.0)
+TINY_CROP_SCALE = (0.5, 1.0)
+
+
+class TrainingSet:
+    """The training photos (uint8, 1.5x the teacher size) followed by the Tiny-ImageNet photos (uint8, their own
+    64 px; --tiny-imagenet): index i < len(photos) is a photo, the rest are tiny. Views of both come out at the
+    teacher's size, so a batch mixes them freely."""
+
+    def __init__(self, photos: torch.Tensor, tiny: torch.Tensor | None = None):
+        self.photos, self.tiny = photos, tiny
+
+    def __len__(self) -> int:
+        return len(self.photos) + (len(self.tiny) if self.tiny is not None else 0)
+
+    def to(self, device) -> "TrainingSet":
+        return TrainingSet(self.photos.to(device), self.tiny.to(device) if self.tiny is not None else None)
+
+    def views(self, idx: torch.Tensor, teacher_size: int, student_size: int, g: torch.Generator):
+        """(teacher views, student views) of items idx (CPU indices), in idx's order."""
+        if self.tiny is None:
+            return training_view(self.photos[idx.to(self.photos.device)], teacher_size, student_size, g)
+        is_photo = idx < len(self.photos)
+        x = torch.empty(len(idx), 3, teacher_size, teacher_size, device=self.photos.device)
+        parts = ((is_photo, self.photos, idx, PHOTO_CROP_SCALE), (~is_photo, self.tiny, idx - len(self.photos), TINY_CROP_SCALE))
+        for mask, source, at, scale in parts:
+            if mask.any():
+                picked = source[at[mask].to(source.device)]
+                x[mask.to(x.device)] = augment.random_resized_crop(picked, teacher_size, g, scale=scale)
+        return _finish_view(x, student_size, g)
 
 
 def parse_args(argv: list[str] | None = None):
@@ -105,6 +142,11 @@ def parse_args(argv: list[str] | None = None):
                    help="skip the step-0 evaluation (pilots from one start evaluate it once)")
     p.add_argument("--inner", choices=("pgd", "nfgsm", "memory"), default="pgd", help="inner maximisation (see above)")
     p.add_argument("--memory-age", type=int, default=10, help="visits a view and its delta live (--inner memory)")
+    p.add_argument("--tiny-imagenet", action="store_true",
+                   help="also train on ../shared/data/tiny-imagenet (40,400 photos at 64 px, crops of half or more)")
+    p.add_argument("--student", default=None, metavar="MODEL:LAYER",
+                   help="a fresh student from the pretrained nsfwjs weights, e.g. inception_v3:mixed2 (default: "
+                        "MobileNetV2 --layer, or --init's student); projected to the teacher's dimension when it differs")
     p.add_argument("--ema", type=float, default=0.0, help="weight EMA decay (0: none)")
     p.add_argument("--init", type=Path, default=None,
                    help="start from this train_distill state's student (and its teacher, with --teacher mnv2)")
@@ -161,9 +203,16 @@ def build_models(args, log=None) -> tuple[nn.Module, nn.Module]:
     """(frozen teacher with its centre fitted, student with its own centre fitted), both from the
     pretrained weights; centres are means over the training images at each model's size."""
     teacher = build_teacher(args)
-    student = PooledEmbedding.from_nsfwjs(args.nsfwjs, args.layer, args.student_size)
-    fit_centre(student, _centre_images(args, args.student_size))
-    return teacher, fit_student_head(args, student, teacher, log)
+    return teacher, fit_student_head(args, build_student(args), teacher, log)
+
+
+def build_student(args) -> PooledEmbedding:
+    """A student from the pretrained weights (--student, else MobileNetV2 --layer), its centre fitted on the
+    training photos at the student size."""
+    model, layer = (args.student or f"mobilenet_v2:{args.layer}").split(":")
+    student = PooledEmbedding.from_nsfwjs(nsfwjs_model_folder(args.nsfwjs, model), layer, args.student_size)
+    fit_centre(student.channels_last(), _centre_images(args, args.student_size))
+    return student
 
 
 def padded(x: torch.Tensor, multiple: int = 32) -> torch.Tensor:
@@ -174,6 +223,9 @@ def padded(x: torch.Tensor, multiple: int = 32) -> torch.Tensor:
     if not x.is_cuda or len(x) % multiple == 0:
         return x
     return torch.cat([x, x[:1].expand(multiple - len(x) % multiple, *x.shape[1:])])
+
+
+MEMORY_SAVE_LIMIT = 1 << 30
 
 
 class PerturbationMemory:
@@ -191,7 +243,7 @@ class PerturbationMemory:
         have lived --memory-age visits (their delta restarts uniform in the ball)."""
         stale = idx[(self.age[idx] == 0) | (self.age[idx] >= args.memory_age)]
         if len(stale):
-            xt, xs = training_view(images[stale.to(images.device)], args.teacher_size, args.student_size, g)
+            xt, xs = images.views(stale, args.teacher_size, args.student_size, g)
             at = stale.to(self.device)
             with torch.no_grad():
                 self.targets[at] = teacher(padded(xt))[:len(stale)]
@@ -201,6 +253,9 @@ class PerturbationMemory:
         self.age[idx] += 1
         at = idx.to(self.device)
         return self.views[at].float(), self.targets[at], self.delta[at].float()
+
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in (self.views, self.delta, self.targets))
 
     def store(self, idx, delta: torch.Tensor) -> None:
         self.delta[idx.to(self.device)] = delta.half()
@@ -239,7 +294,7 @@ def main(argv: list[str] | None = None) -> Path:
             teacher = load_embedding(init["teacher"], args.nsfwjs).requires_grad_(False).eval()
         else:  # a new teacher, built from nsfwjs
             teacher = build_teacher(args)
-        student = load_embedding(init["student"], args.nsfwjs)
+        student = build_student(args) if args.student else load_embedding(init["student"], args.nsfwjs)
         if student.image_size != args.student_size:
             # The convolutions work at any size; the centre is a mean feature at the old one.
             student.image_size = args.student_size
@@ -268,7 +323,15 @@ def main(argv: list[str] | None = None) -> Path:
         log.write(event="resume", step=step, elapsed=watch.elapsed, cpu=watch.cpu, inherited=inherited)
 
     with watch.excluded():  # decoding (or reading the cache) is not the recipe's work
-        files, images, batch_size = load_training_images(args, args.teacher_size)
+        files, photos, batch_size = load_training_images(args, args.teacher_size)
+        tiny = None
+        if args.tiny_imagenet:
+            tiny_files = tiny_imagenet_files(args.data)[:args.max_images]
+            if not tiny_files:
+                raise SystemExit(f"--tiny-imagenet: no photos in {args.data / 'tiny-imagenet'}")
+            tiny = cached_images(tiny_files, 64, **({"cache_dir": args.cache} if args.cache else {}), tag="tiny")
+            files = files + tiny_files
+        images = TrainingSet(photos, tiny)
         eval_files = evaluation_files(args.data)[:args.proxy_images]
         wnids = [p.name.split("_")[0] for p in eval_files]
         cache_kw = {"cache_dir": args.cache} if args.cache else {}
@@ -277,8 +340,9 @@ def main(argv: list[str] | None = None) -> Path:
     memory = memory_path = None
     if args.inner == "memory":
         memory = PerturbationMemory(len(images), args.student_size, teacher.embedding_dim, device)
-        # The memory (views and deltas, ~100 MB) is kept beside last.pt for resuming on this machine,
-        # never committed; a run resumed without it redraws every view on its next visit.
+        # The memory (views and deltas: ~100 MB for 2,108 photos, ~4.7 GB with Tiny-ImageNet) is kept beside
+        # last.pt for resuming on this machine while it is small enough to write every few minutes, and never
+        # committed; a run resumed without it redraws every view on its next visit.
         memory_path = args.run / "memory.pt"
         if state is not None and memory_path.exists():
             memory.load(load_state(memory_path))
@@ -289,7 +353,7 @@ def main(argv: list[str] | None = None) -> Path:
                      "ema": ema.state_dict() if ema is not None else None,
                      "optimizer": optimizer.state_dict(), "step": loop.step, "elapsed": watch.elapsed, "cpu": watch.cpu,
                      "args": {k: str(v) for k, v in vars(args).items()}}, last_path)
-        if memory is not None:
+        if memory is not None and memory.nbytes() <= MEMORY_SAVE_LIMIT:
             save_atomic(memory.state(), memory_path)
 
     def proxy() -> None:
@@ -312,7 +376,7 @@ def main(argv: list[str] | None = None) -> Path:
         if memory is not None:
             xs, target, delta = memory.batch(idx, images, args, teacher, eps, g)
         else:
-            xt, xs = training_view(images[idx.to(device)], args.teacher_size, args.student_size, g)
+            xt, xs = images.views(idx, args.teacher_size, args.student_size, g)
             delta = None
             with torch.no_grad():
                 target = teacher(xt)
