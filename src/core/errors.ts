@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'DEPENDENCY_MISSING',
   'STORE_CORRUPT',
   'STORE_FOREIGN',
+  /** A human-judged data set's folder (NIGHTS, BAPPS, TID2013, KADID-10k) is not laid out as its publisher ships it. */
+  'DATASET_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
