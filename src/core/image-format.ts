@@ -86,6 +86,11 @@ export function sniffImage(bytes: Uint8Array, name = 'the file'): ImageHeader {
   return header;
 }
 
+/** The one wording for a file whose header names a format its decoder then rejects (browser, Node and the demo page's own decodes). */
+export function corruptImageError(name: string, format: RasterFormat, cause: unknown): RclipError {
+  return new RclipError('IMAGE_DECODE_FAILED', `${name} looks like a ${format.toUpperCase()} file but could not be decoded: it is corrupt or truncated.`, { cause });
+}
+
 export function checkPixelCount(width: number | null, height: number | null, name = 'the image'): void {
   if (width === null || height === null) return;
   if (width === 0 || height === 0) throw new RclipError('IMAGE_DECODE_FAILED', `${name} declares a size of ${width}×${height} pixels.`);

@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { RclipError } from '../core/errors';
-import { checkPixelCount, sniffImage } from '../core/image-format';
+import { checkPixelCount, corruptImageError, sniffImage } from '../core/image-format';
 import type { RgbaImage } from '../core/preprocess';
 import { Engine, type BackendChoice } from './engine';
 import { FetchModelSource } from './fetch-source';
@@ -135,7 +135,7 @@ export async function decodeImage(input: ImageInput): Promise<RgbaImage> {
       imageOrientation: 'from-image',
     });
   } catch (err) {
-    throw new RclipError('IMAGE_DECODE_FAILED', `${name} looks like a ${header.format.toUpperCase()} file but could not be decoded: it is corrupt or truncated.`, { cause: err });
+    throw corruptImageError(name, header.format, err);
   }
   try {
     checkPixelCount(bitmap.width, bitmap.height, name);

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { missingDependency, RclipError } from '../core/errors';
-import { checkPixelCount, sniffImage } from '../core/image-format';
+import { checkPixelCount, corruptImageError, sniffImage } from '../core/image-format';
 import type { RgbaImage, RgbImage } from '../core/preprocess';
 
 // libvips' operation cache (process-wide) only pays when the same operation runs on the same input
@@ -73,6 +73,6 @@ export async function decodeImageFile(image: NodeImage, { rgb = false } = {}): P
     if (err instanceof RclipError) throw err;
     const missing = missingDependency(err);
     if (missing) throw missing;
-    throw new RclipError('IMAGE_DECODE_FAILED', `${name} looks like a ${header.format.toUpperCase()} file but could not be decoded: it is corrupt or truncated.`, { cause: err });
+    throw corruptImageError(name, header.format, err);
   }
 }

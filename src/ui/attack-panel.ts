@@ -4,18 +4,21 @@
  */
 import type { AttackOutcome, AttackStep, ImageInput, Metric, ModelInfo } from '../client/metric';
 import { attackLabel, DEFAULT_STEPS, PAPER_DEFAULTS, type AttackMethod, type AttackNorm, type AttackObjective, type AttackSettings } from '../core/attack';
-import { showRunFailure } from './panel-kit';
+import { errorView, showRunFailure, startRun } from './panel-kit';
 import type { RgbaImage } from '../core/preprocess';
+import { RclipError } from '../core/errors';
 
 export interface AttackPanelContext {
   metric: Metric;
   images: () => { a: ImageInput | null; b: ImageInput | null };
   models: () => { robust: ModelInfo; baseline: ModelInfo } | null;
-  showError: (err: unknown) => void;
 }
 
 type Side = 'robust' | 'baseline';
 const COLORS: Record<Side, string> = { robust: 'var(--robust)', baseline: 'var(--baseline)' };
+
+/** The chart's frame in viewBox units: plot area [left, right] × [top, bottom], room for ticks, axis titles and the legend. */
+const CHART = { width: 340, height: 190, left: 52, right: 330, top: 24, bottom: 150 };
 
 const TEMPLATE = `
   <h2>Attack the metric</h2>
@@ -50,10 +53,14 @@ const TEMPLATE = `
     </div>
   </form>
   <p class="attack-status" role="status" aria-live="polite"></p>
-  <svg class="attack-chart" viewBox="0 0 320 160" role="img" aria-label="Distance per attack step, robust and baseline"></svg>
+  <div class="alert panel-alert" role="alert" hidden></div>
+  <svg class="attack-chart" viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="Distance per attack step, robust and baseline"></svg>
   <div class="attack-results">
-    <figure data-side="robust"><canvas width="64" height="64" class="adv" aria-label="Adversarial image against the robust model"></canvas><canvas width="64" height="64" class="pert" aria-label="Its perturbation, amplified"></canvas><figcaption>Robust: <output class="final">—</output></figcaption></figure>
-    <figure data-side="baseline"><canvas width="64" height="64" class="adv" aria-label="Adversarial image against the baseline"></canvas><canvas width="64" height="64" class="pert" aria-label="Its perturbation, amplified"></canvas><figcaption>Baseline: <output class="final">—</output></figcaption></figure>
+    ${(['robust', 'baseline'] as Side[]).map((side) => `<figure data-side="${side}">
+      <div class="tile"><canvas width="64" height="64" class="adv" aria-label="Adversarial image against the ${side === 'robust' ? 'robust model' : 'baseline'}"></canvas><span class="tile-caption">Adversarial A</span></div>
+      <div class="tile"><canvas width="64" height="64" class="pert" aria-label="Its perturbation, amplified"></canvas><span class="tile-caption pert-caption">Perturbation</span></div>
+      <figcaption>${side === 'robust' ? 'Robust' : 'Baseline'}: <output class="final">—</output></figcaption>
+    </figure>`).join('')}
   </div>
   <p class="attack-verdict"></p>
 `;
@@ -64,33 +71,51 @@ function drawRgba(canvas: HTMLCanvasElement, image: RgbaImage) {
   canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
 }
 
-/** δ mapped to grey ± amplified, so a 4/255 perturbation is visible: 0.5 + δ / (2·max|δ|). */
-function perturbationImage(delta: Float32Array, size: number): RgbaImage {
+/**
+ * δ mapped to grey ± amplified, so a 4/255 perturbation is visible: 0.5 + gain·δ with gain = 1/(2·max|δ|),
+ * which the tile's caption states.
+ */
+function perturbationImage(delta: Float32Array, size: number): { image: RgbaImage; gain: number } {
   let max = 1e-12;
   for (const d of delta) max = Math.max(max, Math.abs(d));
+  const gain = 1 / (2 * max);
   const plane = size * size;
   const data = new Uint8ClampedArray(plane * 4);
   for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(255 * (0.5 + delta[c * plane + i] / (2 * max)));
+    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(255 * (0.5 + delta[c * plane + i] * gain));
     data[i * 4 + 3] = 255;
   }
-  return { width: size, height: size, data };
+  return { image: { width: size, height: size, data }, gain };
 }
 
-function drawChart(svg: SVGSVGElement, series: Record<Side, AttackStep[]>, steps: number) {
+/**
+ * Distance per step for both models. Axes, ticks and titles use currentColor (the page's text colour,
+ * so the chart reads in light and dark mode); the lines use each model's colour variable.
+ */
+function drawChart(svg: SVGSVGElement, series: Record<Side, AttackStep[]>, steps: number, objective: AttackObjective) {
+  const { left, right, top, bottom } = CHART;
   const all = [...series.robust, ...series.baseline].map((s) => s.distance);
-  const top = Math.max(0.05, ...all) * 1.1;
-  const x = (step: number) => 30 + (step / Math.max(1, steps)) * 280;
-  const y = (d: number) => 140 - (d / top) * 125;
+  const max = Math.max(0.05, ...all) * 1.1;
+  const lastStep = Math.max(1, steps);
+  const x = (step: number) => left + (step / lastStep) * (right - left);
+  const y = (d: number) => bottom - (d / max) * (bottom - top);
   const line = (side: Side) =>
     series[side].length ? `<polyline fill="none" stroke="${COLORS[side]}" stroke-width="2" points="${series[side].map((s) => `${x(s.step)},${y(s.distance)}`).join(' ')}"/>` : '';
+  const yTicks = [0, max / 2, max].map((d) => `<line x1="${left - 4}" x2="${left}" y1="${y(d)}" y2="${y(d)}" stroke="currentColor"/><text x="${left - 6}" y="${y(d) + 3}" text-anchor="end">${d.toFixed(2)}</text>`);
+  const xTicks = [...new Set([0, Math.round(lastStep / 2), lastStep])].map((k) => `<line x1="${x(k)}" x2="${x(k)}" y1="${bottom}" y2="${bottom + 4}" stroke="currentColor"/><text x="${x(k)}" y="${bottom + 14}" text-anchor="middle">${k}</text>`);
   svg.innerHTML = `
-    <line x1="30" y1="140" x2="310" y2="140" stroke="#999"/><line x1="30" y1="15" x2="30" y2="140" stroke="#999"/>
-    <text x="26" y="20" text-anchor="end" font-size="9">${top.toFixed(2)}</text><text x="26" y="142" text-anchor="end" font-size="9">0</text>
-    <text x="170" y="156" text-anchor="middle" font-size="9">step</text>
+    <g font-size="10" fill="currentColor">
+      <line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="currentColor" stroke-opacity="0.6"/>
+      <line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="currentColor" stroke-opacity="0.6"/>
+      ${yTicks.join('')}${xTicks.join('')}
+      <text x="${(left + right) / 2}" y="${bottom + 30}" text-anchor="middle">attack step</text>
+      <text transform="translate(12 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${objective === 'pull-together' ? 'distance to B' : 'distance to clean A'}</text>
+    </g>
     ${line('baseline')}${line('robust')}
-    <text x="34" y="156" font-size="10" fill="${COLORS.robust}">— robust</text>
-    <text x="306" y="156" text-anchor="end" font-size="10" fill="${COLORS.baseline}">— baseline</text>`;
+    <g font-size="11" font-weight="600">
+      <text x="${left}" y="13" fill="${COLORS.robust}">— robust</text>
+      <text x="${right}" y="13" text-anchor="end" fill="${COLORS.baseline}">— baseline</text>
+    </g>`;
 }
 
 export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext): void {
@@ -103,6 +128,20 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
   const cancel = section.querySelector<HTMLButtonElement>('.cancel')!;
   const run = section.querySelector<HTMLButtonElement>('.run')!;
   let controller: AbortController | null = null;
+
+  /** Empties the chart, images, numbers and verdict: before a run, and when one fails. */
+  const clearResults = () => {
+    chart.replaceChildren();
+    for (const fig of section.querySelectorAll<HTMLElement>('.attack-results figure')) {
+      for (const canvas of fig.querySelectorAll('canvas')) canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      fig.querySelector<HTMLElement>('.pert-caption')!.textContent = 'Perturbation';
+      const out = fig.querySelector<HTMLOutputElement>('.final')!;
+      out.value = '—';
+      for (const key of ['clean', 'after', 'otherAfter']) delete out.dataset[key];
+    }
+    section.querySelector('.attack-verdict')!.textContent = '';
+  };
+  const errors = errorView(section.querySelector<HTMLElement>('.panel-alert')!, clearResults);
 
   const syncNorm = () => {
     const l2 = field<HTMLSelectElement>('norm').value === 'l2';
@@ -130,7 +169,7 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
     const models = ctx.models();
     const { a, b } = ctx.images();
     const objective = field<HTMLSelectElement>('objective').value as AttackObjective;
-    if (!models) return ctx.showError(new Error('The models are not loaded yet.'));
+    if (!models) return errors.show(new RclipError('MODEL_NOT_LOADED', 'The models are not loaded yet: wait for the badge at the top to name the backend.'));
     if (!a || (objective === 'pull-together' && !b)) {
       status.textContent = objective === 'pull-together' ? 'Choose images A and B above first.' : 'Choose image A above first.';
       return;
@@ -155,13 +194,14 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
     controller?.abort();
     controller = new AbortController();
     const signal = controller.signal;
-    cancel.disabled = false;
-    run.disabled = true;
+    const endRun = startRun(section, run, cancel);
     section.dataset.state = 'running';
-    drawChart(chart, series, totalSteps);
+    errors.clear();
+    clearResults();
+    drawChart(chart, series, totalSteps, objective);
     const progress = () => {
       status.textContent = `Running… robust ${Math.max(0, series.robust.length - 1)}/${totalSteps}, baseline ${Math.max(0, series.baseline.length - 1)}/${totalSteps} steps`;
-      drawChart(chart, series, totalSteps);
+      drawChart(chart, series, totalSteps, objective);
     };
     const attack = (side: Side, other: Side) =>
       ctx.metric.attack(a, {
@@ -189,17 +229,18 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
       status.textContent = `Done: ${attackLabel(settings)} ${norm === 'linf' ? 'L∞' : 'L2'}, ε = ${norm === 'linf' ? `${Math.round(settings.eps * 255)}/255` : settings.eps}, ${totalSteps} step(s), seed ${settings.seed}.`;
       section.dataset.state = 'done';
     } catch (err) {
-      showRunFailure(err, section, status, ctx.showError);
+      showRunFailure(err, section, status, errors);
     } finally {
-      cancel.disabled = true;
-      run.disabled = false;
+      endRun();
     }
   });
 
   function show(outcome: AttackOutcome, side: Side) {
     const fig = section.querySelector<HTMLElement>(`figure[data-side="${side}"]`)!;
     drawRgba(fig.querySelector<HTMLCanvasElement>('.adv')!, outcome.adversarialRgba);
-    drawRgba(fig.querySelector<HTMLCanvasElement>('.pert')!, perturbationImage(outcome.perturbation, outcome.adversarial.size));
+    const perturbation = perturbationImage(outcome.perturbation, outcome.adversarial.size);
+    drawRgba(fig.querySelector<HTMLCanvasElement>('.pert')!, perturbation.image);
+    fig.querySelector<HTMLElement>('.pert-caption')!.textContent = `Perturbation ×${perturbation.gain.toFixed(0)}`;
     const out = fig.querySelector<HTMLOutputElement>('.final')!;
     out.value = `${outcome.attacked.clean.toFixed(4)} → ${outcome.attacked.after.toFixed(4)}`;
     out.dataset.clean = String(outcome.attacked.clean);

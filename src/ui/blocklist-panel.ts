@@ -6,7 +6,8 @@
  * thousand-odd hashes cannot stall the page, and also reports the baseline's copy against it (transfer).
  */
 import type { Metric, ModelInfo } from '../client/metric';
-import { showRunFailure, wireDropZone } from './panel-kit';
+import { decodeOnPage, errorView, type ErrorView, fetchSample, SAMPLE_PHOTOS, sampleButton, showRunFailure, startRun, wireDropZone } from './panel-kit';
+import { RclipError } from '../core/errors';
 import { nearestRow, toMatrix } from '../core/nearest';
 import { nearestHash, phash, PHASH_BITS, PHASH_MATCH_BITS } from '../core/phash';
 import { SQUARE_DEFAULTS } from '../core/square';
@@ -15,7 +16,6 @@ import type { RgbaImage } from '../core/preprocess';
 export interface BlocklistPanelContext {
   metric: Metric;
   models: () => { robust: ModelInfo; baseline: ModelInfo } | null;
-  showError: (err: unknown) => void;
 }
 
 type Filter = 'robust' | 'baseline' | 'phash';
@@ -24,6 +24,8 @@ type Encoder = 'robust' | 'baseline';
 interface Listed {
   name: string;
   blob: Blob;
+  /** The thumbnail's object URL, revoked when the entry is removed. */
+  thumbUrl: string;
   hash: string;
   embedding: Partial<Record<Encoder, Float32Array>>;
 }
@@ -38,15 +40,10 @@ interface Verdict {
   match: boolean;
 }
 
-/** The bundled list: safe samples standing in for known images. */
-const BUNDLED = ['sunset.jpg', 'meadow.jpg'];
-/** Samples offered as the upload. */
-const UPLOAD_SAMPLES = [
-  { file: 'sunset.jpg', label: 'Sunset (listed)' },
-  { file: 'sunset-shifted.jpg', label: 'Sunset, shifted' },
-  { file: 'meadow.jpg', label: 'Meadow (listed)' },
-];
+/** The bundled list: safe sample photos standing in for known images (every sample is offered as the upload). */
+const BUNDLED = ['cat.jpg', 'coffee.jpg'];
 
+const FILTERS: readonly Filter[] = ['robust', 'baseline', 'phash'];
 const LABEL: Record<Filter, string> = { robust: 'Robust encoder', baseline: 'Baseline encoder', phash: 'Perceptual hash (pHash)' };
 
 const TEMPLATE = `
@@ -83,12 +80,13 @@ const TEMPLATE = `
     </div>
   </form>
   <p class="blocklist-status" role="status" aria-live="polite">Choose an upload.</p>
+  <div class="alert panel-alert" role="alert" hidden></div>
   <div class="table-scroll">
   <table class="blocklist-table">
     <caption class="visually-hidden">Nearest listed image and match, per filter, before and after Evade</caption>
     <thead><tr><th scope="col">Filter</th><th scope="col">Nearest listed</th><th scope="col">Upload</th><th scope="col">After Evade</th></tr></thead>
     <tbody>
-      ${(['robust', 'baseline', 'phash'] as Filter[]).map((f) => `<tr data-filter="${f}"><th scope="row">${LABEL[f]}</th><td class="nearest">—</td><td class="clean">—</td><td class="after">—</td></tr>`).join('')}
+      ${FILTERS.map((f) => `<tr data-filter="${f}"><th scope="row">${LABEL[f]}</th><td class="nearest">—</td><td class="clean">—</td><td class="after">—</td></tr>`).join('')}
     </tbody>
   </table>
   </div>
@@ -99,18 +97,6 @@ const TEMPLATE = `
   </div>
   <p class="blocklist-verdict"></p>
 `;
-
-async function blobRgba(blob: Blob, maxSide = 512): Promise<RgbaImage> {
-  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
-  const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
-  const width = Math.max(1, Math.round(bitmap.width * scale));
-  const height = Math.max(1, Math.round(bitmap.height * scale));
-  const canvas = new OffscreenCanvas(width, height);
-  const g = canvas.getContext('2d')!;
-  g.drawImage(bitmap, 0, 0, width, height);
-  bitmap.close();
-  return { width, height, data: g.getImageData(0, 0, width, height).data };
-}
 
 /** The adversarial pixels as an 8-bit PNG: what an attacker would upload (so the check sees the rounding too). */
 async function rgbaPng(image: RgbaImage): Promise<Blob> {
@@ -175,39 +161,113 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     else if (v.nearest !== row.querySelector<HTMLElement>('.nearest')!.textContent) td.insertAdjacentText('beforeend', ` nearest: ${v.nearest}`);
   }
 
-  function renderList() {
-    const ul = $<HTMLUListElement>('.listed');
-    ul.innerHTML = '';
-    for (const l of listed) {
-      const li = document.createElement('li');
-      const img = document.createElement('img');
-      img.src = URL.createObjectURL(l.blob);
-      // Decorative: the name follows as text, and an alt repeating it is read twice.
-      img.alt = '';
-      li.append(img, document.createTextNode(l.name));
-      ul.append(li);
+  /** Evade's results (the "After Evade" column, the crafted copies, the verdict): stale when the upload, the list or a run changes. */
+  function clearEvade() {
+    for (const f of FILTERS) cell(f, 'after', null);
+    for (const fig of section.querySelectorAll<HTMLElement>('.evade-images figure')) {
+      const canvas = fig.querySelector('canvas')!;
+      canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      for (const key of ['attackAfter', 'queries', 'transferMatch']) delete fig.dataset[key];
     }
+    $<HTMLElement>('.blocklist-verdict').textContent = '';
   }
 
+  /** Everything shown about the upload: its thumbnail, the whole table, Evade's results. */
+  function clearUpload() {
+    controller?.abort();
+    ++generation;
+    upload = null;
+    matchOf = {};
+    evade.disabled = true;
+    const thumb = $<HTMLImageElement>('.upload-thumb');
+    if (thumb.src.startsWith('blob:')) URL.revokeObjectURL(thumb.src);
+    thumb.removeAttribute('src');
+    thumb.alt = '';
+    thumb.hidden = true;
+    for (const f of FILTERS) {
+      cell(f, 'clean', null);
+      $<HTMLTableRowElement>(`tr[data-filter="${f}"]`).querySelector<HTMLElement>('.nearest')!.textContent = '—';
+    }
+    clearEvade();
+    delete section.dataset.state;
+  }
+
+  // One alert for the panel; what an error makes stale depends on what failed.
+  const alert = $<HTMLElement>('.panel-alert');
+  const listErrors = errorView(alert);
+  const uploadErrors = errorView(alert, () => {
+    clearUpload();
+    status.textContent = 'Choose another upload.';
+  });
+  const evadeErrors = errorView(alert, clearEvade);
+
+  function renderList() {
+    const ul = $<HTMLUListElement>('.listed');
+    ul.replaceChildren(
+      ...listed.map((l) => {
+        const li = document.createElement('li');
+        const img = document.createElement('img');
+        img.src = l.thumbUrl;
+        // Decorative: the name follows as text, and an alt repeating it is read twice.
+        img.alt = '';
+        const name = document.createElement('span');
+        name.className = 'listed-name';
+        name.textContent = l.name;
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'remove';
+        remove.textContent = 'Remove';
+        remove.setAttribute('aria-label', `Remove ${l.name} from the list`);
+        remove.addEventListener('click', () => void removeListed(l));
+        li.append(img, name, remove);
+        return li;
+      }),
+    );
+  }
+
+  /** Adds one image to the list; a file that is not a readable image is refused by name and the list stays as it was. */
   async function addListed(name: string, blob: Blob) {
-    listed.push({ name, blob, hash: phash(await blobRgba(blob)), embedding: {} });
+    let hash: string;
+    try {
+      hash = phash(await decodeOnPage(blob, name));
+    } catch (err) {
+      listErrors.show(err, 'Not added to the list');
+      return;
+    }
+    listErrors.clear();
+    listed.push({ name, blob, thumbUrl: URL.createObjectURL(blob), hash, embedding: {} });
     renderList();
-    if (upload) await check();
+    clearEvade();
+    await check();
+  }
+
+  async function removeListed(item: Listed) {
+    const at = listed.indexOf(item);
+    if (at < 0) return;
+    listed.splice(at, 1);
+    URL.revokeObjectURL(item.thumbUrl);
+    renderList();
+    // Focus stays in the list (the next entry's Remove, else the list's own zone) rather than falling to the page.
+    (section.querySelectorAll<HTMLButtonElement>('.listed .remove')[Math.min(at, listed.length - 1)] ?? $<HTMLElement>('.blocklist-list')).focus();
+    clearEvade();
+    await check();
   }
 
   async function setUpload(name: string, blob: Blob) {
-    controller?.abort();
-    matchOf = {};
-    evade.disabled = true;
-    const rgba = await blobRgba(blob);
+    clearUpload();
+    let rgba: RgbaImage;
+    try {
+      rgba = await decodeOnPage(blob, name);
+    } catch (err) {
+      uploadErrors.show(err, 'Upload refused');
+      return;
+    }
+    uploadErrors.clear();
     upload = { name, blob, rgba, hash: phash(rgba) };
     const thumb = $<HTMLImageElement>('.upload-thumb');
-    if (thumb.src.startsWith('blob:')) URL.revokeObjectURL(thumb.src);
     thumb.src = URL.createObjectURL(blob);
     thumb.alt = `Upload: ${name}`;
     thumb.hidden = false;
-    for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'after', null);
-    $<HTMLElement>('.blocklist-verdict').textContent = '';
     await check();
   }
 
@@ -220,6 +280,17 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       return;
     }
     const mine = ++generation;
+    if (listed.length === 0) {
+      for (const f of FILTERS) {
+        cell(f, 'clean', null);
+        $<HTMLTableRowElement>(`tr[data-filter="${f}"]`).querySelector<HTMLElement>('.nearest')!.textContent = '—';
+      }
+      matchOf = {};
+      evade.disabled = true;
+      status.textContent = `${upload.name}: the list is empty; add images to it.`;
+      section.dataset.state = 'matched';
+      return;
+    }
     section.dataset.state = 'matching';
     status.textContent = 'Matching…';
     try {
@@ -232,16 +303,15 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       };
       if (mine !== generation) return;
       matchOf = { robust: listed[verdicts.robust.row], baseline: listed[verdicts.baseline.row] };
-      for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'clean', verdicts[f]);
-      const caught = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => verdicts[f].match).map((f) => LABEL[f]);
+      for (const f of FILTERS) cell(f, 'clean', verdicts[f]);
+      const caught = FILTERS.filter((f) => verdicts[f].match).map((f) => LABEL[f]);
       status.textContent = `${u.name}: ${caught.length ? `matched by ${caught.join(', ')}` : 'no filter matches it'} (${listed.length} listed).`;
       section.dataset.state = 'matched';
       evade.disabled = false;
     } catch (err) {
       if (mine !== generation) return;
       section.dataset.state = 'error';
-      status.textContent = '';
-      ctx.showError(err);
+      uploadErrors.show(err);
     }
   }
 
@@ -260,8 +330,9 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     const signal = controller.signal;
     const done = { robust: 0, baseline: 0, phash: 0 };
     section.dataset.state = 'evading';
-    evade.disabled = true;
-    cancel.disabled = false;
+    const endRun = startRun(section, evade, cancel);
+    evadeErrors.clear();
+    clearEvade();
     const progress = () => (status.textContent = `Evading… robust ${done.robust}/${steps}, baseline ${done.baseline}/${steps} steps, pHash ${done.phash}/${queries} queries`);
     progress();
     const u = upload;
@@ -295,10 +366,10 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       const after = {
         robust: nearestEncoder(await embed(pngs.robust, 'robust', signal), 'robust'),
         baseline: nearestEncoder(await embed(pngs.baseline, 'baseline', signal), 'baseline'),
-        phash: hashVerdict(phash(await blobRgba(pngs.phash))),
+        phash: hashVerdict(phash(await decodeOnPage(pngs.phash, 'the pHash-crafted copy'))),
       };
-      const transfer = hashVerdict(phash(await blobRgba(pngs.baseline)));
-      for (const f of ['robust', 'baseline', 'phash'] as Filter[]) cell(f, 'after', after[f]);
+      const transfer = hashVerdict(phash(await decodeOnPage(pngs.baseline, 'the baseline-crafted copy')));
+      for (const f of FILTERS) cell(f, 'after', after[f]);
       const show = (side: Filter, image: RgbaImage) => {
         const fig = section.querySelector<HTMLElement>(`.evade-images figure[data-side="${side}"]`)!;
         const canvas = fig.querySelector('canvas')!;
@@ -311,8 +382,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       const hashFigure = show('phash', h.adversarial);
       hashFigure.dataset.queries = String(h.queries);
       hashFigure.dataset.transferMatch = String(transfer.match);
-      const still = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => after[f].match).map((f) => LABEL[f]);
-      const evaded = (['robust', 'baseline', 'phash'] as Filter[]).filter((f) => !after[f].match).map((f) => LABEL[f]);
+      const still = FILTERS.filter((f) => after[f].match).map((f) => LABEL[f]);
+      const evaded = FILTERS.filter((f) => !after[f].match).map((f) => LABEL[f]);
       $<HTMLElement>('.blocklist-verdict').textContent =
         `After Evade (PGD L∞ ε = ${Math.round(eps * 255)}/255, ${steps} steps, seed ${seed}; each copy re-read as an 8-bit PNG): ` +
         `${still.length ? `still caught by ${still.join(', ')}` : 'no filter catches it'}${evaded.length ? `; evaded ${evaded.join(', ')}` : ''}. ` +
@@ -321,59 +392,50 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       status.textContent = 'Done.';
       section.dataset.state = 'evaded';
     } catch (err) {
-      showRunFailure(err, section, status, ctx.showError);
+      showRunFailure(err, section, status, evadeErrors);
     } finally {
-      cancel.disabled = true;
-      evade.disabled = false;
+      endRun();
+      // A run ended by a new upload or an emptied list leaves nothing to evade.
+      evade.disabled = !upload || !matchOf.robust;
     }
   });
   cancel.addEventListener('click', () => controller?.abort());
   field('eps').addEventListener('input', () => ((form.elements.namedItem('epsOut') as HTMLOutputElement).value = field('eps').value));
 
-  const fail = (err: unknown) => ctx.showError(err);
-  // Adding to the list: pick or drop (several files at once).
+  // Adding to the list: pick or drop (several files at once; each bad one is refused by name, the rest are added).
+  const addAll = async (files: File[]) => {
+    for (const f of files) await addListed(f.name, f);
+  };
   const addInput = $<HTMLInputElement>('.add-listed');
   addInput.addEventListener('change', () => {
     const files = [...(addInput.files ?? [])];
     addInput.value = '';
-    void (async () => {
-      for (const f of files) await addListed(f.name, f);
-    })().catch(fail);
+    void addAll(files);
   });
   const uploadInput = $<HTMLInputElement>('.pick-upload');
   uploadInput.addEventListener('change', () => {
     const f = uploadInput.files?.[0];
     uploadInput.value = '';
-    if (f) setUpload(f.name, f).catch(fail);
+    if (f) void setUpload(f.name, f);
   });
-  const wireDrop = (zone: HTMLElement, input: HTMLInputElement, onFiles: (files: File[]) => Promise<void>) =>
+  // Dropped files are not filtered by their claimed type: the decode names what each really is.
+  const wireDrop = (zone: HTMLElement, input: HTMLInputElement, onFiles: (files: File[]) => Promise<void>, errors: ErrorView) =>
     wireDropZone(zone, input, (data) => {
-      const files = [...(data?.files ?? [])].filter((f) => f.type.startsWith('image/'));
-      if (files.length) onFiles(files).catch(fail);
-      else fail(new Error('Nothing usable was dropped: drop image files.'));
+      const files = [...(data?.files ?? [])];
+      if (files.length) void onFiles(files);
+      else errors.show(new RclipError('IMAGE_UNSUPPORTED_FORMAT', 'Nothing usable was dropped: drop image files.'));
     });
-  wireDrop($('.blocklist-list'), addInput, async (files) => {
-    for (const f of files) await addListed(f.name, f);
-  });
-  wireDrop($('.blocklist-upload'), uploadInput, (files) => setUpload(files[0].name, files[0]));
+  wireDrop($('.blocklist-list'), addInput, addAll, listErrors);
+  wireDrop($('.blocklist-upload'), uploadInput, (files) => setUpload(files[0].name, files[0]), uploadErrors);
 
-  const fetchSample = async (file: string) => {
-    const res = await fetch(new URL(`samples/${file}`, location.href));
-    if (!res.ok) throw new Error(`Could not load the sample ${file} (HTTP ${res.status}).`);
-    return res.blob();
-  };
   const samples = $<HTMLElement>('.upload-samples');
-  for (const s of UPLOAD_SAMPLES) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = s.label;
-    button.dataset.sample = s.file;
-    button.addEventListener('click', () => void fetchSample(s.file).then((blob) => setUpload(s.file, blob)).catch(fail));
-    samples.append(button);
+  for (const sample of SAMPLE_PHOTOS) {
+    const label = BUNDLED.includes(sample.file) ? `${sample.label} (listed)` : sample.label;
+    samples.append(sampleButton({ file: sample.file, label }, () => void fetchSample(sample.file).then((blob) => setUpload(sample.file, blob), (err) => uploadErrors.show(err))));
   }
   void (async () => {
     for (const file of BUNDLED) await addListed(file, await fetchSample(file));
-  })().catch(fail);
+  })().catch((err) => listErrors.show(err));
 
   return { refresh: () => void check() };
 }

@@ -6,19 +6,22 @@
  * handing the image back as 8-bit between steps loses nothing. The image is redrawn every few steps.
  * A robust model's inversion tends to show the target's shapes and colours; a non-robust one's, noise.
  */
-import type { Metric, ModelInfo } from '../client/metric';
-import { toRclipError } from '../core/errors';
+import type { ImageInput, Metric, ModelInfo } from '../client/metric';
+import { RclipError } from '../core/errors';
+import { errorView, fetchSample, SAMPLE_PHOTOS, showRunFailure, startRun } from './panel-kit';
 import type { RgbaImage } from '../core/preprocess';
 import { seededRandom } from '../core/random';
 
 export interface InversionPanelContext {
   metric: Metric;
+  /** The comparison's image A, if chosen: a target as well as the samples. */
+  imageA: () => ImageInput | null;
   models: () => { robust: ModelInfo; baseline: ModelInfo } | null;
-  showError: (err: unknown) => void;
 }
 
 type Side = 'robust' | 'baseline';
-const TARGETS = ['sunset.jpg', 'meadow.jpg', 'sunset-shifted.jpg'];
+/** The target select's value for the user's own image A; the other values are sample file names. */
+const IMAGE_A = 'image-a';
 
 const TEMPLATE = `
   <h2>Feature inversion: what does each metric see?</h2>
@@ -27,7 +30,7 @@ const TEMPLATE = `
   model's image tends to show the target's layout and colours; the baseline's tends to stay noise-like while its
   distance still drops.</p>
   <form class="attack-form inversion-form" novalidate>
-    <label>Target <select name="target">${TARGETS.map((t) => `<option value="${t}">${t}</option>`).join('')}</select></label>
+    <label>Target <select name="target">${SAMPLE_PHOTOS.map((t) => `<option value="${t.file}">Sample: ${t.label}</option>`).join('')}<option value="${IMAGE_A}">Your image A (above)</option></select></label>
     <label>Start <select name="start"><option value="grey">grey</option><option value="noise">noise (seeded)</option></select></label>
     <label>Seed <input type="number" name="seed" min="0" max="999999" value="0" /></label>
     <label>Steps <input type="number" name="steps" min="1" max="1000" value="150" /></label>
@@ -39,8 +42,9 @@ const TEMPLATE = `
   </form>
   <progress class="inversion-progress" max="1" value="0" aria-label="Inversion progress"></progress>
   <p class="inversion-status" role="status" aria-live="polite"></p>
+  <div class="alert panel-alert" role="alert" hidden></div>
   <div class="attack-results inversion-images">
-    <figure data-side="target"><img class="inversion-target" alt="Target image" /><figcaption>Target</figcaption></figure>
+    <figure data-side="target"><img class="inversion-target" alt="Target image" hidden /><figcaption>Target</figcaption></figure>
     <figure data-side="robust"><canvas width="64" height="64" aria-label="Inversion under the robust model"></canvas><figcaption>Robust: <output class="final">—</output></figcaption></figure>
     <figure data-side="baseline"><canvas width="64" height="64" aria-label="Inversion under the baseline"></canvas><figcaption>Baseline: <output class="final">—</output></figcaption></figure>
   </div>
@@ -75,15 +79,56 @@ export function mountInversionPanel(section: HTMLElement, ctx: InversionPanelCon
   const cancel = section.querySelector<HTMLButtonElement>('.cancel')!;
   const targetImg = section.querySelector<HTMLImageElement>('.inversion-target')!;
   let controller: AbortController | null = null;
-  const showTarget = () => (targetImg.src = new URL(`samples/${field('target').value}`, location.href).href);
-  field('target').addEventListener('change', showTarget);
-  showTarget();
+  let targetUrl: string | null = null;
+
+  /** The chosen target as the attack takes it, and a URL to show it (null: image A is not chosen yet). */
+  const chosenTarget = (): { load: (signal: AbortSignal) => Promise<ImageInput>; preview: string } | null => {
+    const value = field('target').value;
+    if (value !== IMAGE_A) return { load: (signal) => fetchSample(value, signal), preview: new URL(`samples/${value}`, location.href).href };
+    const a = ctx.imageA();
+    if (a instanceof Blob) return { load: async () => a, preview: URL.createObjectURL(a) };
+    if (a && 'url' in a) return { load: async () => a, preview: a.url };
+    return null;
+  };
+  const showTarget = (preview: string | null) => {
+    if (targetUrl?.startsWith('blob:')) URL.revokeObjectURL(targetUrl);
+    targetUrl = preview;
+    targetImg.hidden = preview === null;
+    if (preview) targetImg.src = preview;
+  };
+  const previewTarget = () => {
+    const value = field('target').value;
+    showTarget(value === IMAGE_A ? null : new URL(`samples/${value}`, location.href).href);
+  };
+  field('target').addEventListener('change', previewTarget);
+  previewTarget();
+  targetImg.addEventListener('error', () => (targetImg.hidden = true));
   cancel.addEventListener('click', () => controller?.abort());
+
+  /** Empties both inversions' images and numbers: before a run, and when one fails. */
+  const clearResults = () => {
+    for (const side of ['robust', 'baseline'] as Side[]) {
+      const fig = section.querySelector<HTMLElement>(`figure[data-side="${side}"]`)!;
+      const canvas = fig.querySelector('canvas')!;
+      canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      fig.querySelector<HTMLOutputElement>('.final')!.value = '—';
+      delete fig.dataset.first;
+      delete fig.dataset.last;
+    }
+    bar.value = 0;
+  };
+  const errors = errorView(section.querySelector<HTMLElement>('.panel-alert')!, clearResults);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const models = ctx.models();
-    if (!models) return ctx.showError(new Error('The models are not loaded yet.'));
+    if (!models) return errors.show(new RclipError('MODEL_NOT_LOADED', 'The models are not loaded yet: wait for the badge at the top to name the backend.'));
+    const chosen = chosenTarget();
+    if (!chosen) {
+      status.textContent = 'Choose image A above first, or pick a sample as the target.';
+      return;
+    }
+    showTarget(chosen.preview);
     const steps = Number(field('steps').value);
     const stepSize = Number(field('stepSize').value) / 255;
     const seed = Number(field('seed').value);
@@ -91,18 +136,17 @@ export function mountInversionPanel(section: HTMLElement, ctx: InversionPanelCon
     controller?.abort();
     controller = new AbortController();
     const signal = controller.signal;
-    run.disabled = true;
-    cancel.disabled = false;
+    const endRun = startRun(section, run, cancel);
     section.dataset.state = 'running';
+    errors.clear();
+    clearResults();
     const done: Record<Side, number> = { robust: 0, baseline: 0 };
     const progress = () => {
       bar.value = (done.robust + done.baseline) / (2 * steps);
       status.textContent = `Inverting… robust ${done.robust}/${steps}, baseline ${done.baseline}/${steps} steps`;
     };
     try {
-      const res = await fetch(new URL(`samples/${field('target').value}`, location.href), { signal });
-      if (!res.ok) throw new Error(`Could not load the target (HTTP ${res.status}).`);
-      const target = await res.blob();
+      const target = await chosen.load(signal);
       const invert = async (side: Side) => {
         const model = models[side];
         let image = startImage(model.manifest.input.size, start, seed);
@@ -128,14 +172,9 @@ export function mountInversionPanel(section: HTMLElement, ctx: InversionPanelCon
       status.textContent = `Done: ${steps} steps of ${Math.round(stepSize * 255)}/255 from ${start === 'grey' ? 'grey' : `noise (seed ${seed})`}.`;
       section.dataset.state = 'done';
     } catch (err) {
-      const e = toRclipError(err);
-      const cancelled = e.code === 'CANCELLED' || signal.aborted;
-      status.textContent = cancelled ? 'Cancelled.' : '';
-      section.dataset.state = cancelled ? 'cancelled' : 'error';
-      if (!cancelled) ctx.showError(e);
+      showRunFailure(signal.aborted ? new RclipError('CANCELLED', 'Cancelled.') : err, section, status, errors);
     } finally {
-      run.disabled = false;
-      cancel.disabled = true;
+      endRun();
     }
   });
 }

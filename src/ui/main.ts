@@ -8,22 +8,16 @@
  *   ?ortlog=0..4                ORT log level; 0 logs node placement in the worker's console
  */
 import { createMetric, type BackendChoice, type ImageInput, type LoadProgress, type ModelInfo } from '../client/metric';
-import { RclipError, toRclipError } from '../core/errors';
+import { RclipError } from '../core/errors';
 import { simulateWorkerCrash } from '../client/test-hooks';
 import { mountAttackPanel } from './attack-panel';
 import { mountBlocklistPanel } from './blocklist-panel';
 import { mountInversionPanel } from './inversion-panel';
-import { wireDropZone } from './panel-kit';
+import { errorView, SAMPLE_PHOTOS, sampleButton, wireDropZone } from './panel-kit';
 import { describeBands, verdict } from '../core/calibration';
 import { describeRobustness } from '../core/manifest';
 
 type Slot = 'a' | 'b';
-
-const SAMPLES = [
-  { file: 'sunset.jpg', label: 'Sunset' },
-  { file: 'sunset-shifted.jpg', label: 'Sunset, shifted' },
-  { file: 'meadow.jpg', label: 'Meadow' },
-];
 
 const params = new URLSearchParams(location.search);
 const backendParam = params.get('backend');
@@ -32,7 +26,7 @@ const metric = createMetric({
   modelsBase: params.get('models') ?? 'models/',
   backend: backendParam === 'wasm' || backendParam === 'webgpu' ? backendParam : 'auto',
   logSeverityLevel: ortlog !== null && /^[0-4]$/.test(ortlog) ? (Number(ortlog) as 0 | 1 | 2 | 3 | 4) : undefined,
-  onWorkerCrash: (err) => showError(err),
+  onWorkerCrash: (err) => pageErrors.show(err),
 });
 
 const $ = <T extends HTMLElement>(selector: string, root: ParentNode = document) => root.querySelector(selector) as T;
@@ -43,21 +37,19 @@ let compareController: AbortController | null = null;
 
 // ---- messages -------------------------------------------------------------------------------
 
-function showError(err: unknown, context?: string) {
-  const e = toRclipError(err);
-  if (e.code === 'CANCELLED') return;
-  const alert = $('#alert');
-  alert.hidden = false;
-  alert.dataset.code = e.code;
-  alert.textContent = `${context ? `${context}: ` : ''}${e.message}`;
+/** The comparison's numbers, verdict and timing line: stale once an image fails. */
+function clearComparison() {
+  for (const out of [$('#robust-distance'), $('#baseline-distance')]) {
+    out.textContent = '—';
+    delete out.dataset.value;
+  }
+  $('#verdict').textContent = '';
+  $('#timings').textContent = '';
 }
 
-function clearError() {
-  const alert = $('#alert');
-  alert.hidden = true;
-  alert.textContent = '';
-  delete alert.dataset.code;
-}
+/** Errors about the page as a whole (models, the worker) and about the comparison share the top alert. */
+const pageErrors = errorView($('#alert'));
+const compareErrors = errorView($('#alert'), clearComparison);
 
 function showBackend(choice: BackendChoice, loaded: ModelInfo[]) {
   const badge = $('#ep-badge');
@@ -99,7 +91,7 @@ async function loadModels() {
     document.body.dataset.ready = 'true';
   } catch (err) {
     $('#ep-badge').textContent = 'Models not loaded';
-    showError(err, 'The models could not be loaded');
+    pageErrors.show(err, 'The models could not be loaded');
   } finally {
     load.hidden = true;
   }
@@ -141,7 +133,7 @@ function wireZone(slot: Slot) {
   wireDropZone(zone, input, (data) => {
     const dropped = data && imageFromDataTransfer(data);
     if (dropped) setImage(slot, dropped.image, dropped.preview);
-    else showError(new RclipError('IMAGE_UNSUPPORTED_FORMAT', 'Nothing usable was dropped: drop an image file or an image link.'));
+    else compareErrors.show(new RclipError('IMAGE_UNSUPPORTED_FORMAT', 'Nothing usable was dropped: drop an image file or an image link.'));
   });
   zone.addEventListener('paste', (e) => {
     const pasted = e.clipboardData && imageFromDataTransfer(e.clipboardData);
@@ -150,15 +142,13 @@ function wireZone(slot: Slot) {
       setImage(slot, pasted.image, pasted.preview);
     }
   });
+  // A file the browser cannot show (the alert says why) leaves no broken-image icon behind.
+  const thumb = $<HTMLImageElement>('.thumb', zone);
+  thumb.addEventListener('error', () => (thumb.hidden = true));
   const samples = $('.samples', zone);
-  for (const sample of SAMPLES) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = sample.label;
-    button.dataset.sample = sample.file;
+  for (const sample of SAMPLE_PHOTOS) {
     const url = new URL(`samples/${sample.file}`, location.href).href;
-    button.addEventListener('click', () => setImage(slot, { url, name: sample.file }, url));
-    samples.append(button);
+    samples.append(sampleButton(sample, () => setImage(slot, { url, name: sample.file }, url)));
   }
 }
 
@@ -176,6 +166,8 @@ async function compare() {
   const out = { robust: $('#robust-distance'), baseline: $('#baseline-distance') };
   out.robust.textContent = out.baseline.textContent = '…';
   document.body.dataset.state = 'computing';
+  const result = $('.result');
+  result.setAttribute('aria-busy', 'true');
   try {
     // One request for both models: the worker decodes each image once.
     const {
@@ -191,16 +183,14 @@ async function compare() {
       ? `The images look ${verdict(r.distance, calibration).split(':')[0]} to the robust model.`
       : `No verdict: the robust model's manifest has no calibration.`;
     $('#timings').textContent = `Both models: ${timings.totalMs.toFixed(0)} ms (decode ${timings.decodeMs.toFixed(0)} ms once · inference robust ${r.timings.inferenceMs.toFixed(0)} ms, baseline ${base.timings.inferenceMs.toFixed(0)} ms), on ${r.ep === 'webgpu' ? 'WebGPU' : 'wasm'}`;
-    clearError();
+    compareErrors.clear();
     document.body.dataset.state = 'done';
   } catch (err) {
     if (controller.signal.aborted) return;
-    out.robust.textContent = out.baseline.textContent = '—';
-    delete out.robust.dataset.value;
-    delete out.baseline.dataset.value;
-    $('#verdict').textContent = '';
     document.body.dataset.state = 'error';
-    showError(err);
+    compareErrors.show(err);
+  } finally {
+    if (compareController === controller) result.removeAttribute('aria-busy');
   }
 }
 
@@ -208,9 +198,9 @@ async function compare() {
 
 wireZone('a');
 wireZone('b');
-mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models, showError });
-mountInversionPanel($('#inversion-panel'), { metric, models: () => models, showError });
-const blocklist = mountBlocklistPanel($('#blocklist-panel'), { metric, models: () => models, showError });
+mountAttackPanel($('#attack-panel'), { metric, images: () => images, models: () => models });
+mountInversionPanel($('#inversion-panel'), { metric, imageA: () => images.a, models: () => models });
+const blocklist = mountBlocklistPanel($('#blocklist-panel'), { metric, models: () => models });
 void loadModels().then(() => {
   blocklist.refresh();
   return compare();
