@@ -65,6 +65,25 @@ describe('rclip embed -', () => {
     expect(state.stderr).toContain('2 file(s) could not be read');
   });
 
+  it('stops quietly (exit 141, no stack trace) when its reader goes away mid-stream', async () => {
+    const child = spawn(process.execPath, [path.join(root, 'bin/rclip.mjs'), 'embed', '-'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // rclip may be gone before the last paths are written: that is the point, not an error here.
+    child.stdin.on('error', () => {});
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const sunset = path.join(samples, 'sunset.jpg');
+    child.stdin.write(`${sunset}\n`);
+    expect(JSON.parse((await lines.next()).value).file).toBe(sunset);
+    // The reader has what it wanted (as `rclip embed - | head -n1`) and closes its end; more paths come.
+    child.stdout.destroy();
+    for (let i = 0; i < 50; i++) child.stdin.write(`${sunset}\n`);
+    child.stdin.end();
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(141);
+    expect(stderr).not.toContain('EPIPE');
+    expect(stderr).not.toMatch(/^\s+at .*:\d+:\d+\)?$/m);
+  });
+
   it('refuses --out (the output is stdout)', async () => {
     const child = spawn(process.execPath, [path.join(root, 'bin/rclip.mjs'), 'embed', '-', '--out', 'x.jsonl'], { cwd: root });
     let stderr = '';

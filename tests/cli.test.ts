@@ -2,6 +2,7 @@
  * `rclip` as users run it: a real process (bin/rclip.mjs), the shipped models, real image files
  * (the repo's samples, ../shared/data when present, and images generated here with sharp).
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeEngine, decodeImageFile } from '../src/engine/node';
 import { cosineDistance } from '../src/core/distance';
+import { per255 } from '../src/core/options';
 import { DiskModelSource } from '../src/engine/disk-source';
 import { Engine } from '../src/engine/engine';
 import { json, runRclip } from './fixtures/rclip-cli';
@@ -62,6 +64,100 @@ describe('rclip --help', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('rclip distance <a> <b>');
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('rclip --version and rclip models', () => {
+  it('--version and -V print the package name and version from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const r = await rclip(flag);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${pkg.name} ${pkg.version}\n`);
+    }
+  });
+
+  it('"rclip models" lists each model of the index: id, role, input size and the radius it holds at (its manifest); so does "models list"', async () => {
+    const r = await rclip('models');
+    expect(r.code, r.stderr).toBe(0);
+    expect((await rclip('models', 'list')).stdout).toBe(r.stdout);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^id +role +input +holds at$/);
+    index.models.forEach((entry: { id: string }, i: number) => {
+      const m = JSON.parse(readFileSync(path.join(models, entry.id, 'manifest.json'), 'utf8'));
+      const role = entry.id === index.default ? 'default' : entry.id === index.baseline ? 'baseline' : '-';
+      const held = m.robustness.holds.eps === null ? 'no measured radius' : per255(m.robustness.holds.eps);
+      expect(lines[i + 1].split(/ {2,}/)).toEqual([entry.id, role, `${m.input.size}×${m.input.size}`, `${held} (copy R@1 ≥ ${m.robustness.holds.minimum} under ${m.robustness.holds.attack})`]);
+    });
+  });
+
+  it('"rclip models list --json" gives each model with its manifest\'s figures; the top-level help names list and path', async () => {
+    const out = json(await rclip('models', 'list', '--json'));
+    expect(out.models_dir).toBe(models);
+    expect(out.models.map((m: { id: string }) => m.id)).toEqual(index.models.map((m: { id: string }) => m.id));
+    for (const listed of out.models) {
+      const m = JSON.parse(readFileSync(path.join(models, listed.id, 'manifest.json'), 'utf8'));
+      expect(listed).toEqual({ id: m.id, name: m.name, role: listed.id === index.default ? 'default' : 'baseline', input_size: m.input.size, embedding_size: m.embeddingSize, holds: m.robustness.holds });
+    }
+    const help = (await rclip('--help')).stdout;
+    for (const form of ['rclip models [list] [--json]', 'rclip models path', 'rclip --version']) expect(help).toContain(form);
+  });
+});
+
+/** A line of a JavaScript stack trace: what a user must never see for a handled error. */
+const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;
+
+describe('exit status 2 for bad usage, in every command', () => {
+  const folder = () => path.join(dir, 'dupes');
+  it.each([
+    ['an unknown model id (distance)', () => ['distance', sunset, meadow, '--model', 'no-such-model']],
+    ['an unknown model id (embed)', () => ['embed', folder(), '--out', path.join(dir, 'u.jsonl'), '--model', 'no-such-model']],
+    ['an unknown model id (dedupe)', () => ['dedupe', folder(), '--model', 'no-such-model']],
+    ['an unknown model id (match)', () => ['match', sunset, '--against', folder(), '--model', 'no-such-model']],
+    ['an unknown model id (eval)', () => ['eval', '--images', path.join(dir, 'eval'), '--model', 'no-such-model']],
+    ['an unknown model id (attack)', () => ['attack', sunset, '--out', path.join(dir, 'u.png'), '--model', 'no-such-model']],
+    ['a file where dedupe wants a folder', () => ['dedupe', sunset]],
+    ['a file where embed --store wants a folder', () => ['embed', sunset, '--store', path.join(dir, 'u-store')]],
+    ['a file as match --against', () => ['match', meadow, '--against', sunset]],
+    ['a file as eval --images', () => ['eval', '--images', sunset]],
+    ['a bad --shard', () => ['embed', folder(), '--store', path.join(dir, 'u-store'), '--shard', '2/2']],
+    ['an unknown models action', () => ['models', 'remove']],
+    ['an unknown store action', () => ['store', 'delete']],
+    ['an unknown command', () => ['frobnicate']],
+  ])('%s', async (_, args) => {
+    const r = await rclip(...args());
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it('a folder that does not exist fails like a missing file (exit 1), in dedupe, match and eval alike', async () => {
+    const nowhere = path.join(dir, 'nowhere');
+    for (const args of [['dedupe', nowhere], ['match', sunset, '--against', nowhere], ['eval', '--images', nowhere]]) {
+      const r = await rclip(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`Folder "${nowhere}" does not exist.`);
+    }
+  });
+});
+
+/** rclip with its stdout a pipe whose reader has gone (as `rclip … | head -c1` once head has its byte). */
+async function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(root, 'bin/rclip.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RCLIP_CACHE_DIR: path.join(dir, 'cache') } });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stderr };
+}
+
+describe('a reader that exits early', () => {
+  it('rclip distance into a closed pipe stops quietly with 141 (128 + SIGPIPE, as the shell reports for other tools), no stack trace', async () => {
+    for (const args of [['distance', sunset, meadow, '--json'], ['--version'], ['models', 'list']]) {
+      const r = await withClosedStdout(args);
+      expect(r.code, r.stderr).toBe(141);
+      expect(r.stderr, args.join(' ')).not.toMatch(STACK_FRAME);
+      expect(r.stderr).toBe('');
+    }
   });
 });
 
@@ -123,10 +219,11 @@ describe('rclip distance', () => {
     expect(truncated.code).toBe(1);
     expect(truncated.stderr).toContain('IMAGE_DECODE_FAILED');
 
+    // An unknown id is bad usage (exit 2), named with the ids there are; a folder that does not exist fails like a missing file.
     const model = await rclip('distance', sunset, meadow, '--model', 'no-such-model');
-    expect(model.code).toBe(1);
-    expect(model.stderr).toContain('Unknown model "no-such-model"');
-    expect(model.stderr).toContain(index.default);
+    expect(model.code).toBe(2);
+    expect(model.stderr).toContain('--model "no-such-model" is not a known model id');
+    for (const m of index.models) expect(model.stderr).toContain(m.id);
 
     const folder = await rclip('distance', sunset, meadow, '--model', './no/such/folder');
     expect(folder.code).toBe(1);
