@@ -94,21 +94,21 @@ describe('rclip attack', () => {
   beforeAll(async () => {
     for (const model of [index.default, index.baseline]) {
       const out = path.join(dir, `adv-${model}.png`);
-      const r = await rclip('attack', sunset, '--model', model, '--eps', '4/255', '--steps', '10', '--out', out, '--json');
+      const r = await rclip('attack', sunset, '--model', model, '--eps', '4/255', '--steps', '10', '--size', 'model', '--out', out, '--json');
       expect(r.code, r.stderr).toBe(0);
       const o = json(r);
       attacked[model] = { out, written: o.attacked.written, after: o.attacked.after, size: o.width };
     }
   }, 240_000);
 
-  it('writes a lossless PNG at the model’s input size, and says so', async () => {
+  it('with --size model, writes a lossless PNG at the model’s input size, and says so', async () => {
     for (const model of [index.default, index.baseline]) {
       const meta = await sharp(attacked[model].out).metadata();
       expect(meta.format).toBe('png');
       expect(meta.width).toBe(manifest(model).input.size);
       expect(meta.height).toBe(manifest(model).input.size);
     }
-    const r = await rclip('attack', sunset, '--model', index.baseline, '--steps', '1', '--out', path.join(dir, 'x.png'));
+    const r = await rclip('attack', sunset, '--model', index.baseline, '--steps', '1', '--size', 'model', '--out', path.join(dir, 'x.png'));
     expect(r.stdout).toMatch(/PNG \(lossless\).*input size/);
     expect((await rclip('attack', '--help')).stdout).toContain("MODEL'S INPUT SIZE");
   });

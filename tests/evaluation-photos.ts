@@ -10,7 +10,12 @@ export const IMAGENET = path.resolve(__dirname, '../../shared/data/imagenet-samp
 /** Why the photos cannot be read (for a skip message), or null when they are there. */
 export const missingPhotos = existsSync(IMAGENET) ? null : `${IMAGENET} is absent`;
 
-/** The first `count` evaluation photos (the suite's seeded choice), decoded. */
+/** The paths of the first `count` evaluation photos (the suite's seeded choice). */
+export function evaluationPhotoPaths(count: number): string[] {
+  return evaluationImageNames(folderEntries(IMAGENET), count).map((name) => path.join(IMAGENET, name));
+}
+
+/** The first `count` evaluation photos, decoded. */
 export function loadEvaluationPhotos(count: number): Promise<RgbaImage[]> {
-  return Promise.all(evaluationImageNames(folderEntries(IMAGENET), count).map((name) => decodeImageFile(path.join(IMAGENET, name))));
+  return Promise.all(evaluationPhotoPaths(count).map((file) => decodeImageFile(file)));
 }

@@ -139,15 +139,21 @@ line on stdout as soon as it is done, in input order: { "file", "nearest", "dist
       restarts: { type: 'string' },
       seed: { type: 'string' },
       queries: { type: 'string' },
+      size: { type: 'string' },
     },
     help: `Usage: rclip attack <image> --out ADV.png [--target B] [--objective push|pull] [--model ID]
                     [--method pgd|apgd|fgsm|square] [--norm linf|l2] [--eps 4/255] [--steps N]
-                    [--restarts R] [--queries 1000] [--seed S] [--json]
+                    [--restarts R] [--queries 1000] [--seed S] [--size full|model] [--json]
 
 Writes an adversarial copy of <image> made with PGD or APGD against the model's attack graph (or, with
---method square, with Square Attack through its embeddings alone), to test your own pipeline with. The
-copy is a lossless PNG at the MODEL'S INPUT SIZE (the image is resized and
-centre-cropped to it first, as for every distance), not at the original size.
+--method square, with Square Attack through its embeddings alone), to test your own pipeline with, as
+a lossless PNG.
+  --size full      (default) the copy has the image's own size: the attack perturbs its pixels through
+                   the model's resize and centre crop (only the pixels the crop reads change, at most
+                   12 MP of them; --eps bounds the full-size pixels, and an L∞ eps moves the model's
+                   input by up to ~1.36·eps, the bicubic weights' overshoot, printed for each image)
+         model     the copy is at the MODEL'S INPUT SIZE (resized and centre-cropped first, as for
+                   every distance), the attack in the model's input pixels
   --objective push push the copy's embedding away from the original's (default without --target),
                    or, with --target B, away from B's (to evade a match against B)
               pull pull it towards --target B's (default with --target)
@@ -156,14 +162,16 @@ ${METHOD_HELP}
                    only for distances (one forward run a query, no gradient), so a copy it finds
                    that the gradient attacks miss would mean the gradient misleads them (gradient masking)
   --norm           linf (default) or l2
-  --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2)
+  --eps            radius in [0,1] pixel units; 4/255 is fine (default 4/255 for linf, 0.5 for l2);
+                   an L∞ radius above 16/255 is taken with a warning on stderr
 ${STEPS_HELP}
   --queries N      Square's query budget (default 1000)
   --seed S         random start (default 0)
 ${MODEL_HELP}
 The output gives the distance before and after, for the float attack and for the 8-bit PNG as
 written, and (for the index's robust/baseline pair) the other model's distance to the same PNG.
-  --json           print { "model", "out", "width", "height", "objective", "settings", "attacked", "other" }`,
+  --json           print { "model", "out", "width", "height", "size", "region" and "linf_gain" (full),
+                   "objective", "settings", "attacked", "other" }`,
     run: async (v, p) => (await import('./attack')).attackCommand(v, p),
   },
   store: {
@@ -208,9 +216,14 @@ path: prints the folder the models are read from.`,
       restarts: { type: 'string' },
       limit: { type: 'string' },
       seed: { type: 'string' },
+      dataset: { type: 'string' },
+      split: { type: 'string' },
+      out: { type: 'string' },
     },
     help: `Usage: rclip eval --images DIR [--model ID] [--attack none|fgsm|pgd|apgd] [--norm linf|l2] [--eps 4/255]
                   [--steps N] [--restarts R] [--limit N] [--seed S] [--strict] [--json]
+       rclip eval --dataset nights|bapps|tid2013|kadid10k DIR [--split S] [--attack apgd] [--norm linf|l2]
+                  [--eps E] [--limit N] [--seed S] [--out RESULT.json] [--model ID] [--json]
 
 The project's 2AFC benchmark (docs/benchmark-2afc.md). Evaluation images are DIR's jpg/jpeg/png/webp
 files at sorted index i with i % 5 == 4 (the training code uses the rest). Each gives six triplets
@@ -226,7 +239,19 @@ ${STEPS_HELP}
   --limit N        only the first N evaluation images
   --seed S         triplet and attack seed (default 0)
 ${STRICT_HELP} (an unreadable evaluation image is left out of the split)
-  --json           print { "model", "n", "images", "clean_accuracy", "robust_accuracy", "attack", "per_kind", "skipped" }`,
+  --json           print { "model", "n", "images", "clean_accuracy", "robust_accuracy", "attack", "per_kind", "skipped" }
+
+With --dataset, a human-judged data set in the folder layout its publishers ship (docs/benchmark-suite.md,
+"Human-judged data sets"): NIGHTS (data.csv, ref/, distort/; --split test (default), val, train,
+test_imagenet, test_no_imagenet), BAPPS (2afc/<split>/<category>/{ref,p0,p1,judge}; --split val (default)
+or train), TID2013 (mos_with_names.txt, reference_images/, distorted_images/), KADID-10k (dmos.csv,
+images/). 2AFC sets: agreement with people (95 % Wilson interval); with --attack the reference is
+perturbed to flip the model's choice. IQA sets: SRCC / PLCC / KRCC of −distance with the human score
+(95 % bootstrap interval); with --attack each distorted image is pushed away from (rated above the
+median) or pulled towards (at or below) its reference. Printed as a Markdown table beside the published
+figures. --norm l2 without --eps is the paper's 3.0 at 224 px scaled to the model's input (size/224).
+  --out FILE.json  write the result (with every item's distances) and FILE.md; while it runs, done items
+                   are kept in FILE.json.partial, which the same command picks up after an interruption`,
     run: async (v, p) => (await import('./eval')).evalCommand(v, p),
   },
 };

@@ -6,7 +6,8 @@
  */
 import type { Tensor } from 'onnxruntime-common';
 import type { AttackObjective, AttackOracle, AttackSettings, AttackStep, DeviceSteps } from '../core/attack';
-import type { PixelRegion, PixelTensor, RgbaImage } from '../core/preprocess';
+import type { LinearPreprocess } from '../core/preprocess-linear';
+import { withRegion, type PixelRegion, type PixelTensor, type RgbaImage, type RgbImage } from '../core/preprocess';
 import type { ModelSession } from './session';
 
 export interface AttackRequest {
@@ -33,6 +34,11 @@ export interface FullSizeCopy {
   region: PixelRegion;
   /** ‖P‖∞→∞ of this image's preprocessing: a full-size L∞ eps moves the model input by at most linfGain·eps. */
   linfGain: number;
+}
+
+/** The full-size copy of `image` whose region (map.region) is replaced by an attack's result `adversarial` (region planes in [0,1]). */
+export function fullSizeCopy(image: RgbaImage | RgbImage, background: readonly [number, number, number], map: LinearPreprocess, adversarial: Float32Array): FullSizeCopy {
+  return { rgba: withRegion(image, background, map.region, adversarial), region: map.region, linfGain: map.linfGain };
 }
 
 export interface ModelDistances {

@@ -3,8 +3,8 @@ import { cosineDistance } from '../core/distance';
 import { RclipError } from '../core/errors';
 import type { ModelIndex, ModelManifest } from '../core/manifest';
 import { fullSizeSpace, throughPreprocess } from '../core/preprocess-linear';
-import { normalize, pixelsToRgba, toModelPixels, withRegion, type PixelTensor, type RgbaImage, type RgbImage } from '../core/preprocess';
-import { sessionOracle, type AttackOutcome, type AttackRequest, type FullSizeCopy, type ModelDistances } from './attack';
+import { normalize, pixelsToRgba, toModelPixels, type PixelTensor, type RgbaImage, type RgbImage } from '../core/preprocess';
+import { fullSizeCopy, sessionOracle, type AttackOutcome, type AttackRequest, type ModelDistances } from './attack';
 import { throwIfAborted, type AttackJobOptions, type JobOptions } from './jobs';
 import { loadModelIndex, loadVerifiedModel, modelFolder, type LoadProgress, type ModelSource } from './model-loader';
 import { ModelSession, type AttackGradient, type ExecutionProvider, type OrtRuntime, type SessionOptions } from './session';
@@ -362,7 +362,7 @@ export class Engine<Image> {
     const oracle = full ? throughPreprocess(modelOracle, full.map) : modelOracle;
     // onStep gets the record only: in the worker it is a Comlink proxy, and the pixels would be copied every step.
     const result = await runAttack(full ? full.clean : clean.data, objective, settings, oracle, { onStep: onStep && ((s) => onStep(s)), checkCancelled: () => throwIfAborted(signal) });
-    const fullSize: FullSizeCopy | null = full && { rgba: withRegion(image, input.background, full.map.region, result.adversarial), region: full.map.region, linfGain: full.map.linfGain };
+    const fullSize = full && fullSizeCopy(image, input.background, full.map, result.adversarial);
     // A full-size copy reaches the model as any image does: its 8-bit pixels through toModelPixels.
     const adversarial = fullSize ? toModelPixels(fullSize.rgba, input) : { size: clean.size, data: result.adversarial };
     const attacked = { model, clean: cosineDistance(cleanEmbedding, referenceEmbedding), after: result.distance };
