@@ -11,6 +11,8 @@ import { attackFromOptions, integerOption, requiredString } from '../core/option
 const pct = (x: number | null) => (x === null ? '   —  ' : `${(100 * x).toFixed(1).padStart(5)}%`);
 
 export async function evalCommand(values: Values, positionals: string[]): Promise<Output> {
+  if (values.dataset !== undefined) return (await import('./eval-dataset')).datasetEvalCommand(values, positionals);
+  for (const option of ['split', 'out'] as const) if (values[option] !== undefined) throw new RclipError('INVALID_ARGUMENT', `--${option} only means something with --dataset.`);
   if (positionals.length) throw new RclipError('INVALID_ARGUMENT', `eval takes no positional arguments (got ${positionals.join(' ')}); use --images DIR.`);
   const dir = folderArgument(requiredString('images', values.images), '--images takes a folder of images');
   const attack = attackFromOptions(values);

@@ -365,7 +365,7 @@ export interface PublishedFigure {
 }
 
 const CROCE_README =
-  'Croce, Schlarmann, Singh, Hein, "Adversarially Robust CLIP Models Induce Better (Robust) Perceptual Metrics" (SaTML 2025): github.com/fra31/perceptual-metrics README @ 962995f';
+  'Croce, Schlarmann, Singh, Hein, "Adversarially Robust CLIP Models Induce Better (Robust) Perceptual Metrics" (SaTML 2025), NIGHTS table of its repository\'s README (github.com/fra31/perceptual-metrics @ 962995f): comparison table, and the list of pre-trained models for ViT-B/16';
 const PYIQA_FR = 'IQA-PyTorch (pyiqa) full-reference benchmark, tests/FR_benchmark_results.csv @ 0d00073 (its own runs of the published models)';
 
 /**
@@ -375,13 +375,13 @@ const PYIQA_FR = 'IQA-PyTorch (pyiqa) full-reference benchmark, tests/FR_benchma
  */
 export const PUBLISHED_FIGURES: Record<HumanDataset, PublishedFigure[]> = {
   nights: [
-    { metric: 'R-CLIP_T (ConvNeXt-B, TeCoA; zero-shot)', clean: 92.3, linf: 81.9, l2: 78.5, source: `${CROCE_README}, comparison table` },
-    { metric: 'R-CLIP_T + LoRA (NIGHTS fine-tuned)', clean: 95.0, linf: 87.2, l2: 84.5, source: `${CROCE_README}, comparison table` },
-    { metric: 'OpenCLIP ConvNeXt-B (not robust)', clean: 87.2, linf: 0.0, l2: 0.0, source: `${CROCE_README}, comparison table` },
-    { metric: 'CLIP ViT-B/16 (not robust)', clean: 85.1, linf: 0.0, source: `${CROCE_README}, list of pre-trained models (vit-b-16)` },
-    { metric: 'DreamSim (ensemble)', clean: 90.8, source: `${CROCE_README}, comparison table (Fu et al. 2023)` },
-    { metric: 'DreamSim + LoRA', clean: 96.2, linf: 0.5, l2: 0.9, source: `${CROCE_README}, comparison table` },
-    { metric: 'R-LPIPS (AlexNet)', clean: 71.6, linf: 16.2, l2: 26.9, source: `${CROCE_README}, comparison table (Ghazanfari et al. 2023)` },
+    { metric: 'R-CLIP_T (ConvNeXt-B, TeCoA; zero-shot)', clean: 92.3, linf: 81.9, l2: 78.5, source: CROCE_README },
+    { metric: 'R-CLIP_T + LoRA (NIGHTS fine-tuned)', clean: 95.0, linf: 87.2, l2: 84.5, source: CROCE_README },
+    { metric: 'OpenCLIP ConvNeXt-B (not robust)', clean: 87.2, linf: 0.0, l2: 0.0, source: CROCE_README },
+    { metric: 'CLIP ViT-B/16 (not robust; pre-trained models list, vit-b-16)', clean: 85.1, linf: 0.0, source: CROCE_README },
+    { metric: 'DreamSim (ensemble; Fu et al. 2023)', clean: 90.8, source: CROCE_README },
+    { metric: 'DreamSim + LoRA', clean: 96.2, linf: 0.5, l2: 0.9, source: CROCE_README },
+    { metric: 'R-LPIPS (AlexNet; Ghazanfari et al. 2023)', clean: 71.6, linf: 16.2, l2: 26.9, source: CROCE_README },
   ],
   bapps: [],
   tid2013: [
@@ -412,6 +412,9 @@ export interface ThreatLabel {
  */
 export function markdownTable(dataset: HumanDataset, modelLabel: string, summary: TwoAfcSummary | IqaSummary, threat: ThreatLabel | null): string {
   const published = PUBLISHED_FIGURES[dataset];
+  // Each source once, below the table; rows point to it as [n].
+  const sources = [...new Set(published.map((f) => f.source))];
+  const cite = (f: PublishedFigure) => `[${sources.indexOf(f.source) + 1}]`;
   const lines: string[] = [];
   if (summary.task === '2afc') {
     lines.push('| metric | n | clean % | L∞ 4/255 % | L2 3.0 (224 px) % | source |', '| --- | ---: | ---: | ---: | ---: | --- |');
@@ -421,15 +424,16 @@ export function markdownTable(dataset: HumanDataset, modelLabel: string, summary
     lines.push(row(`**${modelLabel}** (this run)`, summary));
     const groups = Object.entries(summary.per_group);
     if (groups.length > 1) for (const [group, g] of groups) lines.push(row(`${modelLabel}: ${group}`, g));
-    for (const f of published) lines.push(`| ${f.metric} | — | ${plain(f.clean as number, 1)} | ${plain(f.linf, 1)} | ${plain(f.l2, 1)} | ${f.source} |`);
+    for (const f of published) lines.push(`| ${f.metric} | — | ${plain(f.clean as number, 1)} | ${plain(f.linf, 1)} | ${plain(f.l2, 1)} | ${cite(f)} |`);
   } else {
     lines.push('| metric | n | SRCC | KRCC | PLCC | SRCC under attack | source |', '| --- | ---: | ---: | ---: | ---: | ---: | --- |');
     lines.push(`| **${modelLabel}** (this run) | ${summary.n} | ${corr(summary.clean.srcc)} | ${corr(summary.clean.krcc)} | ${corr(summary.clean.plcc)} | ${corr(summary.robust?.srcc)} | measured now |`);
     for (const f of published) {
       const c = f.clean as { srcc: number; krcc: number };
-      lines.push(`| ${f.metric} | — | ${c.srcc.toFixed(3)} | ${c.krcc.toFixed(3)} | — | — | ${f.source} |`);
+      lines.push(`| ${f.metric} | — | ${c.srcc.toFixed(3)} | ${c.krcc.toFixed(3)} | — | — | ${cite(f)} |`);
     }
   }
+  if (sources.length) lines.push('', ...sources.map((src, i) => `[${i + 1}] ${src}`));
   if (published.length === 0) lines.push('', `No published ${DATASET_LABEL[dataset]} figure could be sourced for this table; only this run's is shown.`);
   if (threat) {
     const robust = summary.task === '2afc' ? `${pctInterval(summary.robust)} %` : `SRCC ${corr(summary.robust?.srcc)}`;
