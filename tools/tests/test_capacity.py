@@ -9,7 +9,6 @@ message otherwise.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,6 @@ from rclip_tools.data import DEFAULT_DATA_ROOT, evaluation_files, tiny_imagenet_
 from rclip_tools.ort import ort_node_available
 from rclip_tools.train_distill import TrainingSet
 
-REPO = Path(__file__).resolve().parents[2]
-NSFWJS = REPO / "tools" / "runs" / "nsfwjs" / "mobilenet_v2"
 TINY = DEFAULT_DATA_ROOT / "tiny-imagenet"
 needs_tiny = pytest.mark.skipif(not TINY.is_dir() or not (DEFAULT_DATA_ROOT / "imagenet-sample").is_dir(),
                                 reason=f"{TINY} or imagenet-sample missing (../shared/data)")
@@ -53,16 +50,6 @@ def test_training_set_views_mix_photos_and_tiny_photos_in_index_order():
     assert torch.equal(xt, again)
     only_photos, _ = TrainingSet(photos).views(torch.tensor([1, 2]), 32, 24, torch.Generator().manual_seed(0))
     assert only_photos.shape == (2, 3, 32, 32) and only_photos.max() < 0.5
-
-
-@pytest.fixture(scope="module")
-def nsfwjs() -> Path:
-    if not (REPO / "node_modules" / "nsfwjs").is_dir():
-        pytest.skip("node_modules/nsfwjs missing: run npm ci in the repository root")
-    for model in ("mobilenet_v2", "inception_v3"):
-        if not (NSFWJS.parent / model / "weights.bin").exists():
-            subprocess.run(["node", "tools/nsfwjs_dump.mjs", model], cwd=REPO, check=True)
-    return NSFWJS
 
 
 @needs_tiny

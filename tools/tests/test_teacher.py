@@ -8,7 +8,6 @@ Needs node_modules/nsfwjs (npm ci) and ../shared/data; each test skips with a me
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import onnx
@@ -24,22 +23,10 @@ from rclip_tools.ort import ort_node_available
 from rclip_tools.semantic_eval import WORDNET_NOUNS
 from test_export import export_and_verify
 
-REPO = Path(__file__).resolve().parents[2]
-NSFWJS = REPO / "tools" / "runs" / "nsfwjs" / "mobilenet_v2"
 needs_ort = pytest.mark.skipif(not ort_node_available(), reason="node_modules/onnxruntime-node missing: run npm ci")
 needs_data = pytest.mark.skipif(not (DEFAULT_DATA_ROOT / "imagenet-sample").is_dir() or not WORDNET_NOUNS.exists(),
                                 reason=f"training data ({DEFAULT_DATA_ROOT}) or {WORDNET_NOUNS} missing")
 SIDE = 75  # the smallest input InceptionV3 takes to mixed5 (its stem and mixed3 are unpadded, stride 2)
-
-
-@pytest.fixture(scope="module")
-def nsfwjs() -> Path:
-    if not (REPO / "node_modules" / "nsfwjs").is_dir():
-        pytest.skip("node_modules/nsfwjs missing: run npm ci in the repository root")
-    for model in ("mobilenet_v2", "inception_v3"):
-        if not (NSFWJS.parent / model / "weights.bin").exists():
-            subprocess.run(["node", "tools/nsfwjs_dump.mjs", model], cwd=REPO, check=True)
-    return NSFWJS
 
 
 class PoolingEncoder(nn.Module):
