@@ -55,6 +55,7 @@ export async function datasetEvalCommand(values: Values, positionals: string[]):
     seed,
   };
   const partialFile = out ? `${out}.partial` : undefined;
+  if (out) mkdirSync(path.dirname(out), { recursive: true });
   let progress: ReturnType<typeof createProgress> | undefined;
   const run = await runHumanDataset(model, dir, data, {
     attack,
@@ -86,7 +87,6 @@ export async function datasetEvalCommand(values: Values, positionals: string[]):
     resumed: run.resumed,
   };
   if (out) {
-    mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify({ ...json, results: run.results }, null, 1)}\n`);
     writeFileSync(out.replace(/\.json$/, '.md'), `${header.join('\n\n')}\n\n${table}\n`);
     removePartial(partialFile!);
