@@ -27,6 +27,10 @@ interface Axis {
   weights: Float64Array;
   /** max over outputs of Σ|w|: this axis's ∞→∞ operator norm. */
   absSum: number;
+  /** The same weights by source sample (the transpose, CSR): source j is read by outputs byOutput[from[j] … from[j+1]) with weights byWeight. */
+  from: Int32Array;
+  byOutput: Int32Array;
+  byWeight: Float64Array;
 }
 
 export interface LinearPreprocess {
@@ -64,7 +68,22 @@ function axis(c: Coefficients, first: number, size: number, origin: number): Axi
     }
     absSum = Math.max(absSum, s);
   }
-  return { start, count, ksize: c.ksize, weights, absSum };
+  // Pᵀ gathers per source sample (one write each) instead of scattering per output tap.
+  const sources = start.reduce((m, v, o) => Math.max(m, v + count[o]), 0);
+  const from = new Int32Array(sources + 1);
+  for (let o = 0; o < size; o++) for (let k = 0; k < count[o]; k++) from[start[o] + k + 1]++;
+  for (let j = 0; j < sources; j++) from[j + 1] += from[j];
+  const byOutput = new Int32Array(from[sources]);
+  const byWeight = new Float64Array(from[sources]);
+  const filled = from.slice(0, sources);
+  for (let o = 0; o < size; o++) {
+    for (let k = 0; k < count[o]; k++) {
+      const e = filled[start[o] + k]++;
+      byOutput[e] = o;
+      byWeight[e] = weights[o * c.ksize + k];
+    }
+  }
+  return { start, count, ksize: c.ksize, weights, absSum, from, byOutput, byWeight };
 }
 
 /** P for an image of width×height and a model input of size×size (toModelPixels' resize and crop, same weights as Pillow's 8-bit path). */
@@ -113,7 +132,6 @@ export function linearPreprocess(width: number, height: number, size: number): L
     transpose(y) {
       if (y.length !== 3 * plane) throw new RangeError(`Pᵀ takes ${3 * plane} values (3 × ${size}×${size}), got ${y.length}`);
       const mid = new Float64Array(rh * size);
-      const row = new Float64Array(rw);
       const out = new Float32Array(3 * regionPlane);
       for (let c = 0; c < 3; c++) {
         mid.fill(0);
@@ -125,12 +143,12 @@ export function linearPreprocess(width: number, height: number, size: number): L
           }
         }
         for (let r = 0; r < rh; r++) {
-          row.fill(0);
-          for (let o = 0; o < size; o++) {
-            const g = mid[r * size + o];
-            for (let k = 0, p = h.start[o], q = o * h.ksize; k < h.count[o]; k++) row[p + k] += h.weights[q + k] * g;
+          const m = r * size;
+          for (let j = 0, q = c * regionPlane + r * rw; j < rw; j++, q++) {
+            let s = 0;
+            for (let e = h.from[j]; e < h.from[j + 1]; e++) s += h.byWeight[e] * mid[m + h.byOutput[e]];
+            out[q] = s;
           }
-          out.set(row, c * regionPlane + r * rw);
         }
       }
       return out;
