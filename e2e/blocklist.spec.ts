@@ -5,6 +5,7 @@
  * the worker (reported, and either evaded or its budget spent); cancel works, Square's progress included.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PAPER_DEFAULTS } from '../src/core/attack';
 import { createNodeEngine, decodeImageFile } from '../src/engine/node';
@@ -24,10 +25,10 @@ const row = (page: Page, filter: string) => page.locator(`${panel} tr[data-filte
 
 test('a listed image is matched; after Evade the baseline misses it while the robust encoder still matches it', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'SwiftShader WebGPU is too slow for 2×11 attack steps');
-  await openWithUpload(page, 'sunset.jpg');
+  await openWithUpload(page, 'cat.jpg');
   for (const f of ['robust', 'baseline', 'phash']) {
     await expect(row(page, f)).toHaveAttribute('data-match', 'true');
-    await expect(row(page, f).locator('.nearest')).toHaveText('sunset.jpg');
+    await expect(row(page, f).locator('.nearest')).toHaveText('cat.jpg');
   }
   await page.locator(`${panel} .evade`).click();
   await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 90_000 });
@@ -45,7 +46,7 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
   // Square stops at the first copy no listed hash matches; otherwise it spends its whole budget.
   if (hashMatchAfter === 'true') expect(queries).toBe(1000);
   else expect(hashBitsAfter).toBeGreaterThan(10);
-  // The listed sunset itself starts at 0 bits: Square must have moved its hash.
+  // The listed cat itself starts at 0 bits: Square must have moved its hash.
   expect(hashBitsAfter).toBeGreaterThan(0);
   const robustAfter = Number(await row(page, 'robust').locator('.after').getAttribute('data-distance'));
   const baselineAfter = Number(await row(page, 'baseline').locator('.after').getAttribute('data-distance'));
@@ -54,10 +55,10 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
   // The same seeded attacks in Node give the page's numbers (float attack, before the PNG round trip).
   const engine = createNodeEngine();
   const index = await engine.index();
-  const image = await decodeImageFile(path.join(root, 'public/samples/sunset.jpg'));
+  const image = await decodeImageFile(path.join(root, 'public/samples/cat.jpg'));
   for (const [side, model] of [['robust', index.default], ['baseline', index.baseline]] as const) {
     await engine.loadModel(model);
-    // The upload is the listed sunset itself, so its match is sunset.jpg: pushed away from that.
+    // The upload is the listed cat itself, so its match is cat.jpg: pushed away from that.
     const expected = await engine.attackDecoded(image, image, { model, objective: 'push-from-target', settings: PAPER_DEFAULTS });
     const got = Number(await page.locator(`${panel} .evade-images figure[data-side="${side}"]`).getAttribute('data-attack-after'));
     // PGD takes the sign of the gradient, so a pixel whose gradient is ~0 can step either way when the
@@ -71,7 +72,7 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
 
 test('Evade can be cancelled, and the panel stays usable', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'cancellation does not depend on the EP');
-  await openWithUpload(page, 'meadow.jpg');
+  await openWithUpload(page, 'coffee.jpg');
   await page.locator(`${panel} input[name="steps"]`).fill('300');
   await page.locator(`${panel} input[name="queries"]`).fill('20000');
   await page.locator(`${panel} .evade`).click();
@@ -81,23 +82,64 @@ test('Evade can be cancelled, and the panel stays usable', async ({ page }, test
   await expect(page.locator(panel)).toHaveAttribute('data-state', 'cancelled');
   await expect(page.locator(`${panel} .blocklist-status`)).toHaveText('Cancelled.');
   await expect(page.locator(`${panel} .evade`)).toBeEnabled();
-  await page.locator(`${panel} .upload-samples button[data-sample="sunset-shifted.jpg"]`).click();
+  await page.locator(`${panel} .upload-samples button[data-sample="cat-cropped.jpg"]`).click();
   await expect(page.locator(panel)).toHaveAttribute('data-state', 'matched', { timeout: 60_000 });
-  await expect(row(page, 'robust').locator('.nearest')).toHaveText('sunset.jpg');
+  await expect(row(page, 'robust').locator('.nearest')).toHaveText('cat.jpg');
 });
 
 test('an image added to the list by the file picker is matched; the panel works at phone width', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'does not depend on the EP');
   await page.setViewportSize({ width: 375, height: 800 });
-  await openWithUpload(page, 'sunset-shifted.jpg');
+  await openWithUpload(page, 'cat-cropped.jpg');
   // Keyboard: Enter on the focused list zone opens the file chooser.
   await page.locator(`${panel} .blocklist-list`).focus();
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
-  await chooser.setFiles(path.join(root, 'public/samples/sunset-shifted.jpg'));
+  await chooser.setFiles(path.join(root, 'public/samples/cat-cropped.jpg'));
   await expect(page.locator(`${panel} .listed li`)).toHaveCount(3);
-  await expect(row(page, 'robust').locator('.nearest')).toHaveText('sunset-shifted.jpg', { timeout: 60_000 });
+  await expect(row(page, 'robust').locator('.nearest')).toHaveText('cat-cropped.jpg', { timeout: 60_000 });
   await expect(row(page, 'robust')).toHaveAttribute('data-match', 'true');
   const width = await page.locator(panel).evaluate((el) => el.scrollWidth <= document.documentElement.clientWidth + 1);
   expect(width, 'the panel fits the phone-width viewport').toBe(true);
   await saveScreenshot(testInfo, 'blocklist-panel-phone.png', page.locator(panel));
+});
+
+test('a bad upload or list entry is refused by name with its code, clearing the stale results; listed images can be removed', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'does not depend on the EP');
+  const alert = page.locator(`${panel} .panel-alert`);
+  await openWithUpload(page, 'cat.jpg');
+  await expect(page.locator(`${panel} .upload-thumb`)).toBeVisible();
+
+  // A text file named .jpg as the upload: the compare panel's wording, by file name; the cat's results go.
+  await page.locator(`${panel} .pick-upload`).setInputFiles({ name: 'notimage.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are my notes, not a picture') });
+  await expect(alert).toHaveAttribute('data-code', 'IMAGE_UNSUPPORTED_FORMAT');
+  await expect(alert).toContainText('"notimage.jpg" is not a recognised image (expected JPEG');
+  await expect(alert.locator('.alert-code')).toHaveText('IMAGE_UNSUPPORTED_FORMAT');
+  await expect(page.locator(`${panel} .upload-thumb`)).toBeHidden();
+  for (const f of ['robust', 'baseline', 'phash']) {
+    await expect(row(page, f).locator('.nearest')).toHaveText('—');
+    await expect(row(page, f).locator('.clean')).toHaveText('—');
+  }
+  await expect(page.locator(`${panel} .evade`)).toBeDisabled();
+
+  // A truncated JPEG added to the list: refused by name, the list unchanged.
+  const truncated = readFileSync(path.join(root, 'public/samples/coffee.jpg')).subarray(0, 600);
+  await page.locator(`${panel} .add-listed`).setInputFiles({ name: 'truncated.jpg', mimeType: 'image/jpeg', buffer: truncated });
+  await expect(alert).toHaveAttribute('data-code', 'IMAGE_DECODE_FAILED');
+  await expect(alert).toContainText('"truncated.jpg" looks like a JPEG file but could not be decoded: it is corrupt or truncated.');
+  await expect(page.locator(`${panel} .listed li`)).toHaveCount(2);
+
+  // A good upload clears the alert; removing its match re-matches against what is left.
+  await page.locator(`${panel} .upload-samples button[data-sample="cat-cropped.jpg"]`).click();
+  await expect(page.locator(panel)).toHaveAttribute('data-state', 'matched', { timeout: 60_000 });
+  await expect(alert).toBeHidden();
+  await expect(row(page, 'robust').locator('.nearest')).toHaveText('cat.jpg');
+  await page.getByRole('button', { name: 'Remove cat.jpg from the list' }).click();
+  await expect(page.locator(`${panel} .listed li`)).toHaveCount(1);
+  await expect(row(page, 'robust').locator('.nearest')).toHaveText('coffee.jpg', { timeout: 60_000 });
+  await expect(row(page, 'robust')).toHaveAttribute('data-match', 'false');
+  await page.getByRole('button', { name: 'Remove coffee.jpg from the list' }).click();
+  await expect(page.locator(`${panel} .listed li`)).toHaveCount(0);
+  await expect(page.locator(`${panel} .blocklist-status`)).toContainText('the list is empty');
+  await expect(page.locator(`${panel} .evade`)).toBeDisabled();
+  await saveScreenshot(testInfo, 'blocklist-bad-input.png', page.locator(panel));
 });

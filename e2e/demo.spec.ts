@@ -66,10 +66,10 @@ test.describe('comparison', () => {
     test.skip(testInfo.project.name !== 'wasm', 'layout does not depend on the EP');
     await page.setViewportSize({ width: 390, height: 844 });
     await openReady(page);
-    await page.locator('#zone-a button[data-sample="sunset.jpg"]').click();
-    await page.locator('#zone-b button[data-sample="sunset-shifted.jpg"]').click();
+    await page.locator('#zone-a button[data-sample="cat.jpg"]').click();
+    await page.locator('#zone-b button[data-sample="cat-cropped.jpg"]').click();
     await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
-    const expected = await nodeDistances(path.join(samples, 'sunset.jpg'), path.join(samples, 'sunset-shifted.jpg'));
+    const expected = await nodeDistances(path.join(samples, 'cat.jpg'), path.join(samples, 'cat-cropped.jpg'));
     expect(Math.abs((await shownDistance(page, 'robust')) - expected.robust)).toBeLessThan(1e-3);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, 'horizontal overflow at 390 px').toBeLessThanOrEqual(0);
@@ -101,6 +101,19 @@ test.describe('bad input leaves the page working', () => {
       await expect(page.locator('#alert'), `after ${label}`).toBeHidden();
       expect(await shownDistance(page, 'robust')).toBeGreaterThan(0);
     }
+  });
+
+  test('a bad image B after a good pair leaves no stale timing line or broken thumbnail', async ({ page }) => {
+    await openReady(page);
+    await compareFiles(page, path.join(samples, 'sunset.jpg'), good);
+    await expect(page.locator('#timings')).toContainText('Both models');
+    await page.setInputFiles('#file-b', { name: 'notimage.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('these are my notes, not a picture') });
+    await expect(page.locator('#alert')).toHaveAttribute('data-code', 'IMAGE_UNSUPPORTED_FORMAT', { timeout: 60_000 });
+    await expect(page.locator('#alert')).toContainText('"notimage.jpg" is not a recognised image');
+    await expect(page.locator('#timings')).toHaveText('');
+    await expect(page.locator('#verdict')).toHaveText('');
+    await expect(page.locator('#robust-distance')).toHaveText('—');
+    await expect(page.locator('#zone-b .thumb')).toBeHidden();
   });
 
   test('an image link from another origin is refused with a CORS message', async ({ page }) => {
