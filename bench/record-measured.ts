@@ -26,7 +26,7 @@ const runs = positionals.map((arg) => {
 });
 const byModel = new Map<string, Array<Record<string, unknown>>>();
 for (const { file, only, suite } of runs) {
-  if (suite.version !== 2) throw new Error(`${file}: suite JSON version ${suite.version}; record-measured reads version 2 (one report per task and attack): re-run the suite.`);
+  if (suite.version !== 2 && suite.version !== 3) throw new Error(`${file}: suite JSON version ${suite.version}; record-measured reads versions 2 and 3 (one report per task and attack): re-run the suite.`);
   if (suite.merged_from) throw new Error(`${file} joins ${suite.merged_from.join(' and ')}: record the run that scored the model, whose command reproduces it.`);
   const { sizes, attacks } = suite;
   const eps = attacks[0].eps;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PEERS } from '../bench/suite/metrics';
+import { SUITE_VERSION } from '../bench/suite/report';
 import { runTriplets } from '../bench/suite/tasks';
 import { attackSettings, PAPER_DEFAULTS } from '../src/core/attack';
 import { cosineDistance } from '../src/core/distance';
@@ -12,9 +13,9 @@ import { toModelPixels, type PixelTensor } from '../src/core/preprocess';
 import { seededRandom } from '../src/core/random';
 import { squareSettings } from '../src/core/square';
 import { quantile, summarize } from '../src/core/stats';
-import { attackMargin, copyEdit, copyMargin, knnMargin, knnPredict, nearest, seededOrder, taskScore } from '../src/core/suite';
-import { evaluationImageNames, type TwoAfcModel } from '../src/core/twoafc';
-import { deepestCommonHypernym, parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets, wnidOffset } from '../src/core/wordnet';
+import { attackMargin, copyEdit, copyMargin, knnMargin, knnPredict, nearest, seededOrder, taskScore, type TaskScore } from '../src/core/suite';
+import { benchmarkImageNames, evaluationImageNames, type TwoAfcModel } from '../src/core/twoafc';
+import { deepestCommonHypernym, parseWordNetNouns, SEMANTIC_DEPTHS, SEMANTIC_RULE, semanticTriplets, wnidOffset, type SemanticTriplet } from '../src/core/wordnet';
 import { decodeImageFile } from '../src/engine/node';
 import { indexModels } from '../src/engine/node-eval';
 import { openModel, twoAfcModel } from '../src/engine/node-model';
@@ -43,6 +44,9 @@ function checkDepths(taxonomy: ReturnType<typeof parseWordNetNouns>) {
   expect(unrelated.depth).toBeLessThanOrEqual(SEMANTIC_DEPTHS.maxUnrelated);
 }
 
+/** Triplets keyed by reference and related photo, for comparing sets built in other orders. */
+const byKey = (ts: readonly SemanticTriplet[]) => Object.fromEntries(ts.map((t) => [`${t.ref}|${t.related}`, t]));
+
 describe('semantic triplets (WordNet 3.0)', () => {
   const fixture = parseWordNetNouns(readFileSync(FIXTURE, 'utf8'));
 
@@ -59,14 +63,17 @@ describe('semantic triplets (WordNet 3.0)', () => {
     checkDepths(parseWordNetNouns(readFileSync(DATA_NOUN, 'utf8')));
   });
 
-  it('builds the same triplets for the same seed, whatever the order of references; the stated depths hold', () => {
+  it('builds the same triplets for the same seed, whatever the order of references and candidates; the stated depths hold', () => {
     const a = semanticTriplets(fixture, NAMES, NAMES, 0);
-    const b = semanticTriplets(fixture, [...NAMES].reverse(), NAMES, 0).reverse();
-    expect(a).toEqual(b);
+    expect(byKey(semanticTriplets(fixture, [...NAMES].reverse(), [...NAMES].reverse(), 0))).toEqual(byKey(a));
     expect(a).toEqual(semanticTriplets(fixture, NAMES, NAMES, 0));
-    const tench = a.find((t) => t.ref === NAMES[0])!;
-    expect(tench.related).toBe('n01443537_goldfish.JPEG');
-    expect(tench.unrelated).toMatch(/clock/);
+    // Each reference's triplets do not depend on which other references are taken.
+    expect(semanticTriplets(fixture, [NAMES[3]], NAMES, 0)).toEqual(a.filter((t) => t.ref === NAMES[3]));
+    const tench = a.filter((t) => t.ref === NAMES[0]);
+    expect(tench.map((t) => t.related)).toEqual(['n01443537_goldfish.JPEG']);
+    expect(tench[0].unrelated).toMatch(/clock/);
+    // Every related photo deep enough, up to perReference of them: each clock has the two other clocks.
+    expect(a.filter((t) => t.ref === NAMES[2]).map((t) => t.related).sort()).toEqual([NAMES[3], NAMES[4]]);
     for (const t of a) {
       expect(t.relatedHypernym.depth).toBeGreaterThanOrEqual(SEMANTIC_DEPTHS.minRelated);
       expect(t.unrelatedHypernym.depth).toBeLessThanOrEqual(SEMANTIC_DEPTHS.maxUnrelated);
@@ -79,11 +86,49 @@ describe('semantic triplets (WordNet 3.0)', () => {
     for (const t of semanticTriplets(fixture, NAMES, NAMES, 7)) expect(t.unrelatedHypernym.depth).toBeLessThanOrEqual(3);
   });
 
-  it.skipIf(!existsSync(DATA_NOUN) || !existsSync(IMAGENET))('gives triplets for about half of the 160 evaluation photos (needs data.noun and ../shared/data/imagenet-sample)', () => {
-    const evaluation = evaluationImageNames(readdirSync(IMAGENET));
-    const triplets = semanticTriplets(parseWordNetNouns(readFileSync(DATA_NOUN, 'utf8')), evaluation, evaluation, 0);
-    expect(triplets.length).toBe(72);
-    for (const t of triplets) expect(evaluation).toContain(t.related);
+  it('takes at most perReference related photos a reference, ranked the same whatever the cap', () => {
+    // Each clock has two related photos (the other clocks, both at "clock"): the tie is drawn by seed.
+    const one = semanticTriplets(fixture, NAMES, NAMES, 0, { ...SEMANTIC_RULE, perReference: 1 });
+    expect(one.filter((t) => t.ref === NAMES[2])).toHaveLength(1);
+    const two = semanticTriplets(fixture, NAMES, NAMES, 0, { ...SEMANTIC_RULE, perReference: 2 });
+    expect(two.filter((t) => t.ref === NAMES[2])).toHaveLength(2);
+    // The first of the two is the one taken alone: the ranking does not depend on the cap.
+    expect(two.find((t) => t.ref === NAMES[2])).toEqual(one.find((t) => t.ref === NAMES[2]));
+  });
+
+  const dataMissing = [DATA_NOUN, IMAGENET].filter((p) => !existsSync(p));
+  it.skipIf(dataMissing.length > 0)(`grows to 260 triplets over the 72 references of the 160 evaluation photos, no training photo in any (needs ${dataMissing.join(' and ') || 'data.noun and imagenet-sample'}: wordnet-base from scripts/setup.sh --all, ../shared/data)`, () => {
+    const names = readdirSync(IMAGENET);
+    const evaluation = evaluationImageNames(names);
+    const training = new Set(benchmarkImageNames(names).filter((n) => !evaluation.includes(n)));
+    expect(evaluation).toHaveLength(160);
+    expect(training.size).toBe(640);
+    const taxonomy = parseWordNetNouns(readFileSync(DATA_NOUN, 'utf8'));
+    const triplets = semanticTriplets(taxonomy, evaluation, evaluation, 0);
+    expect(triplets.length).toBeGreaterThanOrEqual(250);
+    expect(triplets.length).toBe(260);
+    expect(new Set(triplets.map((t) => t.ref)).size).toBe(72);
+    expect(new Set(triplets.map((t) => `${t.ref}|${t.related}`)).size).toBe(triplets.length);
+    for (const t of triplets) {
+      for (const name of [t.ref, t.related, t.unrelated]) {
+        expect(evaluation).toContain(name);
+        expect(training.has(name)).toBe(false);
+      }
+      expect(t.relatedHypernym.depth).toBeGreaterThanOrEqual(SEMANTIC_RULE.minRelated);
+      expect(t.unrelatedHypernym.depth).toBeLessThanOrEqual(SEMANTIC_RULE.maxUnrelated);
+    }
+    const perRef = new Map<string, SemanticTriplet[]>();
+    for (const t of triplets) perRef.set(t.ref, [...(perRef.get(t.ref) ?? []), t]);
+    for (const list of perRef.values()) {
+      expect(list.length).toBeLessThanOrEqual(SEMANTIC_RULE.perReference);
+      // The deepest first: no related photo left out is deeper than one taken.
+      expect(list.map((t) => t.relatedHypernym.depth)).toEqual([...list.map((t) => t.relatedHypernym.depth)].sort((x, y) => y - x));
+    }
+    // Deterministic by seed, whatever the order of the photos; another seed draws other ties and unrelated photos.
+    expect(byKey(semanticTriplets(taxonomy, [...evaluation].reverse(), [...evaluation].reverse(), 0))).toEqual(byKey(triplets));
+    const other = semanticTriplets(taxonomy, evaluation, evaluation, 1);
+    expect(other).toHaveLength(260);
+    expect(byKey(other)).not.toEqual(byKey(triplets));
   });
 });
 
@@ -192,7 +237,7 @@ describe('npm run bench -- --suite', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');
     const json = await suiteMain(['--suite', '--quick', '--items', '2', '--attacked', '1', '--attack', 'apgd-4,pgd-3', '--queries', '30', '--out', out]);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(JSON.parse(JSON.stringify(json)));
-    expect(json).toMatchObject({ version: 2, mode: 'quick', seed: 0, sizes: { items: 2, attacked: 1, square_encoders: 1 }, square: { queries: 30, run_with: 'APGD-4' } });
+    expect(json).toMatchObject({ version: SUITE_VERSION, mode: 'quick', seed: 0, sizes: { items: 2, attacked: 1, square_encoders: 1 }, square: { queries: 30, run_with: 'APGD-4' } });
     expect(json.attacks).toMatchObject([
       { label: 'APGD-4', method: 'apgd', norm: 'linf', steps: 4 },
       { label: 'PGD-3', method: 'pgd', norm: 'linf', steps: 3 },
@@ -207,7 +252,12 @@ describe('npm run bench -- --suite', () => {
         const s = t.scores![m.id];
         // Square runs in the first attack's pass: there a peer's robust figure is Square's, elsewhere its transfer.
         const firstPass = t.attack === 'APGD-4';
-        expect(s).toEqual({ n: 2, clean: expect.any(Number), attacked_n: 1, clean_on_attacked: expect.any(Number), robust: expect.any(Number), transfer: m.kind === 'peer' && !firstPass });
+        expect(s).toEqual({ n: 2, clean: expect.any(Number), attacked_n: 1, clean_on_attacked: expect.any(Number), robust: expect.any(Number), transfer: m.kind === 'peer' && !firstPass, ci95: expect.any(Object) });
+        // Every figure with its interval, around it.
+        for (const figure of ['clean', 'clean_on_attacked', 'robust'] as const) {
+          expect(s.ci95![figure]!.low).toBeLessThanOrEqual(s[figure]!);
+          expect(s.ci95![figure]!.high).toBeGreaterThanOrEqual(s[figure]!);
+        }
         expect(s.robust).toBeLessThanOrEqual(s.clean_on_attacked!);
         if (m.kind === 'peer') expect(t.transfer![m.id]).toMatchObject({ n: 2, attacked_n: 1, transfer: true });
         else if (firstPass) expect(t.square![m.id]).toMatchObject({ n: 2, attacked_n: 1, transfer: false });
@@ -255,6 +305,12 @@ describe('npm run bench -- --suite', () => {
     expect(merged.table).toContain('Merged from ssim.json and phash.json');
     expect(() => mergeSuites(ssimRun, ssimRun, ['a', 'b'])).toThrow(/both scored ssim/);
     expect(() => mergeSuites(ssimRun, { ...phashRun, seed: 1 }, ['a', 'b'])).toThrow(/seed differs/);
+    // Semantic items of the one-triplet-a-reference rule (version 2 results) are other items: never mixed with these.
+    const oneTripletRule = 'reference vs the photo of the most related class (deepest common WordNet hypernym ≥ 9) and an unrelated one (≤ 3)';
+    const olderItems = { ...phashRun, tasks: phashRun.tasks.map((t) => (t.task === 'semantic' ? { ...t, definition: oneTripletRule } : t)) };
+    expect(() => mergeSuites(ssimRun, olderItems, ['a', 'b'])).toThrow(/semantic's items differ/);
+    expect(() => radiiTable([ssimRun, olderItems], ['a', 'b'])).toThrow(/semantic's items differ/);
+    expect(() => mergeSuites(ssimRun, { ...phashRun, version: 2 }, ['a', 'b'])).toThrow(/version differs \(3 and 2\)/);
     // Or the tasks: two processes, one core each.
     const tasksArgs = (tasks: string, out: string) => args('ssim,phash', out).map((x) => (x === 'semantic,distortion' ? tasks : x));
     const bySemantic = await suiteMain(tasksArgs('semantic', 'semantic.json'));
@@ -266,12 +322,15 @@ describe('npm run bench -- --suite', () => {
     expect(() => mergeSuites(byTasks, bySemantic, ['a', 'b'])).toThrow(/both scored ssim, phash on semantic \(PGD-2\)/);
     // The summary across radii takes the metrics from whichever run scored them, and refuses a metric scored twice or other items.
     const summary = radiiTable([ssimRun, phashRun], ['ssim.json', 'phash.json']);
-    const pct = (x: number | null) => (100 * x!).toFixed(1);
+    const pct = (x: number) => (100 * x).toFixed(1);
+    // Each figure with its stored 95 % interval.
+    const fig = (s: TaskScore, f: 'clean' | 'clean_on_attacked' | 'robust') => `${pct(s[f]!)} (${pct(s.ci95![f]!.low)}–${pct(s.ci95![f]!.high)})`;
     for (const id of ['ssim', 'phash']) {
       const s = both.tasks.find((t) => t.task === 'distortion')!.scores![id];
+      const sem = both.tasks[0].scores![id];
       const label = both.metrics.find((m) => m.id === id)!.label;
-      expect(summary).toContain(`| ${label} | clean (all items) | ${pct(both.tasks[0].scores![id].clean)} | ${pct(s.clean)} |`);
-      expect(summary).toContain(`|  | 4/255: clean → Square ‡ | ${pct(both.tasks[0].scores![id].clean_on_attacked)} → ${pct(both.tasks[0].scores![id].robust)} | ${pct(s.clean_on_attacked)} → ${pct(s.robust)} |`);
+      expect(summary).toContain(`| ${label} | clean (all items) | ${fig(sem, 'clean')} | ${fig(s, 'clean')} |`);
+      expect(summary).toContain(`|  | 4/255: clean → Square ‡ | ${fig(sem, 'clean_on_attacked')} → ${fig(sem, 'robust')} | ${fig(s, 'clean_on_attacked')} → ${fig(s, 'robust')} |`);
     }
     expect(() => radiiTable([both, ssimRun], ['both.json', 'ssim.json'])).toThrow(/ssim is scored on semantic at 4\/255 by both both.json and ssim.json/);
     expect(() => radiiTable([ssimRun, { ...phashRun, seed: 1 }], ['a', 'b'])).toThrow(/b is not over the same items as a/);
@@ -300,6 +359,10 @@ describe('npm run bench -- --suite', () => {
     expect(existsSync(partialFile)).toBe(false);
     writeFileSync(partialFile, JSON.stringify({ suite: 'partial', settings: { ...whole.settings, seed: 1 }, seconds: 1, tasks: [first] }));
     await expect(suiteMain(args)).rejects.toThrow(/suite\.partial\.json holds reports made with other settings \(seed: 1 there, 0 now\)/);
+    // A partial file from before the grown semantic task (no version in its settings) holds other semantic items.
+    const { version: _, ...olderSettings } = whole.settings!;
+    writeFileSync(partialFile, JSON.stringify({ suite: 'partial', settings: olderSettings, seconds: 1, tasks: [first] }));
+    await expect(suiteMain(args)).rejects.toThrow(/other settings \(version: undefined there, 3 now\)/);
     expect(existsSync(partialFile)).toBe(true);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N] [--attacked N]
+ * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N|all] [--attacked N]
  *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--attack apgd,pgd] [--eps 4/255] [--queries Q]
  *  [--square-encoders N] [--metrics ID,…] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
@@ -10,7 +10,8 @@
  * used), side by side, and, on the first --square-encoders attacked items, with Square (black-box, the
  * gradient-masking check); peers with Square (--queries per item), and by transfer in a column of its own.
  * --metrics keeps a subset (model ids, ssim, pixelmatch, phash): a candidate model alone runs in minutes.
- * Prints the tables and writes bench/results/suite-<quick|full>.json (or --out). Seeded; only evaluation photos (sorted index i % 5 == 4).
+ * Prints the tables (every figure with its 95 % interval) and writes bench/results/suite-<quick|full>.json (or --out),
+ * result version SUITE_VERSION (report.ts). Seeded; only evaluation photos (sorted index i % 5 == 4).
  * Resumable: finished (task, attack) reports are kept in <out>.partial.json until the run ends; rerun the same command.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +23,12 @@ import { squareSettings } from '../../src/core/square';
 import { attackListOption, integerOption, numberOption, per255 } from '../../src/core/options';
 import { applyCopyEdit, copyEdit, copyMargin, copyTargets, KNN_K, knnMargin, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
-import { parseWordNetNouns, SEMANTIC_DEPTHS, semanticTriplets } from '../../src/core/wordnet';
+import { parseWordNetNouns, semanticDefinition, semanticTriplets } from '../../src/core/wordnet';
 import { indexModels } from '../../src/engine/node-eval';
 import { folderEntries, folderTripletSources, jpegRoundTrip } from '../../src/engine/node-images';
 import { openModel, twoAfcModel } from '../../src/engine/node-model';
 import { encoderMetric, PEERS, type SuiteEncoder, type SuiteMetric } from './metrics';
-import { suiteTables, type SuiteJson, type SuiteSettings, type SuiteTaskReport } from './report';
+import { SUITE_VERSION, suiteTables, type SuiteJson, type SuiteSettings, type SuiteTaskReport } from './report';
 import { msPerPair, runGallery, runTriplets, SQUARE_SHORTLIST, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -53,7 +54,8 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
-  const items = values.items !== undefined ? Number(values.items) : SIZES[mode].items;
+  // --items all: every item of each task (the full form's default) in the quick form too.
+  const items = values.items === 'all' ? undefined : values.items !== undefined ? Number(values.items) : SIZES[mode].items;
   const attacked = values.attacked !== undefined ? Number(values.attacked) : SIZES[mode].attacked;
   /** k-NN and copy retrieval: how many evaluation photos (seeded order) form the gallery; all in the full form. */
   const gallerySize = values.gallery !== undefined ? Number(values.gallery) : SIZES[mode].gallery;
@@ -94,8 +96,9 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
   // Each (task, attack) report is kept in <out>.partial.json as it completes: the full form takes hours, a run
   // that stops (a session's end) starts again where it was when rerun with the same options.
+  // The version is among them: a partial file from before the grown semantic task holds other semantic items.
   const settings: SuiteSettings = {
-    mode, seed, items: items ?? null, attacked, gallery: gallerySize ?? null, eps, attacks: attacks.map(attackLabel), queries: square.queries, square_encoders: squareEncoders,
+    version: SUITE_VERSION, mode, seed, items: items ?? null, attacked, gallery: gallerySize ?? null, eps, attacks: attacks.map(attackLabel), queries: square.queries, square_encoders: squareEncoders,
     models: modelInfo.map((m) => `${m.id}:${m.encoder_sha256 ?? '?'}`), metrics: metrics.map((m) => m.id),
   };
   const partial = resumeSuite(file, settings, log);
@@ -128,12 +131,12 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   };
   const noImagenet = imagenetEval.length ? null : `${DATA.imagenet} is absent`;
 
-  await run('semantic', noImagenet ?? (existsSync(DATA.wordnet) ? null : `${DATA.wordnet} is absent: install Debian's wordnet-base (scripts/setup.sh --all)`), DATA.imagenet, `reference vs the photo of the most related class (deepest common WordNet hypernym ≥ ${SEMANTIC_DEPTHS.minRelated}) and an unrelated one (≤ ${SEMANTIC_DEPTHS.maxUnrelated})`, async (opts) => {
+  await run('semantic', noImagenet ?? (existsSync(DATA.wordnet) ? null : `${DATA.wordnet} is absent: install Debian's wordnet-base (scripts/setup.sh --all)`), DATA.imagenet, semanticDefinition(), async (opts) => {
     const taxonomy = parseWordNetNouns(readFileSync(DATA.wordnet, 'utf8'));
-    const all = semanticTriplets(taxonomy, imagenetEval, imagenetEval, seed);
-    const triplets = take(seededOrder(all.map((t) => t.ref), seed, 'semantic'), items).map((ref) => all.find((t) => t.ref === ref)!);
+    const all = new Map(semanticTriplets(taxonomy, imagenetEval, imagenetEval, seed).map((t) => [`${t.ref}|${t.related}`, t]));
+    const triplets = take(seededOrder([...all.keys()], seed, 'semantic'), items).map((key) => all.get(key)!);
     const itemsOf: TripletItem[] = [];
-    for (const t of triplets) itemsOf.push({ id: `semantic|${t.ref}`, ref: await imagenet.load(t.ref), correct: await imagenet.load(t.related), wrong: await imagenet.load(t.unrelated) });
+    for (const t of triplets) itemsOf.push({ id: `semantic|${t.ref}|${t.related}`, cluster: t.ref, ref: await imagenet.load(t.ref), correct: await imagenet.load(t.related), wrong: await imagenet.load(t.unrelated) });
     return runTriplets(itemsOf, encoders, peers, opts);
   });
 
@@ -176,20 +179,22 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     const itemsOf: TripletItem[] = [];
     for (const image of images) {
       for (const t of await makeTriplets(image, await imagenet.load(image), seed, imagenet)) {
-        itemsOf.push({ id: `distortion|${image}|${t.kind}`, kind: t.kind, ref: t.ref, correct: t.p[t.correct], wrong: t.p[1 - t.correct] });
+        itemsOf.push({ id: `distortion|${image}|${t.kind}`, kind: t.kind, cluster: image, ref: t.ref, correct: t.p[t.correct], wrong: t.p[1 - t.correct] });
       }
     }
-    const result = await runTriplets(take(itemsOf, items), encoders, peers, opts);
+    const taken = take(itemsOf, items);
+    const result = await runTriplets(taken, encoders, peers, opts);
     const per_kind: NonNullable<SuiteTaskReport['per_kind']> = {};
     for (const m of metrics) {
       const { clean, robust } = result.items[m.id];
       per_kind[m.id] = Object.fromEntries(
         KINDS.map((kind) => {
-          const idx = take(itemsOf, items).map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
+          const idx = taken.map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
           const att = idx.filter((i) => i < robust.length);
           // Attacked items first, as taskScore expects; peers' robust items are Square's in the black-box
           // pass and transfer's in the others (as in runTriplets' own scores).
-          return [kind, taskScore([...att, ...idx.filter((i) => i >= robust.length)].map((i) => clean[i]), att.map((i) => robust[i]), m.kind === 'peer' && !opts.blackBox)];
+          const order = [...att, ...idx.filter((i) => i >= robust.length)];
+          return [kind, taskScore(order.map((i) => clean[i]), att.map((i) => robust[i]), m.kind === 'peer' && !opts.blackBox, order.map((i) => taken[i].cluster!), seed)];
         }),
       );
     }
@@ -206,7 +211,7 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version };
   const result: Omit<SuiteJson, 'table'> = {
     suite: 'rclip-web benchmark suite',
-    version: 2,
+    version: SUITE_VERSION,
     date: new Date().toISOString(),
     mode,
     seed,

@@ -2,16 +2,26 @@
  * The suite's result file (bench/results/suite-*.json): its shape, the tables printed from it, and the
  * merge of two runs that scored different metrics on the same items (the encoders in one run, the peers'
  * hours of Square in another): `npx tsx bench/suite/report.ts merge A.json B.json --out C.json`; and one
- * summary table across radii: `npx tsx bench/suite/report.ts radii A.json B.json …`.
+ * summary table across radii: `npx tsx bench/suite/report.ts radii A.json B.json …`; and the tables of any
+ * result, with every figure's 95 % interval: `npx tsx bench/suite/report.ts render A.json`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AttackSettings } from '../../src/core/attack';
 import { per255 } from '../../src/core/options';
+import { wilsonInterval, type Interval } from '../../src/core/agreement-stats';
 import { KNN_K, SUITE_TASKS, type SuiteTask, type TaskScore } from '../../src/core/suite';
 import { KINDS } from '../../src/core/twoafc';
 import { markdownTable } from '../markdown';
+
+/**
+ * The result version the suite writes. 3: the semantic task's items are up to 4 triplets a reference
+ * (src/core/wordnet.ts SEMANTIC_RULE, ids semantic|ref|related) and every score carries its 95 %
+ * intervals (`ci95`). 2: one triplet a reference (ids semantic|ref), no intervals: such results
+ * re-render to their own tables, and `render` shows them with Wilson intervals from their counts.
+ */
+export const SUITE_VERSION = 3;
 
 export interface SuiteTaskReport {
   task: SuiteTask;
@@ -83,22 +93,51 @@ export interface SuiteJson {
 const TITLES: Record<SuiteTask, string> = { semantic: 'semantic 2AFC', knn: `${KNN_K}-NN`, copy: 'copy R@1', distortion: 'distortion 2AFC' };
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
 
+type Figure = 'clean' | 'clean_on_attacked' | 'robust';
+
+/**
+ * A figure's 95 % interval: the one the run stored, or for a result written before intervals (version 2),
+ * Wilson's from its count (its items taken as independent).
+ */
+export function figureInterval(s: TaskScore, figure: Figure): Interval | null {
+  const stored = s.ci95?.[figure];
+  if (stored) return stored;
+  const value = s[figure];
+  const n = figure === 'clean' ? s.n : s.attacked_n;
+  return value === null || !n ? null : wilsonInterval(value * n, n);
+}
+
+/** A figure in %, and its interval in parentheses when `intervals`. */
+const figureText = (s: TaskScore | undefined, figure: Figure, intervals: boolean) => {
+  const ci = s && intervals ? figureInterval(s, figure) : null;
+  return ci && !Number.isNaN(ci.low) ? `${pct(s![figure])} (${pct(ci.low)}–${pct(ci.high)})` : pct(s?.[figure]);
+};
+
+/** What the parentheses are, under a table. */
+const intervalNote = (json: Pick<SuiteJson, 'version'>) =>
+  json.version >= 3
+    ? ' In parentheses: 95 % intervals, Wilson score intervals over the items; where items share a photo (semantic triplets of one reference, distortion triplets of one photo) Wilson over the effective sample size, n over the design effect a seeded cluster bootstrap over those photos measures (docs/benchmark-suite.md).'
+    : ' In parentheses: 95 % Wilson score intervals from the counts (this result predates stored intervals, so items that share a photo are counted as independent: the distortion intervals, six triplets a photo, may be too narrow).';
+
 /** How a peer's attacked figure was made: ‡ Square (the first attack's pass), † transfer (the others). */
 const peerMark = (m: SuiteMetricInfo, transfer: boolean | undefined) => (m.kind !== 'peer' ? '' : transfer ? ' †' : ' ‡');
 
-/** The tables of a result (printed by the run, kept as its `table`). */
-export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
+/**
+ * The tables of a result (printed by the run, kept as its `table`). `intervals`: each figure with its 95 %
+ * interval, as version 3 results are written; a version 2 result's own table has none.
+ */
+export function suiteTables(json: Omit<SuiteJson, 'table'>, intervals = json.version >= 3): string {
   const { tasks: reports, metrics, mode, seed, machine } = json;
   const labels = json.attacks.map((a) => a.label);
   const epsLabel = per255(json.attacks[0].eps);
   const speed = json.speed_ms_per_pair;
   const ranTasks = SUITE_TASKS.filter((t) => reports.some((r) => r.task === t && r.scores));
   const reportOf = (task: SuiteTask, label: string) => reports.find((r) => r.task === task && r.attack === label && r.scores);
-  const attacked = (s: TaskScore | undefined, m: SuiteMetricInfo) => (!s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)}${peerMark(m, s.transfer)}`);
+  const attacked = (s: TaskScore | undefined, m: SuiteMetricInfo) => (!s || s.robust === null ? '—' : `${figureText(s, 'clean_on_attacked', intervals)} → ${figureText(s, 'robust', intervals)}${peerMark(m, s.transfer)}`);
   const head = ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]} clean`, ...labels.map((l) => `attacked subset: clean → ${l}`)]), 'ms / pair'];
   const rows = metrics.map((m) => [
     m.kind === 'encoder' ? `**${m.label}**` : m.label,
-    ...ranTasks.flatMap((t) => [pct(reportOf(t, labels[0])?.scores?.[m.id]?.clean), ...labels.map((l) => attacked(reportOf(t, l)?.scores?.[m.id], m))]),
+    ...ranTasks.flatMap((t) => [figureText(reportOf(t, labels[0])?.scores?.[m.id], 'clean', intervals), ...labels.map((l) => attacked(reportOf(t, l)?.scores?.[m.id], m))]),
     speed[m.id] === null || speed[m.id] === undefined ? '—' : speed[m.id]!.toFixed(2),
   ]);
   const counts = ranTasks
@@ -114,17 +153,17 @@ export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
   // The first attack's pass also ran Square: encoders under Square, peers by that attack's transfer.
   const second = (r: SuiteTaskReport | undefined, m: SuiteMetricInfo) => {
     const s = (m.kind === 'peer' ? r?.transfer : r?.square)?.[m.id];
-    return !s || s.robust === null ? '—' : `${pct(s.clean_on_attacked)} → ${pct(s.robust)} (${s.attacked_n})`;
+    return !s || s.robust === null ? '—' : `${figureText(s, 'clean_on_attacked', intervals)} → ${figureText(s, 'robust', intervals)} (${s.attacked_n})`;
   };
   const merged = json.merged_from ? ` Merged from ${json.merged_from.join(' and ')} (same items, seed and attacks; each metric scored, and its ms / pair timed, in one of them: compare speeds within one run).` : '';
   return [
     `### Benchmark suite (${mode}, seed ${seed}): accuracy %, clean and under ${labels.join(' and ')} L∞ ${epsLabel}`,
     markdownTable(head, rows),
-    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under each attack; an item wrong on clean images counts wrong. Encoders: each attack made on the encoder's own input pixels through its attack.onnx (${labels.join(', ')}: src/core/attack.ts; APGD's first step 2·ε, PGD's steps 2.5·ε/steps). ‡ SSIM, pixelmatch and pHash have no gradient: in the ${labels[0]} column they are attacked with Square (score-based, L∞ ${epsLabel}, ${json.square.queries} queries an item, on their own margin; gallery tasks compare each query with the ${json.square.shortlist} gallery items nearest the clean query, the verdict with all); † in the other columns they are scored by transfer (on the adversarial images made against both encoders by that attack; right on both to count). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${json.speed_pairs ?? 20} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${skipped.join(', ') || 'none'}. Total ${(json.seconds / 60).toFixed(1)} min.${merged}`,
+    `${counts}. clean = all items; the attacked subset = the first items of each task (seeded order), shown as its clean accuracy → its accuracy under each attack; an item wrong on clean images counts wrong. Encoders: each attack made on the encoder's own input pixels through its attack.onnx (${labels.join(', ')}: src/core/attack.ts; APGD's first step 2·ε, PGD's steps 2.5·ε/steps). ‡ SSIM, pixelmatch and pHash have no gradient: in the ${labels[0]} column they are attacked with Square (score-based, L∞ ${epsLabel}, ${json.square.queries} queries an item, on their own margin; gallery tasks compare each query with the ${json.square.shortlist} gallery items nearest the clean query, the verdict with all); † in the other columns they are scored by transfer (on the adversarial images made against both encoders by that attack; right on both to count). ms / pair: features of two images at 128×128 (already decoded) + the distance, median of ${json.speed_pairs ?? 20} pairs, this machine (${machine.cpu}, ${machine.cores} cores), same run. Skipped: ${skipped.join(', ') || 'none'}. Total ${(json.seconds / 60).toFixed(1)} min.${merged}${intervals ? intervalNote(json) : ''}`,
     `### Second opinions: encoders under Square (black-box, ${json.square.queries} queries; the gradient-masking check) and peers by transfer † from ${labels[0]}`,
     markdownTable(
       ['metric', ...ranTasks.flatMap((t) => [`${TITLES[t]}: ${labels[0]} (encoders) / Square ‡ (peers)`, 'Square (encoders) / transfer † (peers)'])],
-      metrics.map((m) => [m.kind === 'encoder' ? `**${m.id}**` : m.id, ...ranTasks.flatMap((t) => { const r = reportOf(t, labels[0]); return [pct(r?.scores?.[m.id]?.robust), second(r, m)]; })]),
+      metrics.map((m) => [m.kind === 'encoder' ? `**${m.id}**` : m.id, ...ranTasks.flatMap((t) => { const r = reportOf(t, labels[0]); return [figureText(r?.scores?.[m.id], 'robust', intervals), second(r, m)]; })]),
     ),
     `Attacked subset, clean → attacked (%), (items). A black-box attack that beats the white-box one on an encoder (lower accuracy under Square than under ${labels[0]}) would mean its gradient misleads the white-box attack. † transfer: the peers scored on the adversarial images made against both encoders (right on both to count). Encoders' Square: the margin the white-box attack ascends, from embeddings only; the verdict is the task's decision.`,
     ...distortions.flatMap((distortion) => [
@@ -133,7 +172,7 @@ export function suiteTables(json: Omit<SuiteJson, 'table'>): string {
         ['metric', ...KINDS],
         metrics
           .filter((m) => distortion.per_kind![m.id])
-          .map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${pct(c.clean)}; ${pct(c.clean_on_attacked)} → ${pct(c.robust)}${peerMark(m, c.transfer)} (${c.n}/${c.attacked_n})`; })]),
+          .map((m) => [m.id, ...KINDS.map((k) => { const c = distortion.per_kind![m.id][k]; return `${figureText(c, 'clean', intervals)}; ${figureText(c, 'clean_on_attacked', intervals)} → ${figureText(c, 'robust', intervals)}${peerMark(m, c.transfer)} (${c.n}/${c.attacked_n})`; })]),
       ),
     ]),
   ].join('\n\n');
@@ -152,6 +191,11 @@ function itemsDiffer(a: SuiteJson, b: SuiteJson): string | undefined {
   for (const [what, of] of fields) {
     const [x, y] = [JSON.stringify(of(a)), JSON.stringify(of(b))];
     if (x !== y) return `${what} differs (${x} and ${y})`;
+  }
+  // A task's definition names its item rule: the semantic task of version 2 and of version 3 are other items.
+  for (const task of SUITE_TASKS) {
+    const [x, y] = [a, b].map((s) => s.tasks.find((r) => r.task === task && r.scores)?.definition);
+    if (x !== undefined && y !== undefined && x !== y) return `${task}'s items differ ("${x}" and "${y}")`;
   }
   return undefined;
 }
@@ -184,7 +228,7 @@ export function radiiTable(suites: readonly SuiteJson[], names: readonly string[
   for (const m of metrics) {
     const clean = (t: SuiteTask) => {
       const x = radii.map((eps) => runOf(m.id, eps, t)).find((y) => y !== undefined);
-      return pct(x && score(x, t, x.attacks[0].label, m.id)?.clean);
+      return figureText(x && score(x, t, x.attacks[0].label, m.id), 'clean', true);
     };
     rows.push([m.kind === 'encoder' ? `**${m.label}**` : m.label, 'clean (all items)', ...tasks.map(clean)]);
     for (const eps of radii) {
@@ -196,7 +240,7 @@ export function radiiTable(suites: readonly SuiteJson[], names: readonly string[
       const cell = (t: SuiteTask, i: number) => {
         const scores = labels.map((l) => score(runs[i], t, l, m.id));
         const s = scores.find((y) => y !== undefined && y.robust !== null);
-        return s ? `${pct(s.clean_on_attacked)} → ${scores.map((y) => pct(y?.robust)).join(' / ')}` : '—';
+        return s ? `${figureText(s, 'clean_on_attacked', true)} → ${scores.map((y) => figureText(y, 'robust', true)).join(' / ')}` : '—';
       };
       rows.push(['', `${per255(eps)}: clean → ${m.kind === 'peer' ? 'Square ‡' : labels.join(' / ')}`, ...tasks.map(cell)]);
     }
@@ -207,7 +251,7 @@ export function radiiTable(suites: readonly SuiteJson[], names: readonly string[
   });
   return [
     markdownTable(['metric', 'images', ...tasks.map((t) => TITLES[t])], rows),
-    `Accuracy %. clean = all items; the attacked subset = the first items of each task (seeded order): its clean accuracy → its accuracy under each attack (encoders: white-box, on the encoder's own input pixels; ‡ peers: Square, ${suites[0].square.queries} queries an item). ${sizes.join('; ')}. From ${names.join(', ')}.`,
+    `Accuracy %. clean = all items; the attacked subset = the first items of each task (seeded order): its clean accuracy → its accuracy under each attack (encoders: white-box, on the encoder's own input pixels; ‡ peers: Square, ${suites[0].square.queries} queries an item). ${sizes.join('; ')}. From ${names.join(', ')}.${intervalNote({ version: Math.min(...suites.map((x) => x.version)) })}`,
   ].join('\n\n');
 }
 
@@ -223,6 +267,8 @@ export function mergeSuites(a: SuiteJson, b: SuiteJson, names: [string, string])
   };
   const differs = itemsDiffer(a, b);
   if (differs) throw new Error(`cannot merge ${names[0]} and ${names[1]}: ${differs}`);
+  // One file, one format: a version 2 result has no intervals and other semantic items.
+  same('version', a.version, b.version);
   same('ε', a.attacks[0].eps, b.attacks[0].eps);
   for (const m of a.models) {
     const other = b.models.find((n) => n.id === m.id);
@@ -296,8 +342,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.met
     }
     process.exit(0);
   }
+  if (positionals[0] === 'render' && positionals.length === 2) {
+    process.stdout.write(`${suiteTables(read(positionals[1]), true)}\n`);
+    process.exit(0);
+  }
   if (positionals[0] !== 'merge' || positionals.length !== 3 || !values.out) {
-    process.stderr.write('usage: npx tsx bench/suite/report.ts merge A.json B.json --out C.json\n       npx tsx bench/suite/report.ts radii A.json[#ID,…] [B.json …]   (one table across radii)\n');
+    process.stderr.write('usage: npx tsx bench/suite/report.ts merge A.json B.json --out C.json\n       npx tsx bench/suite/report.ts radii A.json[#ID,…] [B.json …]   (one table across radii)\n       npx tsx bench/suite/report.ts render A.json   (its tables, every figure with its 95 % interval)\n');
     process.exit(2);
   }
   const [fa, fb] = positionals.slice(1);

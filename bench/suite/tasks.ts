@@ -40,6 +40,11 @@ export interface TripletItem {
   id: string;
   /** The distortion kind, for the per-kind breakdown. */
   kind?: string;
+  /**
+   * Items with the same key are not independent (the semantic triplets of one reference photo, the distortion
+   * triplets of one photo): their intervals resample them together (scoreInterval). Default: the item's id.
+   */
+  cluster?: string;
   ref: PixelTensor;
   correct: PixelTensor;
   wrong: PixelTensor;
@@ -96,7 +101,8 @@ interface ItemScores {
   other: number[];
 }
 
-async function finish(metrics: readonly SuiteMetric[], opts: RunOptions, perMetric: (m: SuiteMetric) => Promise<ItemScores>): Promise<TaskResult> {
+/** Each item's cluster key, for the intervals (src/core/suite.ts taskScore). */
+async function finish(metrics: readonly SuiteMetric[], clusters: readonly string[], opts: RunOptions, perMetric: (m: SuiteMetric) => Promise<ItemScores>): Promise<TaskResult> {
   const result: TaskResult = { scores: {}, transfer: {}, square: {}, seconds: {}, items: {} };
   for (const m of metrics) {
     const t0 = performance.now();
@@ -104,9 +110,9 @@ async function finish(metrics: readonly SuiteMetric[], opts: RunOptions, perMetr
     result.seconds[m.id] = +((performance.now() - t0) / 1000).toFixed(1);
     result.items[m.id] = { clean, robust };
     // Without Square in this pass a peer's robust score is its transfer score (flagged as such).
-    result.scores[m.id] = taskScore(clean, robust, m.kind === 'peer' && !opts.blackBox);
-    if (m.kind === 'peer') result.transfer[m.id] = taskScore(clean, other, true);
-    else result.square[m.id] = taskScore(clean, other, false);
+    result.scores[m.id] = taskScore(clean, robust, m.kind === 'peer' && !opts.blackBox, clusters, opts.seed);
+    if (m.kind === 'peer') result.transfer[m.id] = taskScore(clean, other, true, clusters, opts.seed);
+    else result.square[m.id] = taskScore(clean, other, false, clusters, opts.seed);
   }
   return result;
 }
@@ -122,7 +128,8 @@ const merge = (a: TaskResult, b: TaskResult): TaskResult => ({
 export async function runTriplets(items: readonly TripletItem[], encoders: readonly SuiteEncoder[], peers: readonly SuiteMetric[], opts: RunOptions): Promise<TaskResult> {
   const attacked = Math.min(opts.attacked, items.length);
   const adversarials: Adversarials = new Map();
-  const encoderResult = await finish(encoders, opts, async (m) => {
+  const clusters = items.map((item) => item.cluster ?? item.id);
+  const encoderResult = await finish(encoders, clusters, opts, async (m) => {
     const enc = m as SuiteEncoder;
     const clean: number[] = [];
     const robust: number[] = [];
@@ -148,7 +155,7 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
     opts.log(`    ${enc.id}: ${items.length} items, ${attacked} attacked (${attackLabel(opts.attack)}), ${square.length} by Square`);
     return { clean, robust, other: square };
   });
-  const peerResult = await finish(peers, opts, async (peer) => {
+  const peerResult = await finish(peers, clusters, opts, async (peer) => {
     const clean: number[] = [];
     const robust: number[] = [];
     const transfer: number[] = [];
@@ -184,7 +191,9 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
   const attacked = Math.min(opts.attacked, queries.length);
   const adversarials: Adversarials = new Map();
   const against = <F>(m: SuiteMetric<F>, q: F, g: F[]) => g.map((x) => m.distance(q, x));
-  const encoderResult = await finish(encoders, opts, async (m) => {
+  // One query per gallery photo: independent items, each its own cluster (Wilson).
+  const clusters = queries.map((q) => q.id);
+  const encoderResult = await finish(encoders, clusters, opts, async (m) => {
     const enc = m as SuiteEncoder;
     const g = await enc.features(gallery);
     const q = await enc.features(queries.map((x) => x.pixels));
@@ -213,7 +222,7 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
     opts.log(`    ${enc.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked (${attackLabel(opts.attack)}), ${square.length} by Square`);
     return { clean, robust, other: square };
   });
-  const peerResult = await finish(peers, opts, async (peer) => {
+  const peerResult = await finish(peers, clusters, opts, async (peer) => {
     const g = await peer.features(gallery);
     const q = await peer.features(queries.map((x) => x.pixels));
     const clean: number[] = [];

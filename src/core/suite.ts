@@ -8,6 +8,7 @@ import { runAttack, type AttackOracle, type AttackSettings } from './attack';
 import { cosineDistance } from './distance';
 import { affineWarp, colourShift, type AffineWarp, type ColourShift } from './distortions';
 import type { PixelTensor } from './preprocess';
+import { wilsonInterval, type Interval } from './agreement-stats';
 import { hashSeed, seededRandom } from './random';
 import type { TwoAfcModel } from './twoafc';
 
@@ -139,6 +140,18 @@ export async function attackMargin(model: Pick<TwoAfcModel, 'distanceGradient'>,
   return { margins, iterates, best: margins.indexOf(Math.max(...margins)) };
 }
 
+/** A figure's 95 % interval and how it was made. */
+export interface FigureInterval extends Interval {
+  /**
+   * "wilson": items independent (each its own cluster); "wilson-clustered": several items share a cluster
+   * (triplets of one reference photo), Wilson's interval over the effective sample size `n_eff`.
+   */
+  method: 'wilson' | 'wilson-clustered';
+  /** The clustered interval's effective sample size: n over the design effect (at least 1), at most n. */
+  n_eff?: number;
+  clusters?: number;
+}
+
 /** One metric's figures on one task. `robust` counts an item wrong on clean images as wrong. */
 export interface TaskScore {
   n: number;
@@ -149,22 +162,82 @@ export interface TaskScore {
   robust: number | null;
   /** True for metrics scored on adversarial images made against the encoders (they cannot be attacked themselves). */
   transfer: boolean;
+  /** 95 % intervals of the three figures (absent from results written before intervals were added). */
+  ci95?: { clean: FigureInterval; clean_on_attacked: FigureInterval | null; robust: FigureInterval | null };
 }
 
 export function mean(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-/** Clean scores of all items and robust scores of the attacked ones (the first `robust.length` items). */
-export function taskScore(clean: readonly number[], robust: readonly number[], transfer: boolean): TaskScore {
+/** Resamples of the cluster bootstrap behind a clustered interval's design effect. */
+export const BOOTSTRAP_RESAMPLES = 2000;
+
+/**
+ * A 95 % interval for the mean of per-item scores in [0, 1] (1 right, 0 wrong, ½ a tie). Items each in
+ * a cluster of their own: Wilson's score interval. Items sharing clusters (several triplets of one
+ * reference photo are not independent): Wilson's interval over the effective sample size
+ * n_eff = n / deff, where the design effect deff is the variance of the mean under a seeded cluster
+ * bootstrap (whole clusters resampled with replacement) over the binomial variance p(1 − p)/n, taken at
+ * least 1. Where every item scores alike (p = 0 or 1) the bootstrap sees no spread and n_eff is the
+ * number of clusters, as if each cluster were one item. A Wilson-shaped interval stays sensible at
+ * 0 % and 100 %, where a percentile bootstrap would collapse to a point.
+ */
+export function scoreInterval(scores: readonly number[], clusters: readonly string[], seed: number, resamples = BOOTSTRAP_RESAMPLES): FigureInterval {
+  const n = scores.length;
+  if (clusters.length !== n) throw new Error(`scoreInterval: ${n} scores but ${clusters.length} cluster keys`);
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const [i, key] of clusters.entries()) {
+    const c = sums.get(key) ?? { sum: 0, count: 0 };
+    sums.set(key, { sum: c.sum + scores[i], count: c.count + 1 });
+  }
+  const p = mean(scores);
+  if (sums.size === n) return { ...wilsonInterval(p * n, n), method: 'wilson' };
+  const groups = [...sums.keys()].sort().map((k) => sums.get(k)!);
+  let nEff = groups.length;
+  const binomial = (p * (1 - p)) / n;
+  if (binomial > 0) {
+    const random = seededRandom(seed);
+    const draws: number[] = [];
+    for (let r = 0; r < resamples; r++) {
+      let sum = 0;
+      let count = 0;
+      for (let j = 0; j < groups.length; j++) {
+        const g = groups[Math.floor(random() * groups.length)];
+        sum += g.sum;
+        count += g.count;
+      }
+      draws.push(sum / count);
+    }
+    const m = mean(draws);
+    const variance = draws.reduce((a, d) => a + (d - m) ** 2, 0) / (draws.length - 1);
+    nEff = n / Math.max(1, variance / binomial);
+  }
+  return { ...wilsonInterval(p * nEff, nEff), method: 'wilson-clustered', n_eff: +nEff.toFixed(1), clusters: groups.length };
+}
+
+/**
+ * Clean scores of all items and robust scores of the attacked ones (the first `robust.length` items), with
+ * their 95 % intervals. `clusters`: each item's cluster key (default: every item its own), `seed` for the
+ * cluster bootstrap (scoreInterval).
+ */
+export function taskScore(clean: readonly number[], robust: readonly number[], transfer: boolean, clusters: readonly string[] = clean.map((_, i) => String(i)), seed = 0): TaskScore {
   const attacked = robust.length;
+  const robustScores = robust.map((r, i) => Math.min(r, clean[i]));
+  const attackedClusters = clusters.slice(0, attacked);
+  const interval = (scores: readonly number[], keys: readonly string[], figure: string) => scoreInterval(scores, keys, hashSeed(`${seed}|${figure}|bootstrap`));
   return {
     n: clean.length,
     clean: mean(clean),
     attacked_n: attacked,
     clean_on_attacked: attacked ? mean(clean.slice(0, attacked)) : null,
-    robust: attacked ? mean(robust.map((r, i) => Math.min(r, clean[i]))) : null,
+    robust: attacked ? mean(robustScores) : null,
     transfer,
+    ci95: {
+      clean: interval(clean, clusters, 'clean'),
+      clean_on_attacked: attacked ? interval(clean.slice(0, attacked), attackedClusters, 'clean_on_attacked') : null,
+      robust: attacked ? interval(robustScores, attackedClusters, 'robust') : null,
+    },
   };
 }
 
