@@ -7,7 +7,8 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paperL2Eps } from '../src/core/human-judgements';
+import { attackSettings } from '../src/core/attack';
+import { paperL2Eps, type IqaItemResult, type IqaSummary, type TwoAfcItemResult } from '../src/core/human-judgements';
 import { closeDecodePool } from '../src/engine/node-decode-pool';
 import { readHumanDataset, runHumanDataset, type RunKey } from '../src/engine/human-datasets';
 import { openModel, twoAfcModel } from '../src/engine/node-model';
@@ -127,6 +128,22 @@ describe.skipIf(missingPhotos !== null)(`rclip eval --dataset on the publishers'
     expect(resumed.summary).toEqual(whole.summary);
     await expect(runHumanDataset(model, nights, data, { attack: null, seed: 1, partial: { file, key: { ...key, seed: 1 } } })).rejects.toThrow(/are from another run/);
   }, 120_000);
+
+  it('attacks move each item the way its definition says: IQA distances away from people\'s order, 2AFC scores only down', async () => {
+    const model = await twoAfcModel(await openModel(undefined), true);
+    const attack = attackSettings('apgd', 'linf', 4 / 255, 5);
+    const tid = path.join(dir, 'tid2013');
+    const iqa = await runHumanDataset(model, tid, readHumanDataset('tid2013', tid), { attack, seed: 0, bootstrapSamples: 50 });
+    const median = (iqa.summary as IqaSummary).median_score;
+    for (const r of iqa.results as IqaItemResult[]) {
+      if (r.score > median) expect(r.attacked!).toBeGreaterThanOrEqual(r.distance);
+      else expect(r.attacked!).toBeLessThanOrEqual(r.distance);
+    }
+    expect((iqa.results as IqaItemResult[]).filter((r) => Math.abs(r.attacked! - r.distance) > 1e-4).length).toBeGreaterThan(0);
+    const nights = path.join(dir, 'nights');
+    const twoAfc = await runHumanDataset(model, nights, readHumanDataset('nights', nights), { attack, seed: 0 });
+    for (const r of twoAfc.results as TwoAfcItemResult[]) expect(r.robust!).toBeLessThanOrEqual(r.clean);
+  }, 180_000);
 });
 
 describe.skipIf(!existsSync(EXAMPLES))(`the two real example triplets${existsSync(EXAMPLES) ? '' : ` (skipped: ${EXAMPLES} is absent)`}`, () => {

@@ -27,6 +27,7 @@ function threatLabel(attack: AttackSettings, inputSize: number, epsGiven: boolea
 
 export async function datasetEvalCommand(values: Values, positionals: string[]): Promise<Output> {
   const dataset = choiceOption<HumanDataset>('dataset', values.dataset, HUMAN_DATASETS, 'nights');
+  if (values.strict !== undefined) throw new RclipError('INVALID_ARGUMENT', '--strict means nothing with --dataset: an unreadable image of a data set always ends the run (its score file lists it).');
   if (values.images !== undefined) throw new RclipError('INVALID_ARGUMENT', '--dataset takes its folder as the argument (rclip eval --dataset NAME DIR), not --images.');
   if (positionals.length !== 1) throw new RclipError('INVALID_ARGUMENT', `--dataset ${dataset} takes one folder: rclip eval --dataset ${dataset} DIR (got ${positionals.length} arguments).`);
   const dir = path.resolve(positionals[0]);

@@ -11,6 +11,7 @@ import { runAttack, type AttackSettings } from './attack';
 import { cosineDistance } from './distance';
 import { RclipError } from './errors';
 import type { PixelTensor } from './preprocess';
+import { quantile } from './stats';
 import { marginOracle } from './suite';
 import type { TwoAfcModel } from './twoafc';
 
@@ -273,11 +274,11 @@ export async function evaluateIqaItem(
   distortedPixels: PixelTensor,
   [eRef, eDistorted]: [Float32Array, Float32Array],
   attack: AttackSettings | null,
-  medianScore: number,
+  median: number,
 ): Promise<IqaItemResult> {
   const distance = cosineDistance(eRef, eDistorted);
   if (!attack) return { id: item.id, score: item.score, distance, attacked: null };
-  const push = item.score > medianScore;
+  const push = item.score > median;
   let extreme = distance;
   await runAttack(distortedPixels.data, push ? 'push-from-target' : 'pull-together', attack, { gradient: (pixels) => model.distanceGradient(pixels, eRef) }, {
     onStep: (s) => void (extreme = push ? Math.max(extreme, s.distance) : Math.min(extreme, s.distance)),
@@ -285,11 +286,9 @@ export async function evaluateIqaItem(
   return { id: item.id, score: item.score, distance, attacked: extreme };
 }
 
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** The median score that splits IQA items into pushed and pulled: the project's one quantile (nearest rank). */
+export function medianScore(scores: readonly number[]): number {
+  return quantile([...scores].sort((a, b) => a - b), 0.5);
 }
 
 export interface AgreementWithInterval {
@@ -350,7 +349,7 @@ export function summarizeIqa(results: readonly IqaItemResult[], seed: number, bo
           bootstrapSamples,
         )
       : null,
-    median_score: median(scores),
+    median_score: medianScore(scores),
   };
 }
 

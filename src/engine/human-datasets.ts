@@ -13,7 +13,7 @@ import {
   evaluateIqaItem,
   evaluateTwoAfcItem,
   kadidScores,
-  median,
+  medianScore,
   nightsItems,
   npyScalar,
   summarizeIqa,
@@ -229,7 +229,7 @@ export async function runHumanDataset(model: TwoAfcModel, dir: string, data: Dat
   const resumed = items.filter((i) => done.has(i.id)).length;
   const todo = items.filter((i) => !done.has(i.id));
   const attackFor = (id: string) => (options.attack ? { ...options.attack, seed: hashSeed(`${options.attack.seed}|${id}`) } : null);
-  const medianScore = data.task === 'iqa' ? median((items as IqaItem[]).map((i) => i.score)) : NaN;
+  const median = data.task === 'iqa' ? medianScore((items as IqaItem[]).map((i) => i.score)) : NaN;
   // IQA references repeat (TID2013: 25 for 3,000 images); their embeddings are kept.
   const referenceEmbeddings = new Map<string, Promise<Float32Array>>();
   const embedReference = (file: string) => {
@@ -257,7 +257,7 @@ export async function runHumanDataset(model: TwoAfcModel, dir: string, data: Dat
       } else {
         const eRef = await embedReference(path.join(dir, item.ref));
         const [eDistorted] = await model.embed(pixels);
-        result = await evaluateIqaItem(model, item, pixels[0], [eRef, eDistorted], attackFor(item.id), medianScore);
+        result = await evaluateIqaItem(model, item, pixels[0], [eRef, eDistorted], attackFor(item.id), median);
       }
       done.set(item.id, result);
       options.onItem?.(resumed + i + 1, items.length);
