@@ -36,6 +36,7 @@ import { expandImageArgs } from '../src/engine/node-images';
 import { DEFAULT_EMBED_CONCURRENCY, EMBED_THREADS, embedFiles, openModel } from '../src/engine/node-model';
 import type { PixelTensor } from '../src/core/preprocess';
 import { installPackedPackage } from '../e2e/installed-package';
+import { inFlight, measureRate, runRclipEmbed, type RateSample, type RclipEmbedPrinted } from './embed-rate';
 import { markdownTable } from './markdown';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -98,37 +99,7 @@ const installed = values.installed || values.install ? await installedPackage() 
 const model = await openModel(values.model, { threads: EMBED_THREADS });
 const input = model.info.manifest.input;
 
-interface Sample {
-  imagesPerSecond: number;
-  cpuMsPerImage: number | null;
-}
-/** CPU ms of this process's waited-for children (user + system, every thread), or null off Linux. */
-const TICKS = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) : 0;
-function childrenCpuMs(): number | null {
-  if (!TICKS) return null;
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  // Fields 16 and 17 of proc(5), cutime and cstime; fields[0] is field 3.
-  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS;
-}
-/** `newProcess`: the work is a child process; its CPU is counted, not this process's. */
-async function measure(work: () => Promise<unknown>, newProcess: boolean): Promise<Sample> {
-  const cpu0 = process.cpuUsage();
-  const children0 = childrenCpuMs();
-  const t0 = performance.now();
-  await work();
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const children = childrenCpuMs();
-  const cpuMs = newProcess ? (children === null || children0 === null ? null : children - children0) : (cpu.user + cpu.system) / 1000;
-  return { imagesPerSecond: files.length / seconds, cpuMsPerImage: cpuMs === null ? null : cpuMs / files.length };
-}
-
-async function inFlight(k: number, each: (file: string) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: k }, async () => {
-    while (next < files.length) await each(files[next++]);
-  }));
-}
+const measure = (work: () => Promise<unknown>, newProcess: boolean) => measureRate(files.length, work, newProcess);
 
 // ORT alone gets the tensors the pipeline would feed it, prepared once, outside the timing.
 const pixels: PixelTensor[] = [];
@@ -141,18 +112,13 @@ const CHECKOUT = 'rclip embed (checkout, through tsx)';
 const INSTALLED = 'rclip embed (installed package)';
 const npy = { [CHECKOUT]: path.join(out, 'checkout.npy'), [INSTALLED]: path.join(out, 'installed.npy') };
 /** What each new-process row's last run printed (`--json`). */
-const printed: Record<string, { model: string; images: number }> = {};
+const printed: Record<string, RclipEmbedPrinted> = {};
 function rclipEmbed(name: typeof CHECKOUT | typeof INSTALLED, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const stdout = execFileSync(command, [...args, 'embed', values.images!, '--out', npy[name], '--json', ...(values.model ? ['--model', values.model] : [])], {
-    ...options,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  printed[name] = JSON.parse(stdout);
+  printed[name] = runRclipEmbed(command, args, values.images!, npy[name], values.model, options);
 }
 const measures: Record<string, () => Promise<unknown>> = {
-  'decoder alone': () => inFlight(concurrency, decodeImageFile),
-  'decoder alone, RGB': () => inFlight(concurrency, (f) => decodeImageFile(f, { rgb: true })),
+  'decoder alone': () => inFlight(files, concurrency, decodeImageFile),
+  'decoder alone, RGB': () => inFlight(files, concurrency, (f) => decodeImageFile(f, { rgb: true })),
   'ORT alone': async () => {
     for (const p of pixels) await model.engine.embedPixels(model.ref, [p]);
   },
@@ -173,7 +139,7 @@ const measures: Record<string, () => Promise<unknown>> = {
       }),
 };
 const names = Object.keys(measures);
-const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
+const samples: Record<string, RateSample[]> = Object.fromEntries(names.map((n) => [n, []]));
 const loadBefore = loadavg();
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < names.length; i++) {
