@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { figureInterval, suiteTables, SUITE_VERSION, type SuiteJson } from '../bench/suite/report';
 import { wilsonInterval } from '../src/core/agreement-stats';
 import { scoreInterval, taskScore } from '../src/core/suite';
+import { semanticDefinition } from '../src/core/wordnet';
 
 const RESULTS = path.resolve(__dirname, '../bench/results');
 
@@ -94,9 +95,11 @@ describe('committed results', () => {
 
   it(`version ${SUITE_VERSION} results render their stored intervals`, () => {
     const v3 = files.filter((f) => read(f).version === SUITE_VERSION);
+    expect(v3.length).toBeGreaterThan(0);
     for (const f of v3) {
       const json = read(f);
       expect(suiteTables(json), f).toBe(json.table);
+      for (const t of json.tasks.filter((r) => r.task === 'semantic')) expect(t.definition, f).toBe(semanticDefinition());
       for (const t of json.tasks) for (const s of Object.values(t.scores ?? {})) expect(s.ci95, `${f} ${t.task}`).toBeDefined();
     }
   });
