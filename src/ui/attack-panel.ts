@@ -4,7 +4,7 @@
  */
 import type { AttackOutcome, AttackStep, ImageInput, Metric, ModelInfo } from '../client/metric';
 import { attackLabel, DEFAULT_STEPS, PAPER_DEFAULTS, type AttackMethod, type AttackNorm, type AttackObjective, type AttackSettings } from '../core/attack';
-import { errorView, showRunFailure, startRun } from './panel-kit';
+import { drawRgba, errorView, showRunFailure, startRun } from './panel-kit';
 import type { RgbaImage } from '../core/preprocess';
 import { RclipError } from '../core/errors';
 
@@ -64,12 +64,6 @@ const TEMPLATE = `
   </div>
   <p class="attack-verdict"></p>
 `;
-
-function drawRgba(canvas: HTMLCanvasElement, image: RgbaImage) {
-  canvas.width = image.width;
-  canvas.height = image.height;
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
-}
 
 /**
  * δ mapped to grey ± amplified, so a 4/255 perturbation is visible: 0.5 + gain·δ with gain = 1/(2·max|δ|),
@@ -194,10 +188,7 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
     controller?.abort();
     controller = new AbortController();
     const signal = controller.signal;
-    const endRun = startRun(section, run, cancel);
-    section.dataset.state = 'running';
-    errors.clear();
-    clearResults();
+    const endRun = startRun(section, { run, cancel }, 'running', errors, clearResults);
     drawChart(chart, series, totalSteps, objective);
     const progress = () => {
       status.textContent = `Running… robust ${Math.max(0, series.robust.length - 1)}/${totalSteps}, baseline ${Math.max(0, series.baseline.length - 1)}/${totalSteps} steps`;

@@ -6,7 +6,7 @@
  * thousand-odd hashes cannot stall the page, and also reports the baseline's copy against it (transfer).
  */
 import type { Metric, ModelInfo } from '../client/metric';
-import { decodeOnPage, errorView, type ErrorView, fetchSample, SAMPLE_PHOTOS, sampleButton, showRunFailure, startRun, wireDropZone } from './panel-kit';
+import { decodeOnPage, drawRgba, errorView, type ErrorView, fetchSample, SAMPLE_PHOTOS, sampleButton, showRunFailure, startRun, wireDropZone } from './panel-kit';
 import { RclipError } from '../core/errors';
 import { nearestRow, toMatrix } from '../core/nearest';
 import { nearestHash, phash, PHASH_BITS, PHASH_MATCH_BITS } from '../core/phash';
@@ -329,10 +329,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     controller = new AbortController();
     const signal = controller.signal;
     const done = { robust: 0, baseline: 0, phash: 0 };
-    section.dataset.state = 'evading';
-    const endRun = startRun(section, evade, cancel);
-    evadeErrors.clear();
-    clearEvade();
+    const endRun = startRun(section, { run: evade, cancel }, 'evading', evadeErrors, clearEvade);
     const progress = () => (status.textContent = `Evading… robust ${done.robust}/${steps}, baseline ${done.baseline}/${steps} steps, pHash ${done.phash}/${queries} queries`);
     progress();
     const u = upload;
@@ -372,10 +369,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       for (const f of FILTERS) cell(f, 'after', after[f]);
       const show = (side: Filter, image: RgbaImage) => {
         const fig = section.querySelector<HTMLElement>(`.evade-images figure[data-side="${side}"]`)!;
-        const canvas = fig.querySelector('canvas')!;
-        canvas.width = image.width;
-        canvas.height = image.height;
-        canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+        drawRgba(fig.querySelector('canvas')!, image);
         return fig;
       };
       for (const [side, o] of [['robust', r], ['baseline', b]] as const) show(side, o.adversarialRgba).dataset.attackAfter = String(o.attacked.after);

@@ -8,7 +8,7 @@
  */
 import type { ImageInput, Metric, ModelInfo } from '../client/metric';
 import { RclipError } from '../core/errors';
-import { errorView, fetchSample, SAMPLE_PHOTOS, showRunFailure, startRun } from './panel-kit';
+import { drawRgba, errorView, fetchSample, SAMPLE_PHOTOS, showRunFailure, startRun } from './panel-kit';
 import type { RgbaImage } from '../core/preprocess';
 import { seededRandom } from '../core/random';
 
@@ -61,12 +61,6 @@ function startImage(size: number, kind: string, seed: number): RgbaImage {
 }
 
 const toBitmap = (image: RgbaImage) => createImageBitmap(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height));
-
-function draw(canvas: HTMLCanvasElement, image: RgbaImage) {
-  canvas.width = image.width;
-  canvas.height = image.height;
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
-}
 
 export function mountInversionPanel(section: HTMLElement, ctx: InversionPanelContext): void {
   section.innerHTML = TEMPLATE;
@@ -136,10 +130,7 @@ export function mountInversionPanel(section: HTMLElement, ctx: InversionPanelCon
     controller?.abort();
     controller = new AbortController();
     const signal = controller.signal;
-    const endRun = startRun(section, run, cancel);
-    section.dataset.state = 'running';
-    errors.clear();
-    clearResults();
+    const endRun = startRun(section, { run, cancel }, 'running', errors, clearResults);
     const done: Record<Side, number> = { robust: 0, baseline: 0 };
     const progress = () => {
       bar.value = (done.robust + done.baseline) / (2 * steps);
@@ -153,7 +144,7 @@ export function mountInversionPanel(section: HTMLElement, ctx: InversionPanelCon
         const fig = section.querySelector<HTMLElement>(`figure[data-side="${side}"]`)!;
         const out = fig.querySelector<HTMLOutputElement>('.final')!;
         const canvas = fig.querySelector('canvas')!;
-        draw(canvas, image);
+        drawRgba(canvas, image);
         for (let k = 1; k <= steps; k++) {
           const o = await ctx.metric.attack(await toBitmap(image), { model: model.id, objective: 'pull-together', target, method: 'fgsm', norm: 'linf', eps: stepSize, steps: 1, stepSize, seed, signal });
           image = o.adversarialRgba;
@@ -161,7 +152,7 @@ export function mountInversionPanel(section: HTMLElement, ctx: InversionPanelCon
           fig.dataset.last = String(o.attacked.after);
           done[side] = k;
           if (k % 5 === 0 || k === steps) {
-            draw(canvas, image);
+            drawRgba(canvas, image);
             out.value = `d = ${Number(fig.dataset.first).toFixed(3)} → ${o.attacked.after.toFixed(3)}`;
           }
           progress();

@@ -62,18 +62,30 @@ export function errorView(alert: HTMLElement, clearStale: () => void = () => {})
 }
 
 /**
- * A panel's long run: Run disabled and Cancel enabled while it lasts, the section marked busy
- * (aria-busy, for assistive technology and the busy style). Returns the function that ends it.
+ * A panel's long run begins: Run disabled and Cancel enabled while it lasts, the section marked busy
+ * (aria-busy, for assistive technology and the busy style) and in `state`, the last run's error and
+ * results cleared. Returns the function that ends it.
  */
-export function startRun(section: HTMLElement, run: HTMLButtonElement, cancel: HTMLButtonElement): () => void {
+export function startRun(section: HTMLElement, buttons: { run: HTMLButtonElement; cancel: HTMLButtonElement }, state: string, errors: ErrorView, clearResults: () => void): () => void {
+  const { run, cancel } = buttons;
   run.disabled = true;
   cancel.disabled = false;
   section.setAttribute('aria-busy', 'true');
+  section.dataset.state = state;
+  errors.clear();
+  clearResults();
   return () => {
     run.disabled = false;
     cancel.disabled = true;
     section.removeAttribute('aria-busy');
   };
+}
+
+/** Draws 8-bit RGBA pixels on a canvas, resizing the canvas to the image. */
+export function drawRgba(canvas: HTMLCanvasElement, image: RgbaImage): void {
+  canvas.width = image.width;
+  canvas.height = image.height;
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
 }
 
 /** How a panel's run ended with an error: "cancelled" is quiet, anything else is shown. */
