@@ -29,6 +29,8 @@ for (const { file, only, suite } of runs) {
   if (suite.version !== 2 && suite.version !== 3) throw new Error(`${file}: suite JSON version ${suite.version}; record-measured reads versions 2 and 3 (one report per task and attack): re-run the suite.`);
   if (suite.merged_from) throw new Error(`${file} joins ${suite.merged_from.join(' and ')}: record the run that scored the model, whose command reproduces it.`);
   const { sizes, attacks } = suite;
+  // The manifests' robustness.measured holds L∞ radii (what the models claim); an L2 run is reported by the suite alone.
+  if (attacks[0].norm !== 'linf' || !suite.square) throw new Error(`${file} is an ${attacks[0].norm} run: record-measured records L∞ runs (the manifest's measured radii)`);
   const eps = attacks[0].eps;
   // The run's own options, spelled out (not left to the suite's defaults, which differ between --quick and the full form).
   const args = [

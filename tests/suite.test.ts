@@ -180,7 +180,7 @@ describe('suite definitions', () => {
     // d(ref, correct) = 1 > d(ref, wrong) = 0: wrong on clean. The fake gradient says every iterate is right (margin < 0).
     const model: TwoAfcModel = { input: { size: 32, background: [1, 1, 1] }, embed: async (ps) => ps.map(e), distanceGradient: async (p) => ({ distance: 2, grad: new Float32Array(p.length) }) };
     const enc = { id: 'fake', label: 'fake', kind: 'encoder' as const, model, features: async (ps: readonly PixelTensor[]) => ps.map(e), distance: cosineDistance };
-    const result = await runTriplets([{ id: 't', ref, correct, wrong }], [enc], [], { seed: 0, attacked: 1, attack: PAPER_DEFAULTS, square: squareSettings(PAPER_DEFAULTS.eps, 20), squareEncoders: 0, blackBox: true, log: () => {} });
+    const result = await runTriplets([{ id: 't', ref, correct, wrong }], [enc], [], { seed: 0, attacked: 1, attack: { label: 'PGD-10', byEncoder: { fake: PAPER_DEFAULTS } }, square: squareSettings(PAPER_DEFAULTS.eps, 20), squareEncoders: 0, blackBox: true, log: () => {} });
     expect(result.items.fake).toEqual({ clean: [0], robust: [1] });
     expect(result.scores.fake).toMatchObject({ clean: 0, robust: 0, transfer: false });
   });
@@ -190,7 +190,7 @@ describe('suite definitions', () => {
     const flat = (v: number): PixelTensor => ({ size: 16, data: new Float32Array(3 * 16 * 16).fill(v) });
     const meanDistance = { id: 'mean', label: 'mean', kind: 'peer' as const, features: async (ps: readonly PixelTensor[]) => ps.map((p) => p.data.reduce((a, b) => a + b, 0) / p.data.length), distance: (a: number, b: number) => Math.abs(a - b) };
     const item = { id: 't', ref: flat(0.5), correct: flat(0.51), wrong: flat(0.49) };
-    const result = await runTriplets([item], [], [meanDistance], { seed: 0, attacked: 1, attack: attackSettings('pgd', 'linf', 8 / 255), square: squareSettings(8 / 255, 200), squareEncoders: 0, blackBox: true, log: () => {} });
+    const result = await runTriplets([item], [], [meanDistance], { seed: 0, attacked: 1, attack: { label: 'PGD-10', byEncoder: {} }, square: squareSettings(8 / 255, 200), squareEncoders: 0, blackBox: true, log: () => {} });
     expect(result.items.mean.clean).toEqual([0.5]);
     expect(result.scores.mean).toMatchObject({ transfer: false, robust: 0 });
     // No encoder, so no adversarial image to transfer: no transfer figure (it was once a perfect score over none).

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --suite [--quick] [--model ID] [--baseline ID] [--seed S] [--items N|all] [--attacked N]
- *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--attack apgd,pgd] [--eps 4/255] [--queries Q]
+ *  [--gallery N] [--tasks semantic,knn,copy,distortion] [--attack apgd,pgd] [--norm linf|l2] [--eps 4/255] [--queries Q]
  *  [--square-encoders N] [--metrics ID,…] [--out FILE]`:
  * the benchmark suite (docs/benchmark-suite.md). Semantic 2AFC (WordNet), k-NN under attack
  * (flowers), copy retrieval under attack (imagenet-sample), the distortion 2AFC, for the robust
@@ -9,6 +9,8 @@
  * --attack (default APGD-100, as the paper evaluates, then PGD-10, the quick column the older figures
  * used), side by side, and, on the first --square-encoders attacked items, with Square (black-box, the
  * gradient-masking check); peers with Square (--queries per item), and by transfer in a column of its own.
+ * --norm l2: the white-box attacks in L2 at the paper's 3.0 at 224 px scaled to each encoder's input (or --eps on
+ * every encoder); Square is L∞ only, so under L2 nothing runs it and the peers are scored by transfer alone.
  * --metrics keeps a subset (model ids, ssim, pixelmatch, phash): a candidate model alone runs in minutes.
  * Prints the tables (every figure with its 95 % interval) and writes bench/results/suite-<quick|full>.json (or --out),
  * result version SUITE_VERSION (report.ts). Seeded; only evaluation photos (sorted index i % 5 == 4).
@@ -18,9 +20,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { attackLabel } from '../../src/core/attack';
+import { attackSettings, type AttackNorm, type AttackSettings } from '../../src/core/attack';
+import { PAPER_INPUT_SIZE } from '../../src/core/human-judgements';
 import { squareSettings } from '../../src/core/square';
-import { attackListOption, integerOption, numberOption, per255 } from '../../src/core/options';
+import { attackListOption, choiceOption, evaluationEps, integerOption, numberOption } from '../../src/core/options';
 import { applyCopyEdit, copyEdit, copyMargin, copyTargets, KNN_K, knnMargin, knnPredict, knnTargets, nearest, seededOrder, SUITE_TASKS, taskScore, type SuiteTask } from '../../src/core/suite';
 import { evaluationImageNames, KINDS, makeTriplets } from '../../src/core/twoafc';
 import { parseWordNetNouns, semanticDefinition, semanticTriplets } from '../../src/core/wordnet';
@@ -28,7 +31,7 @@ import { indexModels } from '../../src/engine/node-eval';
 import { folderEntries, folderTripletSources, jpegRoundTrip } from '../../src/engine/node-images';
 import { openModel, twoAfcModel } from '../../src/engine/node-model';
 import { encoderMetric, PEERS, type SuiteEncoder, type SuiteMetric } from './metrics';
-import { SUITE_VERSION, suiteTables, type SuiteJson, type SuiteSettings, type SuiteTaskReport } from './report';
+import { radiusText, SUITE_VERSION, suiteAttackLabel, suiteTables, type SuiteAttack, type SuiteJson, type SuiteSettings, type SuiteTaskReport } from './report';
 import { msPerPair, runGallery, runTriplets, SQUARE_SHORTLIST, type GalleryQuery, type RunOptions, type TaskResult, type TripletItem } from './tasks';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -50,7 +53,7 @@ const take = <T>(xs: readonly T[], n: number | undefined) => (n === undefined ? 
 export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--suite'),
-    options: { quick: { type: 'boolean' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' }, attack: { type: 'string' }, queries: { type: 'string' }, 'square-encoders': { type: 'string' }, metrics: { type: 'string' } },
+    options: { quick: { type: 'boolean' }, norm: { type: 'string' }, model: { type: 'string' }, baseline: { type: 'string' }, seed: { type: 'string' }, items: { type: 'string' }, attacked: { type: 'string' }, gallery: { type: 'string' }, tasks: { type: 'string' }, out: { type: 'string' }, eps: { type: 'string' }, attack: { type: 'string' }, queries: { type: 'string' }, 'square-encoders': { type: 'string' }, metrics: { type: 'string' } },
   });
   const mode = values.quick ? 'quick' : 'full';
   const seed = Number(values.seed ?? 0);
@@ -60,14 +63,25 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   /** k-NN and copy retrieval: how many evaluation photos (seeded order) form the gallery; all in the full form. */
   const gallerySize = values.gallery !== undefined ? Number(values.gallery) : SIZES[mode].gallery;
   const tasks = (values.tasks?.split(',') ?? [...SUITE_TASKS]) as SuiteTask[];
-  // --eps (default the shipped claim, 4/255) lets a run state the radius a model is robust at.
-  const eps = numberOption('eps', values.eps, 4 / 255);
-  const attacks = attackListOption('attack', values.attack, 'apgd,pgd', eps, seed);
-  const epsLabel = per255(eps);
-  const attackNames = attacks.map(attackLabel).join(', ');
-  const square = squareSettings(eps, integerOption('queries', values.queries, SIZES[mode].queries, 1), seed);
+  const norm = choiceOption<AttackNorm>('norm', values.norm, ['linf', 'l2'], 'linf');
+  // --eps (default the shipped claim, L∞ 4/255; in L2 the paper's 3.0 at 224 px, scaled to each encoder's input)
+  // lets a run state the radius a model is robust at; given, it is every encoder's radius as is.
+  const givenEps = values.eps === undefined ? undefined : numberOption('eps', values.eps, 0);
+  if (givenEps !== undefined && !(givenEps > 0)) throw new Error(`--eps must be positive (got ${givenEps})`);
+  /** The radius rule: `eps` at `epsInputSize` px scaled by input size / epsInputSize, or (null) `eps` on every input as is. */
+  const epsInputSize = norm === 'l2' && givenEps === undefined ? PAPER_INPUT_SIZE : null;
+  const eps = evaluationEps(norm, givenEps, PAPER_INPUT_SIZE);
+  const attacks = attackListOption('attack', values.attack, 'apgd,pgd', eps, seed, norm);
+  /** An attack of the list on an encoder with `inputSize` px inputs: at that encoder's radius (one for all in L∞ or with --eps). */
+  const attackAt = (a: AttackSettings, inputSize: number) => attackSettings(a.method, norm, evaluationEps(norm, givenEps, inputSize), a.steps, seed);
+  // Square (src/core/square.ts) is L∞ only: under L2 neither the peers nor the encoders get a Square figure.
+  if (norm === 'l2') {
+    const given = (['queries', 'square-encoders'] as const).filter((k) => values[k] !== undefined && !(k === 'square-encoders' && values[k] === '0'));
+    if (given.length) throw new Error(`--${given.join(', --')}: Square is L∞ only, so an L2 run (--norm l2) has no Square to size (the peers are scored by transfer)`);
+  }
+  const square = norm === 'linf' ? squareSettings(eps, integerOption('queries', values.queries, SIZES[mode].queries, 1), seed) : null;
   /** How many attacked items per task Square also attacks on each encoder (it costs `queries` forward passes an item). */
-  const squareEncoders = integerOption('square-encoders', values['square-encoders'], attacked, 0);
+  const squareEncoders = square ? integerOption('square-encoders', values['square-encoders'], attacked, 0) : 0;
   const started = performance.now();
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -90,15 +104,32 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     encoders.push(encoderMetric(opened.info.id, `${opened.info.id} (${role === 'robust' ? 'robust default' : 'baseline'})`, await twoAfcModel(opened, true)));
     modelInfo.push({ id: opened.info.id, role, input_size: opened.info.manifest.input.size, embedding_size: opened.info.manifest.embeddingSize, encoder_sha256: opened.info.manifest.files.encoder.sha256 });
   }
+  // Each attack as the JSON records it, with the radius (and first step) each encoder was attacked at.
+  const suiteAttacks: SuiteAttack[] = attacks.map((a) => ({
+    label: suiteAttackLabel(a),
+    method: a.method,
+    norm: a.norm,
+    eps: a.eps,
+    eps_input_size: epsInputSize,
+    steps: a.steps,
+    step_size: a.stepSize,
+    by_model: Object.fromEntries(modelInfo.map((m) => [m.id, { eps: attackAt(a, m.input_size).eps, step_size: attackAt(a, m.input_size).stepSize }])),
+    objective: 'margin d(x, correct) − d(x, wrong), ascended by the core attack (src/core/suite.ts attackMargin)',
+  }));
+  const inputSizes = new Map(modelInfo.map((m) => [m.id, m.input_size]));
   const metrics: SuiteMetric[] = [...(encoders as SuiteMetric[]), ...peers];
-  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; ${attackNames} L∞ ${epsLabel}; Square ${square.queries} queries (peers; encoders on ${squareEncoders} items, in the ${attackLabel(attacks[0])} pass), seed ${seed}`);
+  const squareLog = square ? `Square ${square.queries} queries (peers; encoders on ${squareEncoders} items, in the ${suiteAttacks[0].label} pass)` : 'no Square (L∞ only): peers by transfer';
+  log(`suite (${mode}): ${metrics.map((m) => m.id).join(', ')}; up to ${items ?? 'all'} items and ${attacked} attacked items per task; ${suiteAttacks.map((a) => a.label).join(', ')} at ${radiusText(suiteAttacks[0], modelInfo)}; ${squareLog}, seed ${seed}`);
 
   const file = values.out ? path.resolve(values.out) : path.join(root, 'bench/results', `suite-${mode}.json`);
   // Each (task, attack) report is kept in <out>.partial.json as it completes: the full form takes hours, a run
   // that stops (a session's end) starts again where it was when rerun with the same options.
   // The version is among them: a partial file from before the grown semantic task holds other semantic items.
+  // An L2 run adds its norm and radius rule (and has no Square budget); L∞ settings are as they were, so a partial L∞
+  // run from before --norm resumes, and an L2 run never resumes an L∞ one (its labels and radii differ too).
   const settings: SuiteSettings = {
-    version: SUITE_VERSION, mode, seed, items: items ?? null, attacked, gallery: gallerySize ?? null, eps, attacks: attacks.map(attackLabel), queries: square.queries, square_encoders: squareEncoders,
+    version: SUITE_VERSION, mode, seed, items: items ?? null, attacked, gallery: gallerySize ?? null, eps, attacks: suiteAttacks.map((a) => a.label), queries: square?.queries ?? null, square_encoders: squareEncoders,
+    ...(norm !== 'linf' ? { norm, eps_input_size: epsInputSize } : {}),
     models: modelInfo.map((m) => `${m.id}:${m.encoder_sha256 ?? '?'}`), metrics: metrics.map((m) => m.id),
   };
   const partial = resumeSuite(file, settings, log);
@@ -108,8 +139,8 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
   // Each task runs once per attack: its clean figures are recomputed (cheap next to the attacks) so that every report stands alone.
   const run = async (task: SuiteTask, missing: string | null, data: string, definition: string, body: (opts: RunOptions) => Promise<TaskResult & { per_kind?: SuiteTaskReport['per_kind'] }>, gallery?: number) => {
     if (!tasks.includes(task)) return;
-    for (const attack of attacks) {
-      const label = attackLabel(attack);
+    for (const [i, attack] of attacks.entries()) {
+      const label = suiteAttacks[i].label;
       const saved = partial.reports.find((r) => r.task === task && r.attack === label);
       if (saved) {
         log(`  ${task} (${label}): from ${path.relative(root, partial.file)}`);
@@ -123,8 +154,10 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
       }
       log(`  ${task} (${label}): ${definition}`);
       const t0 = performance.now();
-      const blackBox = attack === attacks[0];
-      const result = await body({ seed, attacked, attack, square, squareEncoders, blackBox, log });
+      const blackBox = square !== null && i === 0;
+      // Each encoder at its own radius (the L2 rule scales with its input size; L∞ is one radius for all).
+      const byEncoder = Object.fromEntries(encoders.map((e) => [e.id, attackAt(attack, inputSizes.get(e.id)!)]));
+      const result = await body({ seed, attacked, attack: { label, byEncoder }, square, squareEncoders, blackBox, log });
       reports.push({ task, attack: label, data, definition, ...(gallery !== undefined ? { gallery } : {}), seconds: +((performance.now() - t0) / 1000).toFixed(1), seconds_per_metric: result.seconds, scores: result.scores, transfer: result.transfer, ...(blackBox ? { square: result.square } : {}), ...(result.per_kind ? { per_kind: result.per_kind } : {}) });
       partial.save(reports.at(-1)!);
     }
@@ -216,8 +249,8 @@ export async function suiteMain(argv: string[]): Promise<SuiteJson> {
     mode,
     seed,
     sizes: { items: items ?? null, attacked, gallery: gallerySize ?? null, square_encoders: squareEncoders },
-    attacks: attacks.map((a) => ({ label: attackLabel(a), method: a.method, norm: a.norm, eps: a.eps, steps: a.steps, step_size: a.stepSize, objective: 'margin d(x, correct) − d(x, wrong), ascended by the core attack (src/core/suite.ts attackMargin)' })),
-    square: { queries: square.queries, p_init: square.pInit, eps: square.eps, shortlist: SQUARE_SHORTLIST, run_with: attackLabel(attacks[0]), objective: 'the task margin from distances alone (peers: their own distance, pHash its soft Hamming distance; encoders: the white-box margin from embeddings); stops at the first query the decision flips (src/core/square.ts)' },
+    attacks: suiteAttacks,
+    square: square && { queries: square.queries, p_init: square.pInit, eps: square.eps, shortlist: SQUARE_SHORTLIST, run_with: suiteAttacks[0].label, objective: 'the task margin from distances alone (peers: their own distance, pHash its soft Hamming distance; encoders: the white-box margin from embeddings); stops at the first query the decision flips (src/core/square.ts)' },
     models: modelInfo,
     settings,
     metrics: metrics.map((m) => ({ id: m.id, label: m.label, kind: m.kind })),

@@ -9,7 +9,7 @@
  * Square also runs on the encoders through their embeddings alone (no gradient): the check for
  * gradient masking (a black-box attack that beats PGD means the gradient lies).
  */
-import { attackLabel, type AttackSettings } from '../../src/core/attack';
+import type { AttackSettings } from '../../src/core/attack';
 import { cosineDistance } from '../../src/core/distance';
 import type { PixelTensor } from '../../src/core/preprocess';
 import { hashSeed } from '../../src/core/random';
@@ -22,9 +22,10 @@ export interface RunOptions {
   seed: number;
   /** The first `attacked` items are attacked (all of them with the encoders, by transfer for peers). */
   attacked: number;
-  attack: AttackSettings;
-  /** Square's settings (its seed is drawn per item and metric); ε is the attack's. */
-  square: SquareSettings;
+  /** The white-box attack of this pass: its label, and its settings on each encoder (the L2 radius depends on the input size). */
+  attack: { label: string; byEncoder: Record<string, AttackSettings> };
+  /** Square's settings (its seed is drawn per item and metric; its ε the run's L∞ radius); null in an L2 run: Square is L∞ only. */
+  square: SquareSettings | null;
   /** How many of the attacked items Square also attacks on each encoder (the gradient-masking check). */
   squareEncoders: number;
   /**
@@ -78,11 +79,12 @@ type Adversarials = Map<string, PixelTensor[]>;
 /** Gallery items a peer's Square oracle compares with (see runGallery). */
 export const SQUARE_SHORTLIST = 12;
 
-const attackSeed = (opts: RunOptions, id: string) => ({ ...opts.attack, seed: hashSeed(`${opts.seed}|${id}|attack`) });
+const attackSeed = (opts: RunOptions, encoder: string, id: string) => ({ ...opts.attack.byEncoder[encoder], seed: hashSeed(`${opts.seed}|${id}|attack`) });
 
 /** Square on one item's pixels (any size) for one metric: whether the oracle ever called a point a success, and the point kept. */
 async function squareItem(opts: RunOptions, id: string, metric: string, pixels: PixelTensor, oracle: (x: PixelTensor) => Promise<SquareEvaluation>): Promise<{ succeeded: boolean; adversarial: PixelTensor }> {
-  const settings = { ...opts.square, eps: opts.attack.eps, seed: hashSeed(`${opts.seed}|${id}|square|${metric}`) };
+  if (!opts.square) throw new Error('Square runs only in an L∞ pass (blackBox)');
+  const settings = { ...opts.square, seed: hashSeed(`${opts.seed}|${id}|square|${metric}`) };
   const shape = { channels: 3, height: pixels.size, width: pixels.size };
   const r = await runSquareAttack(pixels.data, shape, settings, (data) => oracle({ size: pixels.size, data }));
   return { succeeded: r.succeeded, adversarial: { size: pixels.size, data: r.adversarial } };
@@ -140,7 +142,7 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
       clean.push(tripletScore(cosineDistance(r, c), cosineDistance(r, w)));
       if (i >= attacked) continue;
       const ref = modelInput(item.ref, enc.model.input);
-      const a = await attackMargin(enc.model, ref.data, c, w, attackSeed(opts, item.id));
+      const a = await attackMargin(enc.model, ref.data, c, w, attackSeed(opts, enc.id, item.id));
       robust.push(Math.min(...a.margins.map((margin) => tripletScore(margin, 0))));
       advs.push({ size: ref.size, data: a.iterates[a.best] });
       if (!opts.blackBox || i >= opts.squareEncoders) continue;
@@ -152,7 +154,7 @@ export async function runTriplets(items: readonly TripletItem[], encoders: reado
       square.push(sq.succeeded ? 0 : 1);
     }
     adversarials.set(enc.id, advs);
-    opts.log(`    ${enc.id}: ${items.length} items, ${attacked} attacked (${attackLabel(opts.attack)}), ${square.length} by Square`);
+    opts.log(`    ${enc.id}: ${items.length} items, ${attacked} attacked (${opts.attack.label}), ${square.length} by Square`);
     return { clean, robust, other: square };
   });
   const peerResult = await finish(peers, clusters, opts, async (peer) => {
@@ -206,7 +208,7 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
       if (i >= attacked) continue;
       const { correct, wrong } = query.targets(q[i], g);
       const input = modelInput(query.pixels, enc.model.input);
-      const a = await attackMargin(enc.model, input.data, correct, wrong, attackSeed(opts, query.id));
+      const a = await attackMargin(enc.model, input.data, correct, wrong, attackSeed(opts, enc.id, query.id));
       const iterates = await enc.model.embed(a.iterates.map((data) => ({ size: input.size, data })));
       robust.push(iterates.every((e) => query.decide(against(enc, e, g))) ? 1 : 0);
       advs.push({ size: input.size, data: a.iterates[a.best] });
@@ -219,7 +221,7 @@ export async function runGallery(gallery: readonly PixelTensor[], queries: reado
       square.push(sq.succeeded ? 0 : 1);
     }
     adversarials.set(enc.id, advs);
-    opts.log(`    ${enc.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked (${attackLabel(opts.attack)}), ${square.length} by Square`);
+    opts.log(`    ${enc.id}: ${queries.length} queries against ${gallery.length}, ${attacked} attacked (${opts.attack.label}), ${square.length} by Square`);
     return { clean, robust, other: square };
   });
   const peerResult = await finish(peers, clusters, opts, async (peer) => {

@@ -1,6 +1,7 @@
 /** Option values (the CLI's and the bench's): parsed strictly, refused with INVALID_ARGUMENT naming the option. */
 import { ATTACK_METHODS, attackSettings, DEFAULT_STEPS, type AttackMethod, type AttackNorm, type AttackSettings } from './attack';
 import { RclipError } from './errors';
+import { paperL2Eps } from './human-judgements';
 
 /** Parsed command-line values, as node:util parseArgs gives them. */
 export type Values = Record<string, string | boolean | undefined>;
@@ -73,16 +74,27 @@ export function attackFromOptions(values: Values): AttackSettings | null {
 }
 
 /**
- * The benches' --attack: a comma-separated list of METHOD or METHOD-STEPS (apgd, pgd-10, apgd-50,
- * fgsm), each with its method's step rule (attackSettings) at radius `eps`, L∞.
+ * The radius an evaluation attacks a model at: `eps` when given (--eps, on every model's input as is), else
+ * the shipped claim L∞ 4/255, or in L2 the paper's 3.0 at 224 px scaled to the model's input (paperL2Eps):
+ * an L2 ball's radius grows with √(pixel count), so one figure across input sizes is one threat per pixel.
  */
-export function attackListOption(name: string, raw: string | boolean | undefined, fallback: string, eps: number, seed: number): AttackSettings[] {
+export function evaluationEps(norm: AttackNorm, eps: number | undefined, inputSize: number): number {
+  if (eps !== undefined) return eps;
+  return norm === 'linf' ? 4 / 255 : paperL2Eps(inputSize);
+}
+
+/**
+ * The benches' --attack: a comma-separated list of METHOD or METHOD-STEPS (apgd, pgd-10, apgd-50, fgsm),
+ * each with its method's step rule (attackSettings) at radius `eps` in `norm` (the bench's --norm: one list, one
+ * norm, as a run reports one radius).
+ */
+export function attackListOption(name: string, raw: string | boolean | undefined, fallback: string, eps: number, seed: number, norm: AttackNorm = 'linf'): AttackSettings[] {
   const text = raw === undefined ? fallback : String(raw);
   const attacks = text.split(',').map((part) => {
     const m = /^(fgsm|pgd|apgd)(?:-([0-9]+))?$/.exec(part.trim());
-    if (!m || (m[2] !== undefined && Number(m[2]) < 1)) bad(`--${name} takes a comma-separated list of ${ATTACK_METHODS.join(', ')}, each optionally with its iterations (apgd-100, pgd-10); got "${part}".`);
+    if (!m || (m[2] !== undefined && Number(m[2]) < 1)) bad(`--${name} takes a comma-separated list of ${ATTACK_METHODS.join(', ')}, each optionally with its iterations (apgd-100, pgd-10; the norm is --norm); got "${part}".`);
     const method = m![1] as AttackMethod;
-    return attackSettings(method, 'linf', eps, m![2] === undefined ? DEFAULT_STEPS[method] : Number(m![2]), seed);
+    return attackSettings(method, norm, eps, m![2] === undefined ? DEFAULT_STEPS[method] : Number(m![2]), seed);
   });
   const labels = attacks.map((a) => `${a.method}-${a.steps}`);
   if (new Set(labels).size !== labels.length) bad(`--${name} lists an attack twice ("${text}").`);
