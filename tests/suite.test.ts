@@ -341,6 +341,57 @@ describe('npm run bench -- --suite', () => {
     await expect(recorded).rejects.toThrow(/joins ssim\.json and phash\.json: record the run that scored the model/);
   }, 120_000);
 
+  it('--norm l2: each encoder at the paper\'s 3.0 at 224 px scaled to its input (or --eps on all), columns named by norm and radius, peers by transfer alone; merge and resume keep L2 and L∞ apart', async () => {
+    const { suiteMain } = await import('../bench/suite/main');
+    const { mergeSuites, radiiTable, suiteTables } = await import('../bench/suite/report');
+    const index = JSON.parse(readFileSync(path.resolve(__dirname, '../public/models/index.json'), 'utf8'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'suite-'));
+    const args = (out: string, ...more: string[]) => ['--suite', '--quick', '--items', '2', '--attacked', '1', '--tasks', 'semantic', ...more, '--out', path.join(dir, out)];
+    const l2Args = args('l2.json', '--attack', 'apgd-3,pgd-2', '--norm', 'l2', '--square-encoders', '0', '--metrics', `${index.default},${index.baseline},ssim`);
+    const l2 = await suiteMain(l2Args);
+    expect(l2).toMatchObject({ square: null, sizes: { square_encoders: 0 } });
+    expect(l2.attacks.map((a) => [a.label, a.norm, a.eps, a.eps_input_size])).toEqual([['APGD-3 L2', 'l2', 3, 224], ['PGD-2 L2', 'l2', 3, 224]]);
+    for (const m of l2.models) {
+      // The radius grows with √(pixel count): 3.0 · size / 224 (1.2857 at 96 px, 2.1429 at 160 px).
+      const [apgd, pgd] = l2.attacks.map((a) => a.by_model![m.id]);
+      expect(apgd.eps).toBeCloseTo((3 * m.input_size) / 224, 12);
+      expect(apgd.step_size).toBeCloseTo(2 * apgd.eps, 12);
+      expect(pgd.step_size).toBeCloseTo((2.5 * pgd.eps) / 2, 12);
+    }
+    for (const t of l2.tasks) {
+      // No Square in any pass: no encoder's Square figure, and the peer's attacked figure is transfer from the L2 images.
+      expect(t.square).toBeUndefined();
+      expect(t.scores!.ssim).toMatchObject({ attacked_n: 1, transfer: true });
+      for (const id of [index.default, index.baseline]) expect(t.scores![id]).toMatchObject({ attacked_n: 1, transfer: false });
+    }
+    const robust = l2.models.find((m) => m.id === index.default)!;
+    expect(l2.table).toContain('clean → APGD-3 L2 (ε 3·size/224)');
+    expect(l2.table).toContain(`, L2 ε ${+((3 * robust.input_size) / 224).toFixed(4)} |`);
+    expect(l2.table).toContain(`${index.default} ${+((3 * robust.input_size) / 224).toFixed(4)} at ${robust.input_size} px`);
+    expect(l2.table).not.toContain('Square ‡');
+    expect(l2.table).not.toContain('Second opinions');
+    expect(suiteTables(l2)).toBe(l2.table);
+    // Square has no L2 form here: its options are refused, not ignored.
+    await expect(suiteMain(args('x.json', '--norm', 'l2', '--queries', '20'))).rejects.toThrow(/--queries: Square is L∞ only/);
+    await expect(suiteMain(args('x.json', '--norm', 'l2', '--square-encoders', '1'))).rejects.toThrow(/--square-encoders: Square is L∞ only/);
+    // --eps: that radius on every encoder's input, as is.
+    const fixed = await suiteMain(args('fixed.json', '--attack', 'pgd-1', '--norm', 'l2', '--eps', '0.75', '--metrics', `${index.default},${index.baseline}`));
+    expect(fixed.attacks[0]).toMatchObject({ eps: 0.75, eps_input_size: null, by_model: { [index.default]: { eps: 0.75 }, [index.baseline]: { eps: 0.75 } } });
+    expect(fixed.table).toContain('clean → PGD-1 L2 (ε 0.75)');
+    // An L∞ run over the same items: one summary table holds both threats, but no merged file mixes them.
+    const linf = await suiteMain(args('linf.json', '--attack', 'pgd-2', '--queries', '20', '--metrics', 'ssim'));
+    expect(() => mergeSuites(linf, { ...l2, metrics: l2.metrics.filter((m) => m.kind === 'encoder'), tasks: l2.tasks.map((t) => ({ ...t, scores: { [index.default]: t.scores![index.default] } })) }, ['linf.json', 'l2.json'])).toThrow(/norm differs \("linf" and "l2"\)/);
+    expect(() => mergeSuites(fixed, { ...l2, metrics: l2.metrics.filter((m) => m.kind === 'peer') }, ['fixed.json', 'l2.json'])).toThrow(/ε differs/);
+    const summary = radiiTable([linf, l2], ['linf.json', 'l2.json']);
+    expect(summary).toContain('|  | 4/255: clean → Square ‡ |');
+    expect(summary).toContain('|  | L2 3·size/224: clean → transfer † (APGD-3 L2) |');
+    expect(summary).toContain('|  | L2 3·size/224: clean → APGD-3 L2 / PGD-2 L2 |');
+    // A partial L∞ run is not resumed by the L2 command (nor the other way round).
+    const partialFile = path.join(dir, 'l2.partial.json');
+    writeFileSync(partialFile, JSON.stringify({ suite: 'partial', settings: { ...l2.settings, norm: undefined, eps_input_size: undefined }, seconds: 1, tasks: [l2.tasks[0]] }));
+    await expect(suiteMain(l2Args)).rejects.toThrow(/other settings \(norm: undefined there, "l2" now; eps_input_size: undefined there, 224 now\)/);
+  }, 240_000);
+
   it('a stopped run resumes from <out>.partial.json with the same options, and refuses one made with others', async () => {
     const { suiteMain } = await import('../bench/suite/main');
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'suite-')), 'suite.json');
