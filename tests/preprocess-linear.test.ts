@@ -81,7 +81,8 @@ describe('P and Pᵀ', () => {
       // The ±1 pattern sign(row j) reaches row j's Σ|w| at output j.
       const pattern = rowOf(0).map((v) => Math.sign(v));
       expect(map.apply(pattern)[0]).toBeCloseTo(firstRow[0], 5);
-    });
+      // 2·size transposes of the whole region: ~20 s for 160 on a loaded 2-core machine.
+    }, 120_000);
   }
 
   it('withRegion puts the region back where it was read from, the rest untouched', () => {
