@@ -59,8 +59,9 @@ async function serveModels(page: Page, serving: ModelServing, fetched: ModelFetc
 }
 
 export async function startBrowserBench(): Promise<BrowserSession> {
+  // No HMR: others edit this checkout while a bench runs, and a reload would end the page mid-measure.
   // node_modules may be a symlink out of the checkout (a git worktree): Vite must be allowed its real folder.
-  const server: ViteDevServer = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1', fs: { allow: [root, realpathSync(path.join(root, 'node_modules'))] } } });
+  const server: ViteDevServer = await createServer({ root, configFile: path.join(root, 'vite.config.ts'), logLevel: 'error', server: { port: PORT, strictPort: true, host: '127.0.0.1', hmr: false, fs: { allow: [root, realpathSync(path.join(root, 'node_modules'))] } } });
   await server.listen();
   const browsers = new Map<boolean, Browser>();
   const browserFor = async (webgpu: boolean) => {
