@@ -3,6 +3,7 @@
  * checked against the same seeded attack run in Node by the same core code.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { attackSettings, PAPER_DEFAULTS, type AttackSettings } from '../src/core/attack';
 import * as ortWeb from 'onnxruntime-web';
@@ -31,6 +32,9 @@ async function openWithImage(page: Page, query = '') {
   await page.setInputFiles('#file-a', sunset);
 }
 
+/** The Node references attack the model-size input (the panel's default is full size). */
+const modelSize = (page: Page) => page.locator('#attack-panel select[name="size"]').selectOption('model');
+
 const after = async (page: Page, side: 'robust' | 'baseline') =>
   Number(await page.locator(`#attack-panel figure[data-side="${side}"] .final`).getAttribute('data-after'));
 
@@ -38,6 +42,7 @@ test('PGD-10 L∞ 4/255 push-apart: the baseline moves far more than the robust 
   test.skip(testInfo.project.name !== 'wasm', 'SwiftShader WebGPU is too slow for 2×11 attack steps; see the short WebGPU check below');
   const expected = await nodeAttack(PAPER_DEFAULTS);
   await openWithImage(page);
+  await modelSize(page);
   await page.locator('#attack-panel .run').click();
   await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
   const robust = await after(page, 'robust');
@@ -73,6 +78,7 @@ test('APGD-10 L∞ 4/255 push-apart: the page equals Node, every iterate charted
   const expected = await nodeAttack(settings);
   const sameKernels = await nodeWasmAttack(settings);
   await openWithImage(page);
+  await modelSize(page);
   await page.locator('#attack-panel select[name="method"]').selectOption('apgd');
   await expect(page.locator('#attack-panel input[name="steps"]')).toHaveValue('100');
   await expect(page.locator('#attack-panel .step-size')).toBeHidden();
@@ -91,6 +97,38 @@ test('APGD-10 L∞ 4/255 push-apart: the page equals Node, every iterate charted
   expect(Math.abs(baseline - sameKernels.attacked.after), `baseline ${baseline} vs Node wasm ${sameKernels.attacked.after}`).toBeLessThan(1e-4);
   // One chart point per iterate and model: the start and the iterations.
   for (const polyline of await page.locator('#attack-panel .attack-chart polyline').all()) expect((await polyline.getAttribute('points'))!.trim().split(' ')).toHaveLength(steps + 1);
+});
+
+test('full size (the default): PGD-2 copies are image A\'s size, within ε of it, and Download saves them as PNGs of that size', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'the copy size does not depend on the EP');
+  test.setTimeout(180_000);
+  const clean = await decodeImageFile(sunset);
+  await openWithImage(page);
+  await expect(page.locator('#attack-panel select[name="size"]')).toHaveValue('full');
+  await page.locator('#attack-panel input[name="steps"]').fill('2');
+  await page.locator('#attack-panel .run').click();
+  await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
+  // The L∞ gain of each encoder's resize and crop, as the outcome carries it.
+  await expect(page.locator('#attack-panel .size-note')).toContainText(`ε bounds the full-size image (${clean.width}×${clean.height}); the model's input moves by at most g·ε, g = `);
+  for (const side of ['robust', 'baseline'] as const) {
+    const figure = page.locator(`#attack-panel figure[data-side="${side}"]`);
+    const adv = figure.locator('canvas.adv');
+    await expect(adv).toHaveAttribute('data-size', 'full');
+    expect([Number(await adv.getAttribute('width')), Number(await adv.getAttribute('height'))]).toEqual([clean.width, clean.height]);
+    const [download] = await Promise.all([page.waitForEvent('download'), figure.locator('.download').click()]);
+    expect(download.suggestedFilename()).toBe(`adversarial-a-${side}-${clean.width}x${clean.height}.png`);
+    const file = await download.path();
+    expect(readFileSync(file).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const saved = await decodeImageFile(file);
+    expect([saved.width, saved.height]).toEqual([clean.width, clean.height]);
+    // Within ε = 4/255 of image A, and moved: the attack's copy, not the original.
+    let maxDiff = 0;
+    for (let i = 0; i < saved.data.length; i++) if (i % 4 !== 3) maxDiff = Math.max(maxDiff, Math.abs(saved.data[i] - clean.data[i]));
+    console.info(`${side}: the downloaded full-size copy is at most ${maxDiff}/255 from sunset.jpg as sharp decodes it`);
+    expect(maxDiff).toBeGreaterThan(0);
+    // 4/255 plus one level: Chromium's and sharp's JPEG decoders may round a pixel differently.
+    expect(maxDiff).toBeLessThanOrEqual(5);
+  }
 });
 
 test('cancelling mid-run stops the attack and leaves the page usable', async ({ page }, testInfo) => {
@@ -146,6 +184,8 @@ test('a short attack on WebGPU gives the Node numbers', async ({ page }, testInf
   // SwiftShader is a software adapter, which 'auto' declines: force WebGPU.
   await openWithImage(page, '?backend=webgpu');
   await expect(page.locator('#ep-badge')).toHaveAttribute('data-ep', 'webgpu');
+  // Model size: the copy Node's reference attacks, and the one the WebGPU device steps (attack_step.onnx) run on.
+  await modelSize(page);
   await page.locator('#attack-panel input[name="steps"]').fill('2');
   await page.locator('#attack-panel .run').click();
   await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 110_000 });

@@ -30,6 +30,8 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
     await expect(row(page, f)).toHaveAttribute('data-match', 'true');
     await expect(row(page, f).locator('.nearest')).toHaveText('cat.jpg');
   }
+  // Model size: the copy Node's reference below attacks (full size has its own test).
+  await page.locator(`${panel} select[name="size"]`).selectOption('model');
   await page.locator(`${panel} .evade`).click();
   await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 90_000 });
   await expect(row(page, 'baseline')).toHaveAttribute('data-match-after', 'false');
@@ -68,6 +70,27 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
     expect(Math.abs(got - expected.attacked.after), `${side}: page ${got} vs Node ${expected.attacked.after}`).toBeLessThan(tolerance);
   }
   await saveScreenshot(testInfo, 'blocklist-panel.png', page.locator(panel));
+});
+
+test('Evade at full size (the default): copies at the upload\'s own size; the baseline misses it, the robust encoder still matches it', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'the copy size does not depend on the EP');
+  test.setTimeout(180_000);
+  await openWithUpload(page, 'cat.jpg');
+  await expect(page.locator(`${panel} select[name="size"]`)).toHaveValue('full');
+  await page.locator(`${panel} input[name="steps"]`).fill('5');
+  // The pHash is not what this test is about: one Square query keeps the run short.
+  await page.locator(`${panel} input[name="queries"]`).fill('1');
+  await page.locator(`${panel} .evade`).click();
+  await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 150_000 });
+  await expect(row(page, 'baseline')).toHaveAttribute('data-match-after', 'false');
+  await expect(row(page, 'robust')).toHaveAttribute('data-match-after', 'true');
+  const { width, height } = await decodeImageFile(path.join(root, 'public/samples/cat.jpg'));
+  await expect(page.locator(`${panel} .blocklist-verdict`)).toContainText(`on the ${width}×${height} upload`);
+  for (const side of ['robust', 'baseline', 'phash']) {
+    const canvas = page.locator(`${panel} .evade-images figure[data-side="${side}"] canvas`);
+    await expect(canvas).toHaveAttribute('data-size', 'full');
+    expect([Number(await canvas.getAttribute('width')), Number(await canvas.getAttribute('height'))], side).toEqual([width, height]);
+  }
 });
 
 test('Evade can be cancelled, and the panel stays usable', async ({ page }, testInfo) => {

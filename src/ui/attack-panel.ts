@@ -2,9 +2,9 @@
  * The attack panel: the same FGSM/PGD/APGD attack against the robust model and the baseline, side
  * by side, with a live distance-per-step chart, the adversarial images and their perturbations.
  */
-import type { AttackOutcome, AttackStep, ImageInput, Metric, ModelInfo } from '../client/metric';
+import type { AttackOutcome, AttackSize, AttackStep, ImageInput, Metric, ModelInfo } from '../client/metric';
 import { attackLabel, DEFAULT_STEPS, PAPER_DEFAULTS, type AttackMethod, type AttackNorm, type AttackObjective, type AttackSettings } from '../core/attack';
-import { drawRgba, errorView, showRunFailure, startRun } from './panel-kit';
+import { downloadBlob, drawRgba, errorView, rgbaPng, showRunFailure, startRun } from './panel-kit';
 import type { RgbaImage } from '../core/preprocess';
 import { RclipError } from '../core/errors';
 
@@ -47,19 +47,24 @@ const TEMPLATE = `
     <p class="apgd-step hint" hidden>APGD's step starts at 2ε and halves when the distance stops rising; the best iterate is the result.</p>
     <label class="restarts" hidden>Restarts <input type="number" name="restarts" min="1" max="5" value="1" /></label>
     <label>Seed <input type="number" name="seed" min="0" max="999999" value="0" /></label>
+    <label>Copy size
+      <select name="size"><option value="full">Full size: image A's own</option><option value="model">Model size: the resized, cropped input</option></select>
+    </label>
     <div class="actions">
       <button type="submit" class="run">Run attack</button>
       <button type="button" class="cancel" disabled>Cancel</button>
     </div>
   </form>
+  <p class="size-note hint"></p>
   <p class="attack-status" role="status" aria-live="polite"></p>
   <div class="alert panel-alert" role="alert" hidden></div>
   <svg class="attack-chart" viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="Distance per attack step, robust and baseline"></svg>
   <div class="attack-results">
     ${(['robust', 'baseline'] as Side[]).map((side) => `<figure data-side="${side}">
-      <div class="tile"><canvas width="64" height="64" class="adv" aria-label="Adversarial image against the ${side === 'robust' ? 'robust model' : 'baseline'}"></canvas><span class="tile-caption">Adversarial A</span></div>
+      <div class="tile"><canvas width="64" height="64" class="adv" aria-label="Adversarial image against the ${side === 'robust' ? 'robust model' : 'baseline'}"></canvas><span class="tile-caption adv-caption">Adversarial A</span></div>
       <div class="tile"><canvas width="64" height="64" class="pert" aria-label="Its perturbation, amplified"></canvas><span class="tile-caption pert-caption">Perturbation</span></div>
       <figcaption>${side === 'robust' ? 'Robust' : 'Baseline'}: <output class="final">—</output></figcaption>
+      <button type="button" class="download" disabled aria-label="Download the adversarial A crafted against the ${side === 'robust' ? 'robust model' : 'baseline'} (PNG)">Download PNG</button>
     </figure>`).join('')}
   </div>
   <p class="attack-verdict"></p>
@@ -122,18 +127,33 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
   const cancel = section.querySelector<HTMLButtonElement>('.cancel')!;
   const run = section.querySelector<HTMLButtonElement>('.run')!;
   let controller: AbortController | null = null;
+  /** The last run's adversarial copies, what Download saves (the full-size ones at full size). */
+  const copies: Record<Side, RgbaImage | null> = { robust: null, baseline: null };
+  const sizeNote = section.querySelector<HTMLElement>('.size-note')!;
+  const chosenSize = () => field<HTMLSelectElement>('size').value as AttackSize;
+  /** How ε reads for the chosen copy size, before a run says the gain. */
+  const describeSize = () =>
+    (sizeNote.textContent =
+      chosenSize() === 'full'
+        ? "Full size: ε bounds image A's own pixels; the resize moves each model's input by at most g·ε (g is shown after a run)."
+        : "Model size: ε bounds the model's input (image A resized and cropped), and the copy is that size.");
 
   /** Empties the chart, images, numbers and verdict: before a run, and when one fails. */
   const clearResults = () => {
     chart.replaceChildren();
     for (const fig of section.querySelectorAll<HTMLElement>('.attack-results figure')) {
       for (const canvas of fig.querySelectorAll('canvas')) canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      delete fig.querySelector<HTMLCanvasElement>('.adv')!.dataset.size;
+      fig.querySelector<HTMLElement>('.adv-caption')!.textContent = 'Adversarial A';
       fig.querySelector<HTMLElement>('.pert-caption')!.textContent = 'Perturbation';
+      fig.querySelector<HTMLButtonElement>('.download')!.disabled = true;
+      copies[fig.dataset.side as Side] = null;
       const out = fig.querySelector<HTMLOutputElement>('.final')!;
       out.value = '—';
       for (const key of ['clean', 'after', 'otherAfter']) delete out.dataset[key];
     }
     section.querySelector('.attack-verdict')!.textContent = '';
+    describeSize();
   };
   const errors = errorView(section.querySelector<HTMLElement>('.panel-alert')!, clearResults);
 
@@ -156,7 +176,15 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
   field('epsLinf').addEventListener('input', () => {
     (form.elements.namedItem('epsOut') as HTMLOutputElement).value = field<HTMLInputElement>('epsLinf').value;
   });
+  // The shown copies and note are the last run's size: a new choice makes them stale (a running attack keeps its own).
+  field('size').addEventListener('change', () => section.dataset.state !== 'running' && clearResults());
   cancel.addEventListener('click', () => controller?.abort());
+  for (const side of ['robust', 'baseline'] as Side[]) {
+    section.querySelector<HTMLButtonElement>(`figure[data-side="${side}"] .download`)!.addEventListener('click', async () => {
+      const copy = copies[side];
+      if (copy) downloadBlob(await rgbaPng(copy), `adversarial-a-${side}-${copy.width}x${copy.height}.png`);
+    });
+  }
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -171,6 +199,7 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
     const norm = field<HTMLSelectElement>('norm').value as AttackNorm;
     const l2 = norm === 'l2';
     const method = field<HTMLSelectElement>('method').value as AttackMethod;
+    const size = chosenSize();
     const eps = l2 ? Number(field<HTMLInputElement>('epsL2').value) : Number(field<HTMLInputElement>('epsLinf').value) / 255;
     const settings: AttackSettings = {
       method,
@@ -201,6 +230,7 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
         otherModel: models[other].id,
         objective,
         target: objective === 'pull-together' ? b! : undefined,
+        size,
         signal,
         onStep: (s) => {
           if (signal.aborted) return;
@@ -212,12 +242,18 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
       const [robust, baseline] = await Promise.all([attack('robust', 'baseline'), attack('baseline', 'robust')]);
       show(robust, 'robust');
       show(baseline, 'baseline');
+      if (robust.fullSize && baseline.fullSize) {
+        const { width, height } = robust.fullSize.rgba;
+        sizeNote.textContent = l2
+          ? `ε bounds the full-size image (${width}×${height}) in L2.`
+          : `ε bounds the full-size image (${width}×${height}); the model's input moves by at most g·ε, g = ${robust.fullSize.linfGain.toFixed(2)} (robust), ${baseline.fullSize.linfGain.toFixed(2)} (baseline) here.`;
+      }
       const moved = (o: AttackOutcome) => Math.abs(o.attacked.after - o.attacked.clean);
       const ratio = moved(baseline) / Math.max(moved(robust), 1e-9);
       section.querySelector('.attack-verdict')!.textContent =
         `The attack moved the baseline's distance by ${moved(baseline).toFixed(4)} and the robust model's by ${moved(robust).toFixed(4)}` +
         (ratio >= 1 ? ` (${ratio.toFixed(1)}× less for the robust model).` : ' (the robust model moved more here).');
-      status.textContent = `Done: ${attackLabel(settings)} ${norm === 'linf' ? 'L∞' : 'L2'}, ε = ${norm === 'linf' ? `${Math.round(settings.eps * 255)}/255` : settings.eps}, ${totalSteps} step(s), seed ${settings.seed}.`;
+      status.textContent = `Done: ${attackLabel(settings)} ${norm === 'linf' ? 'L∞' : 'L2'}, ε = ${norm === 'linf' ? `${Math.round(settings.eps * 255)}/255` : settings.eps}, ${totalSteps} step(s), seed ${settings.seed}, ${size === 'full' ? 'full-size' : 'model-size'} copies.`;
       section.dataset.state = 'done';
     } catch (err) {
       showRunFailure(err, section, status, errors);
@@ -228,10 +264,17 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
 
   function show(outcome: AttackOutcome, side: Side) {
     const fig = section.querySelector<HTMLElement>(`figure[data-side="${side}"]`)!;
-    drawRgba(fig.querySelector<HTMLCanvasElement>('.adv')!, outcome.adversarialRgba);
+    const copy = outcome.fullSize?.rgba ?? outcome.adversarialRgba;
+    const adv = fig.querySelector<HTMLCanvasElement>('.adv')!;
+    drawRgba(adv, copy);
+    adv.dataset.size = outcome.fullSize ? 'full' : 'model';
+    fig.querySelector<HTMLElement>('.adv-caption')!.textContent = `Adversarial A, ${copy.width}×${copy.height}`;
+    copies[side] = copy;
+    fig.querySelector<HTMLButtonElement>('.download')!.disabled = false;
+    // At full size too, the perturbation shown is what reaches the model: its input's change.
     const perturbation = perturbationImage(outcome.perturbation, outcome.adversarial.size);
     drawRgba(fig.querySelector<HTMLCanvasElement>('.pert')!, perturbation.image);
-    fig.querySelector<HTMLElement>('.pert-caption')!.textContent = `Perturbation ×${perturbation.gain.toFixed(0)}`;
+    fig.querySelector<HTMLElement>('.pert-caption')!.textContent = `${outcome.fullSize ? "Model input's change" : 'Perturbation'} ×${perturbation.gain.toFixed(0)}`;
     const out = fig.querySelector<HTMLOutputElement>('.final')!;
     out.value = `${outcome.attacked.clean.toFixed(4)} → ${outcome.attacked.after.toFixed(4)}`;
     out.dataset.clean = String(outcome.attacked.clean);
@@ -240,5 +283,6 @@ export function mountAttackPanel(section: HTMLElement, ctx: AttackPanelContext):
   }
 
   syncNorm();
+  describeSize();
   field<HTMLInputElement>('stepSize').value = String(Math.round(PAPER_DEFAULTS.stepSize * 255));
 }

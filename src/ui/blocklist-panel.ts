@@ -5,8 +5,8 @@
  * Evade attacks it with Square (score-based, its own query budget) in the worker, where its
  * thousand-odd hashes cannot stall the page, and also reports the baseline's copy against it (transfer).
  */
-import type { Metric, ModelInfo } from '../client/metric';
-import { decodeOnPage, drawRgba, errorView, type ErrorView, fetchSample, SAMPLE_PHOTOS, sampleButton, showRunFailure, startRun, wireDropZone } from './panel-kit';
+import type { AttackOutcome, AttackSize, Metric, ModelInfo } from '../client/metric';
+import { decodeOnPage, drawRgba, errorView, type ErrorView, fetchSample, rgbaPng, SAMPLE_PHOTOS, sampleButton, showRunFailure, startRun, wireDropZone } from './panel-kit';
 import { RclipError } from '../core/errors';
 import { nearestRow, toMatrix } from '../core/nearest';
 import { nearestHash, phash, PHASH_BITS, PHASH_MATCH_BITS } from '../core/phash';
@@ -53,7 +53,8 @@ const TEMPLATE = `
   pHash: ≤ ${PHASH_MATCH_BITS} of ${PHASH_BITS} bits). <strong>Evade</strong> perturbs the upload by at most ε (PGD, L∞) to push it away
   from its nearest listed image under each encoder (white-box, each encoder's own gradient). The pHash has no gradient: it is attacked
   with <em>Square</em> (score-based, L∞, the same ε: it only asks the hash), and the verdict also says whether the copy crafted against the
-  <em>baseline</em> encoder fools it (a transfer attack).</p>
+  <em>baseline</em> encoder fools it (a transfer attack). The page decodes an upload at up to 512 px a side: Evade perturbs it at that
+  size (full size, through each encoder's resize and crop) or at the encoder's input size, and each copy is matched again at its own size.</p>
   <div class="blocklist-grid">
     <div class="zone blocklist-list" tabindex="0" aria-label="Listed images: drop images here, or press Enter to add files">
       <h3>Listed images</h3>
@@ -74,6 +75,9 @@ const TEMPLATE = `
     <label>Steps <input type="number" name="steps" min="1" max="500" value="10" /></label>
     <label>pHash queries <input type="number" name="queries" min="1" max="20000" value="${SQUARE_DEFAULTS.queries}" /></label>
     <label>Seed <input type="number" name="seed" min="0" max="999999" value="0" /></label>
+    <label>Copy size
+      <select name="size"><option value="full">Full size: the upload's (up to 512 px a side)</option><option value="model">Model size: each encoder's input</option></select>
+    </label>
     <div class="actions">
       <button type="submit" class="evade" disabled>Evade</button>
       <button type="button" class="cancel" disabled>Cancel</button>
@@ -97,13 +101,6 @@ const TEMPLATE = `
   </div>
   <p class="blocklist-verdict"></p>
 `;
-
-/** The adversarial pixels as an 8-bit PNG: what an attacker would upload (so the check sees the rounding too). */
-async function rgbaPng(image: RgbaImage): Promise<Blob> {
-  const canvas = new OffscreenCanvas(image.width, image.height);
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
-  return canvas.convertToBlob({ type: 'image/png' });
-}
 
 export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelContext): { refresh: () => void } {
   section.innerHTML = TEMPLATE;
@@ -167,6 +164,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     for (const fig of section.querySelectorAll<HTMLElement>('.evade-images figure')) {
       const canvas = fig.querySelector('canvas')!;
       canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      delete canvas.dataset.size;
       for (const key of ['attackAfter', 'queries', 'transferMatch']) delete fig.dataset[key];
     }
     $<HTMLElement>('.blocklist-verdict').textContent = '';
@@ -323,6 +321,7 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     const steps = Number(field('steps').value);
     const seed = Number(field('seed').value);
     const queries = Number(field('queries').value);
+    const size = (form.elements.namedItem('size') as HTMLSelectElement).value as AttackSize;
     // Step eps/4 (1/255 at the paper's 4/255, 10 steps: the attack panel's and `rclip eval`'s default).
     const settings = { method: 'pgd' as const, norm: 'linf' as const, eps, steps, stepSize: eps / 4, seed };
     controller?.abort();
@@ -333,12 +332,15 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     const progress = () => (status.textContent = `Evading… robust ${done.robust}/${steps}, baseline ${done.baseline}/${steps} steps, pHash ${done.phash}/${queries} queries`);
     progress();
     const u = upload;
-    const attack = (side: Encoder) =>
-      ctx.metric.attack(u.blob, {
+    // The upload as the page decoded it (up to 512 px a side), losslessly: the pixels Square perturbs for the pHash too.
+    const decodedUpload = rgbaPng(u.rgba);
+    const attack = async (side: Encoder) =>
+      ctx.metric.attack(await decodedUpload, {
         ...settings,
         model: models[side].id,
         objective: 'push-from-target',
         target: matchOf[side]!.blob,
+        size,
         signal,
         onStep: (s) => {
           if (signal.aborted) return;
@@ -359,7 +361,8 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
     });
     try {
       const [r, b, h] = await Promise.all([attack('robust'), attack('baseline'), squareOnHash]);
-      const pngs = { robust: await rgbaPng(r.adversarialRgba), baseline: await rgbaPng(b.adversarialRgba), phash: await rgbaPng(h.adversarial) };
+      const copyOf = (o: AttackOutcome) => o.fullSize?.rgba ?? o.adversarialRgba;
+      const pngs = { robust: await rgbaPng(copyOf(r)), baseline: await rgbaPng(copyOf(b)), phash: await rgbaPng(h.adversarial) };
       const after = {
         robust: nearestEncoder(await embed(pngs.robust, 'robust', signal), 'robust'),
         baseline: nearestEncoder(await embed(pngs.baseline, 'baseline', signal), 'baseline'),
@@ -367,19 +370,22 @@ export function mountBlocklistPanel(section: HTMLElement, ctx: BlocklistPanelCon
       };
       const transfer = hashVerdict(phash(await decodeOnPage(pngs.baseline, 'the baseline-crafted copy')));
       for (const f of FILTERS) cell(f, 'after', after[f]);
-      const show = (side: Filter, image: RgbaImage) => {
+      const show = (side: Filter, image: RgbaImage, atFullSize: boolean) => {
         const fig = section.querySelector<HTMLElement>(`.evade-images figure[data-side="${side}"]`)!;
-        drawRgba(fig.querySelector('canvas')!, image);
+        const canvas = fig.querySelector('canvas')!;
+        drawRgba(canvas, image);
+        canvas.dataset.size = atFullSize ? 'full' : 'model';
         return fig;
       };
-      for (const [side, o] of [['robust', r], ['baseline', b]] as const) show(side, o.adversarialRgba).dataset.attackAfter = String(o.attacked.after);
-      const hashFigure = show('phash', h.adversarial);
+      for (const [side, o] of [['robust', r], ['baseline', b]] as const) show(side, copyOf(o), o.fullSize !== null).dataset.attackAfter = String(o.attacked.after);
+      // Square perturbs the decoded upload itself: its copy is always full size.
+      const hashFigure = show('phash', h.adversarial, true);
       hashFigure.dataset.queries = String(h.queries);
       hashFigure.dataset.transferMatch = String(transfer.match);
       const still = FILTERS.filter((f) => after[f].match).map((f) => LABEL[f]);
       const evaded = FILTERS.filter((f) => !after[f].match).map((f) => LABEL[f]);
       $<HTMLElement>('.blocklist-verdict').textContent =
-        `After Evade (PGD L∞ ε = ${Math.round(eps * 255)}/255, ${steps} steps, seed ${seed}; each copy re-read as an 8-bit PNG): ` +
+        `After Evade (PGD L∞ ε = ${Math.round(eps * 255)}/255, ${steps} steps, seed ${seed}, ${size === 'full' ? `on the ${u.rgba.width}×${u.rgba.height} upload` : "on each encoder's input"}; each copy re-read as an 8-bit PNG): ` +
         `${still.length ? `still caught by ${still.join(', ')}` : 'no filter catches it'}${evaded.length ? `; evaded ${evaded.join(', ')}` : ''}. ` +
         `The pHash was attacked with Square (${h.queries} of ${queries} queries${h.evaded ? ', stopped when no listed hash matched' : ''}); ` +
         `given the baseline-crafted copy instead (transfer), it is ${transfer.distance} bits from ${transfer.nearest}: ${transfer.match ? 'still a match' : 'no match'}.`;

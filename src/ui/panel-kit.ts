@@ -88,6 +88,24 @@ export function drawRgba(canvas: HTMLCanvasElement, image: RgbaImage): void {
   canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
 }
 
+/** 8-bit RGBA pixels as a lossless PNG: what an attacker would upload (a check that re-reads it sees the rounding too). */
+export async function rgbaPng(image: RgbaImage): Promise<Blob> {
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+/** Hands a blob to the browser as a download named `fileName`. */
+export function downloadBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.click();
+  // Chromium reads a blob URL's download asynchronously: revoking at once can fail it, so a while later.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 /** How a panel's run ended with an error: "cancelled" is quiet, anything else is shown. */
 export function showRunFailure(err: unknown, section: HTMLElement, status: HTMLElement, errors: ErrorView): void {
   const e = toRclipError(err);
