@@ -103,4 +103,19 @@ describe('committed results', () => {
       for (const t of json.tasks) for (const s of Object.values(t.scores ?? {})) expect(s.ci95, `${f} ${t.task}`).toBeDefined();
     }
   });
+
+  it("L2 results: each encoder attacked at the paper's 3.0 scaled by its input size / 224, with no Square", () => {
+    const l2 = files.filter((f) => read(f).attacks?.[0]?.norm === 'l2');
+    expect(l2).toContain('suite-full-mnv2-robust-l2.json');
+    for (const f of l2) {
+      const json = read(f);
+      expect(json.square, f).toBeNull();
+      for (const a of json.attacks) {
+        expect(a, f).toMatchObject({ norm: 'l2', eps: 3, eps_input_size: 224 });
+        for (const m of json.models) expect(a.by_model![m.id].eps, `${f} ${m.id}`).toBeCloseTo((3 * m.input_size) / 224, 12);
+      }
+      for (const t of json.tasks) expect(t.square, f).toBeUndefined();
+      expect(json.table, f).toContain('(ε 3·size/224)');
+    }
+  });
 });
