@@ -25,6 +25,8 @@ async function audit(page: Page, state: string) {
 
 for (const colorScheme of ['light', 'dark'] as const) {
   test(`the demo page passes axe-core in the ${colorScheme} scheme: no serious or critical violations (and today none at all), loaded, with results, with an error`, async ({ page }) => {
+    // Three axe audits, a comparison and an attack: measured 1.8-2.1 min at load 15-17, past the default 2 min.
+    test.setTimeout(240_000);
     await page.emulateMedia({ colorScheme });
     await page.goto('/');
     await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 90_000 });
@@ -33,6 +35,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await page.setInputFiles('#file-b', path.join(samples, 'meadow.jpg'));
     await expect(page.locator('body')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
     await page.locator('#attack-panel input[name="steps"]').fill('2');
+    // The results' markup is the same at either copy size; the model-size attack keeps this audit within its budget under load.
+    await page.locator('#attack-panel select[name="size"]').selectOption('model');
     await page.locator('#attack-panel .run').click();
     await expect(page.locator('#attack-panel')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
     all.results = await audit(page, 'results');

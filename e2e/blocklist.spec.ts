@@ -74,14 +74,14 @@ test('a listed image is matched; after Evade the baseline misses it while the ro
 
 test('Evade at full size (the default): copies at the upload\'s own size; the baseline misses it, the robust encoder still matches it', async ({ page }, testInfo) => {
   test.skip(testInfo.project.name !== 'wasm', 'the copy size does not depend on the EP');
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
   await openWithUpload(page, 'cat.jpg');
   await expect(page.locator(`${panel} select[name="size"]`)).toHaveValue('full');
   await page.locator(`${panel} input[name="steps"]`).fill('5');
   // The pHash is not what this test is about: one Square query keeps the run short.
   await page.locator(`${panel} input[name="queries"]`).fill('1');
   await page.locator(`${panel} .evade`).click();
-  await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 150_000 });
+  await expect(page.locator(panel)).toHaveAttribute('data-state', 'evaded', { timeout: 200_000 });
   await expect(row(page, 'baseline')).toHaveAttribute('data-match-after', 'false');
   await expect(row(page, 'robust')).toHaveAttribute('data-match-after', 'true');
   const { width, height } = await decodeImageFile(path.join(root, 'public/samples/cat.jpg'));

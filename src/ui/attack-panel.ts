@@ -64,7 +64,7 @@ const TEMPLATE = `
       <div class="tile"><canvas width="64" height="64" class="adv" aria-label="Adversarial image against the ${side === 'robust' ? 'robust model' : 'baseline'}"></canvas><span class="tile-caption adv-caption">Adversarial A</span></div>
       <div class="tile"><canvas width="64" height="64" class="pert" aria-label="Its perturbation, amplified"></canvas><span class="tile-caption pert-caption">Perturbation</span></div>
       <figcaption>${side === 'robust' ? 'Robust' : 'Baseline'}: <output class="final">—</output></figcaption>
-      <button type="button" class="download" disabled aria-label="Download the adversarial A crafted against the ${side === 'robust' ? 'robust model' : 'baseline'} (PNG)">Download PNG</button>
+      <button type="button" class="download" disabled aria-label="Download PNG of the adversarial A crafted against the ${side === 'robust' ? 'robust model' : 'baseline'}">Download PNG</button>
     </figure>`).join('')}
   </div>
   <p class="attack-verdict"></p>
