@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Issue 20's GPU run: the campaign's recipe (train_distill, the perturbation memory, the same teacher,
-# student size, eps and loss) on a lent GPU, as one prepared command of at most 9 minutes, from the
-# campaign's committed state (START), with a larger batch. What it leaves in $OUT (or OUT_DIR):
+# The GPU run: the campaign's recipe (train_distill, the perturbation memory, the same teacher, eps and loss)
+# on a lent GPU, as one prepared command of at most 9 minutes, from a committed state (START: its student,
+# architecture and input size included, so a pilot's InceptionV3 student runs as it is), with a larger batch.
+# TINY=1 adds Tiny-ImageNet (--tiny-imagenet; the pack must hold it). What it leaves in $OUT (or OUT_DIR):
 #   gpu-last.pt, gpu-metrics.jsonl   the run's state and log (commit them as tools/checkpoints/gpu-*)
 #   gpu-compare.jsonl                the proxy on all 160 evaluation photos, every item attacked (APGD-100
 #                                    at 4/255 and 2/255, PGD-10), for this run's state and its start:
@@ -9,12 +10,16 @@
 #   gpu-run.log                      everything printed
 # The device machine cannot see ../shared/data: it reads a pack of it (pack_data.py) carried beside the
 # working tree. Prepare here, from the repository root:
-#   (cd tools && /usr/bin/python3 -m rclip_tools.pack_data runs/gpu-pack)
+#   (cd tools && /usr/bin/python3 -m rclip_tools.pack_data runs/gpu-pack [--tiny])
 # then run, on the device, from the repository root, carrying tools/runs/gpu-pack and
-# tools/runs/nsfwjs/mobilenet_v2:
-#   bash tools/rclip_tools/gpu_run.sh
-# Knobs: TRAIN_SECONDS (270), BATCH (256), LR (1e-4), START, STEPS (skip the timing run), COMPARE=0; DEVICE (cuda) and ATTACKED (160) for a rehearsal on a CPU:
-#   OUT_DIR=/tmp/gpu-rehearsal DEVICE=cpu TRAIN_SECONDS=20 BATCH=32 ATTACKED=16 bash tools/rclip_tools/gpu_run.sh
+# tools/runs/nsfwjs/mobilenet_v2 (and tools/runs/nsfwjs/inception_v3 for an InceptionV3 student; 64 MiB in all:
+# check with du -shc before):
+#   START=tools/checkpoints/<state> TINY=1 bash tools/rclip_tools/gpu_run.sh
+# Knobs: TRAIN_SECONDS (270; the cap counts decoding the pack too), BATCH (256), LR (1e-4), START, TINY, STEPS (skip the
+# timing run), COMPARE=0; DEVICE (cuda), ATTACKED (160, the comparison's) and PROXY_ATTACKED (32, the run's last
+# proxy) for a rehearsal on a CPU:
+#   OUT_DIR=/tmp/gpu-rehearsal PY=/usr/bin/python3 DEVICE=cpu STEPS=10 TRAIN_SECONDS=900 BATCH=32 ATTACKED=4 PROXY_ATTACKED=4 \
+#     START=runs/pilot-data-mnv2/last.pt TINY=1 bash tools/rclip_tools/gpu_run.sh
 set -euo pipefail
 export PYTHONUNBUFFERED=1
 OUT_DIR=${OUT_DIR:-${OUT:?set OUT or OUT_DIR}}
@@ -30,6 +35,16 @@ ATTACKED=${ATTACKED:-160}
 # The best CPU state so far (session 5's run started from segment 1's state at step 5,083, campaign-last.pt then).
 START=${START:-checkpoints/campaign2-last.pt}
 [ -f "$START" ] || START=checkpoints/campaign-last.pt
+START=${START#tools/}   # the script works from tools/
+[ -f "$START" ] || { echo "gpu_run: no state $START" >&2; exit 2; }
+# The student's input size is the state's own (a pilot's InceptionV3 through mixed5 runs at 80 px).
+STUDENT_SIZE=$($PY -c 'import sys; from rclip_tools.trainutil import load_state
+print(load_state(sys.argv[1])["args"].get("student_size", 96))' "$START")
+TINY_ARGS=()
+if [ "${TINY:-0}" = 1 ]; then
+  [ -d "$PACK/tiny-imagenet" ] || { echo "gpu_run: TINY=1 but $PACK has no tiny-imagenet/ (pack_data --tiny)" >&2; exit 2; }
+  TINY_ARGS=(--tiny-imagenet)
+fi
 
 command -v nvidia-smi >/dev/null && nvidia-smi -L
 $PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
@@ -37,7 +52,7 @@ $PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_av
 [ -f /usr/share/wordnet/data.noun ] || { mkdir -p /usr/share/wordnet; cp "$PACK/wordnet-data.noun" /usr/share/wordnet/data.noun; }
 
 COMMON=(--data "$PACK" --cache runs/gpu-cache --device "$DEVICE" --threads 8 --init "$START" --seed 0
-        --inner memory --pgd-step-size 2/255 --memory-age 10 --teacher-size 160 --student-size 96
+        --inner memory --pgd-step-size 2/255 --memory-age 10 --teacher-size 160 --student-size "$STUDENT_SIZE" "${TINY_ARGS[@]}"
         --eps 4/255 --eps-warmup-steps 0 --ema 0.999 --batch-size "$BATCH" --lr "$LR" --warmup-steps 200)
 
 # 1. Steps per second at this batch (the first steps include CUDA's start-up, so the rate is of the last 60),
@@ -63,7 +78,7 @@ every=$(( steps / 6 + 1 ))
 copier=$!
 $PY -m rclip_tools.train_distill --run runs/gpu "${COMMON[@]}" --steps "$steps" \
   --minutes "$(awk -v t="$TRAIN_SECONDS" 'BEGIN { print t / 60 * 1.2 }')" --proxy-every "$every" \
-  --no-proxy-at-start --proxy-attacked 32 --log-every 50 --checkpoint-minutes 1
+  --no-proxy-at-start --proxy-attacked "${PROXY_ATTACKED:-32}" --log-every 50 --checkpoint-minutes 1
 kill "$copier"
 cp runs/gpu/last.pt "$OUT_DIR/gpu-last.pt"
 cp runs/gpu/metrics.jsonl "$OUT_DIR/gpu-metrics.jsonl"

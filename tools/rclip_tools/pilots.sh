@@ -42,6 +42,10 @@ node tools/nsfwjs_dump.mjs mobilenet_v2 >/dev/null
 node tools/nsfwjs_dump.mjs inception_v3 >/dev/null   # the teacher pilot's second part
 cd tools
 PY=/usr/bin/python3
+# OpenMP threads wait passively: on a loaded machine a spinning thread burns CPU time waiting for its descheduled
+# sibling, and CPU time is the pilots' budget (the first try, with spinning, logged ~10 CPU-s a step under load 15,
+# ~4x the step's work).
+export OMP_WAIT_POLICY=PASSIVE
 DATA=${DATA:-../../shared/data}
 ROUND=${ROUND:-capacity}
 if [ "$ROUND" = capacity ]; then
