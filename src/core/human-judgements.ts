@@ -194,15 +194,6 @@ export function kadidScores(text: string, file = 'dmos.csv'): Array<{ distorted:
   return records.map((r, i) => ({ distorted: r.dist_img.trim(), ref: r.ref_img.trim(), score: numberField(r.dmos, `${file} line ${i + 2}: dmos`) }));
 }
 
-/** The paper's L2 radius, 3.0 on 224×224 inputs. */
-export const PAPER_L2_EPS = 3.0;
-export const PAPER_INPUT_SIZE = 224;
-
-/** The paper's L2 radius on a model's own input: an L2 ball scales with √(pixel count), i.e. size / 224. */
-export function paperL2Eps(inputSize: number): number {
-  return (PAPER_L2_EPS * inputSize) / PAPER_INPUT_SIZE;
-}
-
 /** How much a model's 2AFC choice agrees with people: d0 < d1 picks p0 (agreeing with 1 − p1Share of them); a tie scores 0.5. */
 export function humanAgreement(d0: number, d1: number, p1Share: number): number {
   return d0 < d1 ? 1 - p1Share : d1 < d0 ? p1Share : 0.5;

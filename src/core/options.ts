@@ -1,7 +1,6 @@
 /** Option values (the CLI's and the bench's): parsed strictly, refused with INVALID_ARGUMENT naming the option. */
 import { ATTACK_METHODS, attackSettings, DEFAULT_STEPS, type AttackMethod, type AttackNorm, type AttackSettings } from './attack';
 import { RclipError } from './errors';
-import { paperL2Eps } from './human-judgements';
 
 /** Parsed command-line values, as node:util parseArgs gives them. */
 export type Values = Record<string, string | boolean | undefined>;
@@ -71,6 +70,15 @@ export function attackFromOptions(values: Values): AttackSettings | null {
     return null;
   }
   return methodSettings(method, values);
+}
+
+/** The paper's L2 radius, 3.0 on 224×224 inputs. */
+export const PAPER_L2_EPS = 3.0;
+export const PAPER_INPUT_SIZE = 224;
+
+/** The paper's L2 radius on a model's own input: an L2 ball scales with √(pixel count), i.e. size / 224. */
+export function paperL2Eps(inputSize: number): number {
+  return (PAPER_L2_EPS * inputSize) / PAPER_INPUT_SIZE;
 }
 
 /**
