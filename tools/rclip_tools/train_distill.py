@@ -73,19 +73,6 @@ def info_nce(student: torch.Tensor, teacher: torch.Tensor, tau: float) -> torch.
     return F.cross_entropy(logits, torch.arange(len(student), device=logits.device))
 
 
-def training_view(images: torch.Tensor, teacher_size: int, student_size: int, g: torch.Generator):
-    """(teacher view, student view) of uint8 photos: one crop, the student's resized from the teacher's with
-    antialiasing, as the runtime's bicubic resize of a large photo would."""
-    return _finish_view(augment.random_resized_crop(images, teacher_size, g, scale=PHOTO_CROP_SCALE), student_size, g)
-
-
-def _finish_view(x: torch.Tensor, student_size: int, g: torch.Generator):
-    x = augment.random_flip(x, g)
-    x = augment.color_jitter(x, g, 0.2, 0.2, 0.2, 0.02, p=0.5)
-    xs = F.interpolate(x, size=(student_size, student_size), mode="bicubic", antialias=True, align_corners=False)
-    return x, xs.clamp(0, 1)
-
-
 # Crop area of a training view: a photo of ~240 px keeps detail at a quarter of its area; a 64 px Tiny-ImageNet
 # photo, upsampled to the teacher's size anyway, would be a blur of a few pixels, so its crops keep half or more.
 PHOTO_CROP_SCALE = (0.25, 1.0)
@@ -107,17 +94,22 @@ class TrainingSet:
         return TrainingSet(self.photos.to(device), self.tiny.to(device) if self.tiny is not None else None)
 
     def views(self, idx: torch.Tensor, teacher_size: int, student_size: int, g: torch.Generator):
-        """(teacher views, student views) of items idx (CPU indices), in idx's order."""
-        if self.tiny is None:
-            return training_view(self.photos[idx.to(self.photos.device)], teacher_size, student_size, g)
+        """(teacher view, student view) of items idx (CPU indices), in idx's order: one crop each, flipped and
+        jittered, the student's resized from the teacher's with antialiasing, as the runtime's bicubic resize of a
+        large photo would."""
         is_photo = idx < len(self.photos)
         x = torch.empty(len(idx), 3, teacher_size, teacher_size, device=self.photos.device)
-        parts = ((is_photo, self.photos, idx, PHOTO_CROP_SCALE), (~is_photo, self.tiny, idx - len(self.photos), TINY_CROP_SCALE))
+        parts = [(is_photo, self.photos, idx, PHOTO_CROP_SCALE)]
+        if self.tiny is not None:
+            parts.append((~is_photo, self.tiny, idx - len(self.photos), TINY_CROP_SCALE))
         for mask, source, at, scale in parts:
             if mask.any():
                 picked = source[at[mask].to(source.device)]
                 x[mask.to(x.device)] = augment.random_resized_crop(picked, teacher_size, g, scale=scale)
-        return _finish_view(x, student_size, g)
+        x = augment.random_flip(x, g)
+        x = augment.color_jitter(x, g, 0.2, 0.2, 0.2, 0.02, p=0.5)
+        xs = F.interpolate(x, size=(student_size, student_size), mode="bicubic", antialias=True, align_corners=False)
+        return x, xs.clamp(0, 1)
 
 
 def parse_args(argv: list[str] | None = None):
