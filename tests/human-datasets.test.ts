@@ -229,6 +229,11 @@ describe('the Markdown table', () => {
     expect(table).toContain('| **my-model** (this run) | 2 | 100.0 [34.2, 100.0] | — | 50.0 [');
     expect(table).toContain('| R-CLIP_T (ConvNeXt-B, TeCoA; zero-shot) | — | 92.3 | 81.9 | 78.5 | [1] |');
     expect(table).toMatch(/\n\[1\] Croce, Schlarmann, Singh, Hein, .*fra31\/perceptual-metrics @ 962995f/);
-    expect(markdownTable('kadid10k', 'm', { task: 'iqa', n: 0, clean: {} as never, robust: null, median_score: NaN }, null)).toContain('No published KADID-10k figure');
+    const kadid = markdownTable('kadid10k', 'm', { task: 'iqa', n: 0, clean: {} as never, robust: null, median_score: NaN }, null);
+    expect(kadid).toContain('| DISTS | — | 0.814 | 0.625 | — | — | [1] |');
+    expect(kadid).toContain('| SSIM | — | 0.718 | 0.532 | — | — | [2] |');
+    expect(kadid).toMatch(/\n\[1\] PyTorch Image Quality \(piq\), README.rst @ 040fe9e/);
+    expect(kadid).toMatch(/\n\[2\] Lin, Hosu, Saupe, "KADID-10k/);
+    expect(kadid).not.toContain('No published');
   });
 });

@@ -357,11 +357,15 @@ export interface PublishedFigure {
 const CROCE_README =
   'Croce, Schlarmann, Singh, Hein, "Adversarially Robust CLIP Models Induce Better (Robust) Perceptual Metrics" (SaTML 2025), NIGHTS table of its repository\'s README (github.com/fra31/perceptual-metrics @ 962995f): comparison table, and the list of pre-trained models for ViT-B/16';
 const PYIQA_FR = 'IQA-PyTorch (pyiqa) full-reference benchmark, tests/FR_benchmark_results.csv @ 0d00073 (its own runs of the published models)';
+const PIQ_KADID =
+  'PyTorch Image Quality (piq), README.rst @ 040fe9e, Benchmark table, KADID10k column "SRCC / KRCC (piq)" (its own runs of the published metrics; LPIPS with VGG features)';
+const KADID_PAPER =
+  'Lin, Hosu, Saupe, "KADID-10k: A Large-scale Artificially Distorted IQA Database" (QoMEX 2019), as quoted in the KADID10k "SRCC / KRCC" column of piq\'s README.rst @ 040fe9e (the paper itself not read here)';
 
 /**
  * Every figure here was read in its source (cited per row); none was measured by this project. NIGHTS:
- * 2AFC agreement on the test split, APGD-100 at L∞ 4/255 and L2 3.0 (224 px). TID2013: SRCC and KRCC
- * of the whole set. No BAPPS or KADID-10k figure could be sourced from a primary table here.
+ * 2AFC agreement on the test split, APGD-100 at L∞ 4/255 and L2 3.0 (224 px). TID2013 and KADID-10k:
+ * SRCC and KRCC of the whole set, clean (the sources give no attacked figure). No BAPPS figure could be sourced from a primary table here.
  */
 export const PUBLISHED_FIGURES: Record<HumanDataset, PublishedFigure[]> = {
   nights: [
@@ -378,7 +382,14 @@ export const PUBLISHED_FIGURES: Record<HumanDataset, PublishedFigure[]> = {
     { metric: 'LPIPS (AlexNet)', clean: { srcc: 0.7445, krcc: 0.5477 }, source: PYIQA_FR },
     { metric: 'DISTS', clean: { srcc: 0.7077, krcc: 0.5212 }, source: PYIQA_FR },
   ],
-  kadid10k: [],
+  kadid10k: [
+    { metric: 'LPIPS (VGG)', clean: { srcc: 0.7201, krcc: 0.5313 }, source: PIQ_KADID },
+    { metric: 'DISTS', clean: { srcc: 0.8137, krcc: 0.6254 }, source: PIQ_KADID },
+    { metric: 'MS-SSIM', clean: { srcc: 0.802, krcc: 0.609 }, source: KADID_PAPER },
+    { metric: 'SSIM', clean: { srcc: 0.718, krcc: 0.532 }, source: KADID_PAPER },
+    { metric: 'SSIM (piq\'s run)', clean: { srcc: 0.6329, krcc: 0.4571 }, source: PIQ_KADID },
+    { metric: 'PSNR', clean: { srcc: 0.6757, krcc: 0.4876 }, source: PIQ_KADID },
+  ],
 };
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}`);
