@@ -4,25 +4,19 @@ import path from 'node:path';
 import { attackLabel, type AttackSettings } from '../core/attack';
 import { RclipError } from '../core/errors';
 import { DATASET_LABEL, HUMAN_DATASETS, markdownTable, PUBLISHED_FIGURES, type HumanDataset, type ThreatLabel } from '../core/human-judgements';
-import { paperL2Eps, PAPER_INPUT_SIZE, PAPER_L2_EPS } from '../core/options';
-import { attackFromOptions, choiceOption, integerOption, methodSettings, per255 } from '../core/options';
+import { attackFromOptions, choiceOption, evaluationEps, integerOption, methodSettings, PAPER_INPUT_SIZE, PAPER_L2_EPS, per255 } from '../core/options';
 import { readHumanDataset, removePartial, runHumanDataset, type RunKey } from '../engine/human-datasets';
 import { openModel, twoAfcModel } from '../engine/node-model';
 import type { Output, Values } from './commands';
 import { createProgress } from './progress';
 
-const PAPER_LINF_EPS = 4 / 255;
-
 /** How the run's attack reads in the paper's terms; the L2 radius says how it was scaled. */
 function threatLabel(attack: AttackSettings, inputSize: number, epsGiven: boolean): ThreatLabel {
   const label = attackLabel(attack);
-  const apgd100 = attack.method === 'apgd' && attack.steps === 100;
-  if (attack.norm === 'linf') {
-    return { norm: 'linf', paper: apgd100 && Math.abs(attack.eps - PAPER_LINF_EPS) < 1e-9, text: `${label} L∞ ε=${per255(attack.eps)}` };
-  }
-  const paperEps = paperL2Eps(inputSize);
+  // The paper's threat: APGD-100 at the radius an evaluation uses when none is given.
+  const paper = attack.method === 'apgd' && attack.steps === 100 && Math.abs(attack.eps - evaluationEps(attack.norm, undefined, inputSize)) < 1e-9;
+  if (attack.norm === 'linf') return { norm: 'linf', paper, text: `${label} L∞ ε=${per255(attack.eps)}` };
   const scaled = `the paper's ${PAPER_L2_EPS.toFixed(1)} at ${PAPER_INPUT_SIZE} px, scaled by √(pixels ratio) = ${inputSize}/${PAPER_INPUT_SIZE} to this model's ${inputSize} px input`;
-  const paper = apgd100 && Math.abs(attack.eps - paperEps) < 1e-9;
   return { norm: 'l2', paper, text: `${label} L2 ε=${attack.eps.toFixed(4)} (${epsGiven ? (paper ? `given; it is ${scaled}` : 'given') : scaled})` };
 }
 
@@ -43,8 +37,8 @@ export async function datasetEvalCommand(values: Values, positionals: string[]):
   const opened = await openModel(values.model as string | undefined);
   if (requested && !opened.info.hasAttackGraph) throw new RclipError('ATTACK_UNAVAILABLE', `Model "${opened.info.id}" ships no attack graph, so it cannot be attacked.`);
   const inputSize = opened.info.manifest.input.size;
-  // Without --eps, L2 is the paper's 3.0 at 224 px scaled to this model's input (L∞ 4/255 is already the default).
-  const attack = requested && requested.norm === 'l2' && values.eps === undefined ? methodSettings(requested.method, { ...values, eps: String(paperL2Eps(inputSize)) }) : requested;
+  // Without --eps, the suite's radius: L∞ 4/255, or L2 the paper's 3.0 at 224 px scaled to this model's input.
+  const attack = requested && values.eps === undefined ? methodSettings(requested.method, { ...values, eps: String(evaluationEps(requested.norm, undefined, inputSize)) }) : requested;
   const threat = attack ? threatLabel(attack, inputSize, values.eps !== undefined) : null;
   const model = await twoAfcModel(opened, attack !== null);
   const key: RunKey = {
