@@ -10,14 +10,17 @@
 #   gpu-run.log                      everything printed
 # The device machine cannot see ../shared/data: it reads a pack of it (pack_data.py) carried beside the
 # working tree. Prepare here, from the repository root:
-#   (cd tools && /usr/bin/python3 -m rclip_tools.pack_data runs/gpu-pack [--tiny])
+#   (cd tools && /usr/bin/python3 -m rclip_tools.pack_data runs/gpu-pack --tiny)      # 57.9 MiB
 # then run, on the device, from the repository root, carrying tools/runs/gpu-pack and
-# tools/runs/nsfwjs/mobilenet_v2 (and tools/runs/nsfwjs/inception_v3 for an InceptionV3 student; 64 MiB in all:
-# check with du -shc before):
+# tools/runs/nsfwjs/mobilenet_v2 (64 MiB in all: check with du -sbc before):
 #   START=tools/checkpoints/<state> TINY=1 bash tools/rclip_tools/gpu_run.sh
-# Knobs: TRAIN_SECONDS (270; the cap counts decoding the pack too), BATCH (256), LR (1e-4), START, TINY, STEPS (skip the
-# timing run), COMPARE=0; DEVICE (cuda), ATTACKED (160, the comparison's) and PROXY_ATTACKED (32, the run's last
-# proxy) for a rehearsal on a CPU:
+# An InceptionV3 student also needs tools/runs/nsfwjs/inception_v3 (22 MB), so its pack is smaller (33.0 MiB; 58.1
+# with both dumps):
+#   (cd tools && /usr/bin/python3 -m rclip_tools.pack_data runs/gpu-pack-inc --tiny --tiny-every 12 --quality 75)
+#   PACK=runs/gpu-pack-inc START=tools/checkpoints/<state> TINY=1 bash tools/rclip_tools/gpu_run.sh
+# Knobs: TRAIN_SECONDS (270; the cap counts decoding the pack too), BATCH (256), LR (1e-4), START, TINY, PACK
+# (runs/gpu-pack), STEPS (skip the timing run), COMPARE=0; DEVICE (cuda), ATTACKED (160, the comparison's) and
+# PROXY_ATTACKED (32, the run's last proxy) for a rehearsal on a CPU:
 #   OUT_DIR=/tmp/gpu-rehearsal PY=/usr/bin/python3 DEVICE=cpu STEPS=10 TRAIN_SECONDS=900 BATCH=32 ATTACKED=4 PROXY_ATTACKED=4 \
 #     START=runs/pilot-data-mnv2/last.pt TINY=1 bash tools/rclip_tools/gpu_run.sh
 set -euo pipefail
@@ -26,7 +29,8 @@ OUT_DIR=${OUT_DIR:-${OUT:?set OUT or OUT_DIR}}
 cd "$(dirname "$0")/.."   # tools/
 exec > >(tee "$OUT_DIR/gpu-run.log") 2>&1
 PY=${PY:-python3}
-PACK=runs/gpu-pack
+PACK=${PACK:-runs/gpu-pack}
+PACK=${PACK#tools/}   # the script works from tools/
 TRAIN_SECONDS=${TRAIN_SECONDS:-270}
 BATCH=${BATCH:-256}
 LR=${LR:-1e-4}
