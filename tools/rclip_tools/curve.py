@@ -2,6 +2,7 @@
 
   /usr/bin/python3 -m rclip_tools.curve runs/distill96            # one run's curve (or its committed metrics file)
   /usr/bin/python3 -m rclip_tools.curve --compare runs/pilot-*    # the last evaluation of each run (and its EMA)
+  /usr/bin/python3 -m rclip_tools.curve --paired runs/pilot-data-mnv2 runs/pilot-*   # each against a control, item by item
 
 Attacked columns: APGD-100 on each task's margin at 4/255 and 2/255 (semantic_eval.py), and PGD-10 at 4/255 as
 the earlier runs logged it (copy: pushing the query away from its own photo, a weaker attack).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 COLUMNS = (("step", "step", "{:.0f}"), ("images_seen", "images seen", "{:,.0f}"), ("elapsed", "minutes", "{:.0f}"),
@@ -43,11 +45,53 @@ def ema_view(r: dict) -> dict:
     return {**r, **{k[4:]: v for k, v in r.items() if k.startswith("ema_")}} if any(k.startswith("ema_") for k in r) else {}
 
 
+PAIRED = ("semantic_clean", "semantic_apgd4", "semantic_apgd2", "copy_r1_clean", "copy_r1_apgd4", "copy_r1_apgd2")
+
+
+def mcnemar_p(b: int, c: int) -> float:
+    """Exact two-sided McNemar test: b and c are the items only one of two runs gets right; under the null each
+    such item is a fair coin, so the p-value is the binomial tail of min(b, c) of b + c at 1/2, doubled."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n)
+
+
+def paired(rows: list[tuple[str, dict]], control: tuple[str, dict]) -> str:
+    """Each run's last evaluation against the control's on the same items (the proxy's photos and triplets are
+    fixed): the items only one of the two gets right, and the exact McNemar p-value of that split."""
+    name, base = control
+    if "outcomes" not in base:
+        raise SystemExit(f"curve: {name}'s last evaluation has no per-item outcomes (only an APGD evaluation logs them)")
+    lines = [f"| run | figure | run's | {name}'s | right only in the run | right only in {name} | p (exact McNemar) |",
+             "|---|---| ---: | ---: | ---: | ---: | ---: |"]
+    for label, r in rows:
+        if "outcomes" not in r:
+            raise SystemExit(f"curve: {label}'s last evaluation has no per-item outcomes (only an APGD evaluation logs them)")
+        for key in PAIRED:
+            a, b = r["outcomes"].get(key), base["outcomes"].get(key)
+            if a is None or b is None:
+                continue
+            if len(a) != len(b):
+                raise SystemExit(f"curve: {label} and {name} were evaluated on different items for {key} ({len(a)} vs {len(b)})")
+            only_run = sum(x == "1" and y == "0" for x, y in zip(a, b))
+            only_base = sum(x == "0" and y == "1" for x, y in zip(a, b))
+            lines.append(f"| {label} | {key} (n={len(a)}) | {a.count('1') / len(a):.3f} | {b.count('1') / len(b):.3f} | "
+                         f"{only_run} | {only_base} | {mcnemar_p(only_run, only_base):.3g} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", type=Path, nargs="+")
     p.add_argument("--compare", action="store_true", help="one row per run: its last evaluation, and its EMA's")
+    p.add_argument("--paired", type=Path, metavar="CONTROL",
+                   help="each run's last evaluation against CONTROL's, item by item (exact McNemar)")
     args = p.parse_args(argv)
+    if args.paired:
+        rows = [(run.stem, proxies(run)[-1]) for run in args.runs if run != args.paired]
+        print(paired(rows, (args.paired.stem, proxies(args.paired)[-1])))
+        return
     if args.compare:
         rows = []
         for run in args.runs:

@@ -161,6 +161,9 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
                "median_pair_distance": pair.median().item(), "relative_drift": drift / pair.median().item()}
     if not attacked or not apgd_iters:
         return figures
+    # Each item's outcome (1 = right), so that two runs evaluated on the same items can be compared item by
+    # item (curve.py --paired): a paired test sees differences that two separate intervals hide.
+    outcomes = {"semantic_clean": clean_ok, "copy_r1_clean": clean_hit}
     for radius in apgd_eps:
         tag = f"apgd{radius * 255:g}"
         sem, cop = [], []
@@ -178,4 +181,6 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
             cop.append(_margin_robust(model, queries[own], copy_margin, radius, apgd_iters, 10_000 + s))
         figures[f"semantic_{tag}"] = torch.cat(sem).float().mean().item() if sem else None
         figures[f"copy_r1_{tag}"] = torch.cat(cop).float().mean().item() if cop else None
+        outcomes.update({f"semantic_{tag}": torch.cat(sem) if sem else None, f"copy_r1_{tag}": torch.cat(cop) if cop else None})
+    figures["outcomes"] = {k: "".join("1" if ok else "0" for ok in v.tolist()) for k, v in outcomes.items() if v is not None}
     return figures
