@@ -18,6 +18,7 @@ from rclip_tools import export, train_distill
 from rclip_tools.data import DEFAULT_DATA_ROOT, evaluation_files, tiny_imagenet_files
 from rclip_tools.ort import ort_node_available
 from rclip_tools.train_distill import TrainingSet
+from rclip_tools.trainutil import batch_indices
 
 TINY = DEFAULT_DATA_ROOT / "tiny-imagenet"
 needs_tiny = pytest.mark.skipif(not TINY.is_dir() or not (DEFAULT_DATA_ROOT / "imagenet-sample").is_dir(),
@@ -50,6 +51,25 @@ def test_training_set_views_mix_photos_and_tiny_photos_in_index_order():
     assert torch.equal(xt, again)
     only_photos, _ = TrainingSet(photos).views(torch.tensor([1, 2]), 32, 24, torch.Generator().manual_seed(0))
     assert only_photos.shape == (2, 3, 32, 32) and only_photos.max() < 0.5
+
+
+
+def test_batches_hold_a_fixed_share_of_tiny_photos_and_cover_each_part():
+    photos, tiny = torch.zeros(10, 3, 8, 8, dtype=torch.uint8), torch.zeros(40, 3, 8, 8, dtype=torch.uint8)
+    data = TrainingSet(photos, tiny, tiny_share=0.25)
+    seen_photos, seen_tiny = [], []
+    for step in range(5):   # 5 steps of 6 photos + 2 tiny: an epoch of the photos each step, a quarter of the tiny epoch
+        idx = data.batch(0, step, 8)
+        assert (idx < 10).tolist() == [True] * 6 + [False] * 2
+        seen_photos += idx[:6].tolist()
+        seen_tiny += idx[6:].tolist()
+    assert all(len(set(seen_photos[i:i + 6])) == 6 for i in range(0, 30, 6))   # no photo twice in a batch
+    assert len(set(seen_tiny)) == 10 and min(seen_tiny) >= 10   # within the tiny epoch, no tiny photo twice
+    assert torch.equal(data.batch(0, 3, 8), data.batch(0, 3, 8))   # a resumed run replays its batches
+    # Without Tiny-ImageNet a batch is the photos' permutation, as before the share existed.
+    assert torch.equal(TrainingSet(photos).batch(0, 1, 4), batch_indices(0, 1, 4, 10))
+    with pytest.raises(SystemExit, match="no photos or no tiny photos"):
+        TrainingSet(photos, tiny, tiny_share=1.0).batch(0, 0, 8)
 
 
 @needs_tiny
