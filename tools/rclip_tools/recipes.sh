@@ -61,6 +61,9 @@ restore_state() {
   elif [ -f "checkpoints/$name-last.pt.part-00" ]; then
     mkdir -p "$run"
     cat "checkpoints/$name-last.pt".part-* > "$run/last.pt"
+  elif [ -f "checkpoints/$name-metrics.jsonl" ] && [ ! -f "$run/metrics.jsonl" ]; then
+    # A finished run committed without its state (too large to keep): its log says it is done.
+    mkdir -p "$run"
   else
     return 0
   fi
