@@ -57,19 +57,23 @@ def mcnemar_p(b: int, c: int) -> float:
     return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n)
 
 
+def outcomes(label: str, row: dict) -> dict[str, str]:
+    """A proxy row's per-item outcomes (key -> "0"/"1" per item)."""
+    if "outcomes" not in row:
+        raise SystemExit(f"curve: {label}'s last evaluation has no per-item outcomes (only an APGD evaluation logs them)")
+    return row["outcomes"]
+
+
 def paired(rows: list[tuple[str, dict]], control: tuple[str, dict]) -> str:
     """Each run's last evaluation against the control's on the same items (the proxy's photos and triplets are
     fixed): the items only one of the two gets right, and the exact McNemar p-value of that split."""
-    name, base = control
-    if "outcomes" not in base:
-        raise SystemExit(f"curve: {name}'s last evaluation has no per-item outcomes (only an APGD evaluation logs them)")
+    name, base = control[0], outcomes(*control)
     lines = [f"| run | figure | run's | {name}'s | right only in the run | right only in {name} | p (exact McNemar) |",
              "|---|---| ---: | ---: | ---: | ---: | ---: |"]
     for label, r in rows:
-        if "outcomes" not in r:
-            raise SystemExit(f"curve: {label}'s last evaluation has no per-item outcomes (only an APGD evaluation logs them)")
+        run = outcomes(label, r)
         for key in PAIRED:
-            a, b = r["outcomes"].get(key), base["outcomes"].get(key)
+            a, b = run.get(key), base.get(key)
             if a is None or b is None:
                 continue
             if len(a) != len(b):

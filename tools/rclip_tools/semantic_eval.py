@@ -179,8 +179,8 @@ def evaluate_suite(model: nn.Module, images: torch.Tensor, wnids: list[str], eps
                 d_other = d.scatter(1, own[:, None], float("inf")).min(1).values
                 return d_own - d_other
             cop.append(_margin_robust(model, queries[own], copy_margin, radius, apgd_iters, 10_000 + s))
-        figures[f"semantic_{tag}"] = torch.cat(sem).float().mean().item() if sem else None
-        figures[f"copy_r1_{tag}"] = torch.cat(cop).float().mean().item() if cop else None
         outcomes.update({f"semantic_{tag}": torch.cat(sem) if sem else None, f"copy_r1_{tag}": torch.cat(cop) if cop else None})
+        for key in (f"semantic_{tag}", f"copy_r1_{tag}"):
+            figures[key] = outcomes[key].float().mean().item() if outcomes[key] is not None else None
     figures["outcomes"] = {k: "".join("1" if ok else "0" for ok in v.tolist()) for k, v in outcomes.items() if v is not None}
     return figures

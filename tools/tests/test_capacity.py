@@ -53,7 +53,6 @@ def test_training_set_views_mix_photos_and_tiny_photos_in_index_order():
     assert only_photos.shape == (2, 3, 32, 32) and only_photos.max() < 0.5
 
 
-
 def test_batches_hold_a_fixed_share_of_tiny_photos_and_cover_each_part():
     photos, tiny = torch.zeros(10, 3, 8, 8, dtype=torch.uint8), torch.zeros(40, 3, 8, 8, dtype=torch.uint8)
     data = TrainingSet(photos, tiny, tiny_share=0.25)
