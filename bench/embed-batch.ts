@@ -1,5 +1,5 @@
 /**
- * `rclip embed`'s batch size, and a pair in one run vs two, in onnxruntime-node (issue 14):
+ * `rclip embed`'s batch size, and a pair in one run vs two, in onnxruntime-node:
  *   npx tsx bench/embed-batch.ts [--model ID|FOLDER]... [--images 64] [--batches 1,4,8,16,32] [--reps 3]
  * End to end as the CLI runs it (embedFiles: decode, preprocess, one ORT run per batch), best of
  * --reps over --images files (the sample photos, repeated); prints a Markdown table and JSON.

@@ -1,5 +1,5 @@
 /**
- * `rclip embed` throughput against its two parts alone, in one run (issue 18):
+ * `rclip embed` throughput against its two parts alone, in one run:
  *   npx tsx bench/embed-throughput.ts [--images DIR] [--limit N] [--rounds 3] [--concurrency K] [--batches 1,8] [--model ID]
  *                                     [--installed DIR | --install]
  * Per round, in an order rotated each round so that no measure always runs first:

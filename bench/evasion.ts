@@ -1,5 +1,5 @@
 /**
- * Blocklist evasion on the evaluation photos (issue 13): every evaluation photo is listed; each one is
+ * Blocklist evasion on the evaluation photos: every evaluation photo is listed; each one is
  * then "uploaded" and evaded with --attack (default APGD-100; pgd = PGD-10 of step ε/4, the older
  * figures), L∞ push-apart, seed 0, under each encoder, twice: on the model-size input (the copy is the
  * resized, cropped size×size image) and on the photo at its own size through the preprocessing (the

@@ -94,7 +94,7 @@ const proxies = new Map((values['training-proxy'] ?? []).map((spec) => {
   return [id, trainingProxy(file)] as const;
 }));
 
-/** Copy R@1 under attack that counts as holding (issue 20: the largest radius where it stays ≥ 0.9). */
+/** Copy R@1 under attack that counts as holding (the largest radius where it stays ≥ 0.9). */
 const HOLD_MINIMUM = 0.9;
 
 /**

@@ -17,7 +17,7 @@
  *   the best point), on 6 photos: a run that does not part from the JS one has every iterate's distance
  *   within 1e-5 and the best point's pixels within 1e-5 but for at most 0.1 % of them (a pixel whose
  *   gradient is ~0 can flip on the last step without moving the distance). Whether a run parts depends
- *   on the weights (the default shipped in session 5 parts on 3 of 6, at iterates 5, 8 and 11; the one
+ *   on the weights (one earlier default parts on 3 of 6, at iterates 5, 8 and 11; the one
  *   before on none of 3), so at least one must run whole and the parted ones must not all part at
  *   the same iterate: every run goes through the same checkpoints and halvings, so an error in the
  *   device loop (momentum, x_prev, a halving, the jump to the best point) would part every run, and

@@ -1,5 +1,5 @@
 /**
- * The blocklist panel (issue 13): an uploaded image matched against a list of "blocked" images by the
+ * The blocklist panel: an uploaded image matched against a list of "blocked" images by the
  * robust encoder, the baseline encoder and a perceptual hash, side by side; Evade runs PGD (L∞) on the
  * upload under each encoder and shows which filters still catch it. The pHash is not differentiable:
  * Evade attacks it with Square (score-based, its own query budget) in the worker, where its

@@ -1,5 +1,5 @@
 /**
- * Feature inversion (issue 13): start from grey or seeded noise and optimise the image so its embedding
+ * Feature inversion: start from grey or seeded noise and optimise the image so its embedding
  * matches a chosen image's, under the robust model and the baseline side by side. Each step is one
  * signed-gradient step of attack.onnx's pull-together objective with no ε ball (FGSM from the current
  * image, step = ε, pixels clamped to [0,1]); steps are multiples of 1/255 from an 8-bit start, so

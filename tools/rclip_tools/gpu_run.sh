@@ -36,7 +36,7 @@ BATCH=${BATCH:-256}
 LR=${LR:-1e-4}
 DEVICE=${DEVICE:-cuda}
 ATTACKED=${ATTACKED:-160}
-# The best CPU state so far (session 5's run started from segment 1's state at step 5,083, campaign-last.pt then).
+# The best CPU state so far (the second CPU campaign, started from the first's state at step 5,083).
 START=${START:-checkpoints/campaign2-last.pt}
 [ -f "$START" ] || START=checkpoints/campaign-last.pt
 START=${START#tools/}   # the script works from tools/

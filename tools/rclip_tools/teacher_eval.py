@@ -1,4 +1,4 @@
-"""Clean proxy figures and forward-pass cost of candidate teachers (issue 20's teacher pilot).
+"""Clean proxy figures and forward-pass cost of candidate teachers (the recipe round's teacher pilot).
 
 For each candidate (MobileNetV2 block 10 alone, InceptionV3 mixed5 alone, their concatenation with each
 part L2-normalised, and the plain concatenation), all at --size px, pooled and centred on the training

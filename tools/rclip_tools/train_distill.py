@@ -28,7 +28,7 @@ The inner maximisation (--inner), the recipes the pilots compare (public/models/
           the steps of many epochs at one gradient per step. The view stays fixed while its delta lives (the
           delta is in the view's own pixels, so nothing needs inverse augmentation), then is redrawn with a
           fresh random delta. The teacher runs only on redrawn views.
---teacher mnv2+inception (issue 20's teacher pilot): the teacher is MobileNetV2 block 10 ⊕ InceptionV3 mixed5
+--teacher mnv2+inception (the recipe round's teacher pilot): the teacher is MobileNetV2 block 10 ⊕ InceptionV3 mixed5
 (keras_mobilenet.ConcatEmbedding, 1,152-d, each part centred and L2-normalised), the student MobileNetV2 with
 a linear projection 384 -> 1,152 (ProjectedEmbedding) fitted by least squares on the training photos before
 step 0; with --init the student's convolutions and centre come from that state, the projection is fitted

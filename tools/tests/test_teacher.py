@@ -1,4 +1,4 @@
-"""The MobileNetV2 ⊕ InceptionV3 teacher (issue 20's teacher pilot): pooling gradients in the attack
+"""The MobileNetV2 ⊕ InceptionV3 teacher (the recipe round's teacher pilot): pooling gradients in the attack
 graph, ConcatEmbedding / ProjectedEmbedding checkpoints, train_distill --teacher mnv2+inception (with
 --init, resume) and the exporter on both the teacher (a baseline) and its projected student, on tiny inputs.
 
