@@ -320,7 +320,7 @@ const result = {
   decodeImagesPerSecondPerRepeat: decodeRate.map((x) => +x.toFixed(1)),
   tarball: { packedBytes: pack.size, unpackedBytes: pack.unpackedSize, entries: pack.entryCount, defaultShipped },
   machine,
-  note: 'Candidates made for cost only (train_distill --steps 1): their weights are not meaningful, their cost is the trained model\'s. Ratios are per repeat within this one run (median over repeats); absolute times are noisy on this shared 2-core machine (machine.beside lists what ran beside).',
+  note: 'A candidate\'s cost does not depend on its weights (its manifest says where they come from). Ratios are per repeat within this one run (median over repeats); absolute times hold only on a quiet machine (machine.beside lists what ran beside).',
   rows,
 };
 mkdirSync(path.dirname(values.out!), { recursive: true });
