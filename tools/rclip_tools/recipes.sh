@@ -49,6 +49,10 @@ recipe() {
     # MobileNetV2 + InceptionV3 mixed5 teacher (1,152-d; a 384 -> 1,152 projection fitted by least squares).
     photos-mixed2)  echo "--student inception_v3:mixed2 --student-size 96" ;;
     photos-teacher) echo "--student mobilenet_v2:block_10_expand_relu --student-size 96 --teacher mnv2+inception" ;;
+    # The data lever on an already robust student (no --student: the start state's, the shipped default), where
+    # robust overfitting would show if anywhere; the same schedule, so eps ramps again over the first 200 steps.
+    default-photos) echo "--student-size 96" ;;                                             # its control
+    default-data)   echo "--student-size 96 --tiny-imagenet --tiny-share 0.5" ;;
     *) echo "unknown pilot $1" >&2; exit 2 ;;
   esac
 }
